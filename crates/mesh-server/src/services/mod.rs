@@ -1,0 +1,7 @@
+//! One module per gRPC service of the Mesh API.
+
+pub mod auth;
+pub mod config;
+pub mod model_definition;
+pub mod session;
+pub mod time_series;

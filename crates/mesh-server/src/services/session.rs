@@ -1,0 +1,79 @@
+//! `volue.mesh.grpc.session.v1alpha.SessionService`.
+
+use std::sync::Arc;
+
+use mesh_proto::session::session_service_server::SessionService;
+use mesh_proto::session::{
+    CommitResponse, EndSessionResponse, ExtendSessionResponse, RollbackResponse,
+    StartSessionResponse,
+};
+use mesh_proto::types::Guid;
+use tonic::{Request, Response, Status};
+
+use crate::guid;
+use crate::identity::Identity;
+use crate::session::{SessionLease, SessionManager};
+
+pub struct SessionApi {
+    sessions: Arc<SessionManager>,
+}
+
+impl SessionApi {
+    pub fn new(sessions: Arc<SessionManager>) -> Self {
+        SessionApi { sessions }
+    }
+
+    fn lease(&self, request: &Request<Guid>) -> Result<SessionLease, Status> {
+        let id = guid::from_proto(request.get_ref(), "session id")?;
+        Ok(self.sessions.acquire(id, &Identity::of(request))?)
+    }
+}
+
+#[tonic::async_trait]
+impl SessionService for SessionApi {
+    async fn start_session(
+        &self,
+        request: Request<()>,
+    ) -> Result<Response<StartSessionResponse>, Status> {
+        let id = self.sessions.start(Identity::of(&request))?;
+        Ok(Response::new(StartSessionResponse {
+            session_id: Some(guid::to_proto(id)),
+        }))
+    }
+
+    async fn end_session(
+        &self,
+        request: Request<Guid>,
+    ) -> Result<Response<EndSessionResponse>, Status> {
+        let id = guid::from_proto(request.get_ref(), "session id")?;
+        self.sessions.end(id, &Identity::of(&request))?;
+        Ok(Response::new(EndSessionResponse {}))
+    }
+
+    async fn commit(&self, request: Request<Guid>) -> Result<Response<CommitResponse>, Status> {
+        let lease = self.lease(&request)?;
+        lease.session().workspace().await.commit();
+        Ok(Response::new(CommitResponse {}))
+    }
+
+    async fn rollback(&self, request: Request<Guid>) -> Result<Response<RollbackResponse>, Status> {
+        let lease = self.lease(&request)?;
+        lease.session().workspace().await.rollback();
+        Ok(Response::new(RollbackResponse {}))
+    }
+
+    async fn extend_session(
+        &self,
+        request: Request<Guid>,
+    ) -> Result<Response<ExtendSessionResponse>, Status> {
+        // Taking and releasing the lease is what restarts the idle timer.
+        let _lease = self.lease(&request)?;
+        let timeout = self.sessions.settings().timeout;
+        Ok(Response::new(ExtendSessionResponse {
+            expires_in: Some(prost_types::Duration {
+                seconds: timeout.as_secs() as i64,
+                nanos: timeout.subsec_nanos() as i32,
+            }),
+        }))
+    }
+}

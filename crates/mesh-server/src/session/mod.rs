@@ -1,0 +1,33 @@
+//! The session manager: every open session, its owner, its private
+//! workspace, and the inactivity timeout that closes forgotten ones.
+
+mod activity;
+mod expiry;
+mod manager;
+mod workspace;
+
+pub use activity::SessionLease;
+pub use manager::{SessionManager, SessionSettings};
+pub use workspace::Workspace;
+
+use tonic::Status;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SessionError {
+    /// Also what a caller gets for a session owned by someone else, so that
+    /// session ids cannot be probed.
+    #[error("Session with id {} not found.", crate::guid::display(*.0))]
+    NotFound(Uuid),
+    #[error("the server already holds its maximum of {0} open sessions; close sessions that are no longer used, or start the server with a larger --max-sessions")]
+    TooManySessions(u64),
+}
+
+impl From<SessionError> for Status {
+    fn from(error: SessionError) -> Status {
+        match error {
+            SessionError::NotFound(_) => Status::not_found(error.to_string()),
+            SessionError::TooManySessions(_) => Status::resource_exhausted(error.to_string()),
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The SDK for programs without an async runtime, in the manner of
+//! `reqwest::blocking`: the same calls, each waiting for its answer.
+//!
+//! A blocking connection runs a small runtime of its own, on which session
+//! lifetimes are extended in the background. Do not use these types from
+//! inside an async runtime; use the async ones there.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::runtime::Runtime;
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::{Opened, VersionInfo};
+
+/// A blocking connection to a Mesh server. Cheap to clone.
+#[derive(Clone)]
+pub struct Connection {
+    inner: crate::Connection,
+    runtime: Arc<Runtime>,
+}
+
+impl Connection {
+    /// See [`crate::Connection::insecure`].
+    pub fn insecure(address: &str) -> Result<Connection> {
+        let runtime = Arc::new(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("mesh-sdk")
+                .enable_all()
+                .build()
+                .map_err(|error| {
+                    crate::Error::Protocol(format!("cannot start the SDK runtime: {error}"))
+                })?,
+        );
+        let inner = runtime.block_on(crate::Connection::insecure(address))?;
+        Ok(Connection { inner, runtime })
+    }
+
+    pub fn get_version(&self) -> Result<VersionInfo> {
+        self.runtime.block_on(self.inner.get_version())
+    }
+
+    pub fn create_session(&self) -> Session {
+        self.wrap(self.inner.create_session())
+    }
+
+    pub fn connect_to_session(&self, id: Uuid) -> Session {
+        self.wrap(self.inner.connect_to_session(id))
+    }
+
+    /// Creates and opens a session; dropping it closes it.
+    pub fn open_session(&self) -> Result<Session> {
+        let session = self.create_session();
+        session.open()?;
+        Ok(session)
+    }
+
+    /// Opens a session, runs `work` with it, and closes it afterwards,
+    /// whether `work` succeeded or not.
+    pub fn with_session<T>(&self, work: impl FnOnce(&Session) -> Result<T>) -> Result<T> {
+        let session = self.open_session()?;
+        let outcome = work(&session);
+        let closed = session.close();
+        let value = outcome?;
+        closed?;
+        Ok(value)
+    }
+
+    fn wrap(&self, session: crate::Session) -> Session {
+        Session {
+            inner: session,
+            runtime: self.runtime.clone(),
+        }
+    }
+}
+
+/// A blocking session handle. Dropping an open session closes it on the
+/// server before the drop returns.
+pub struct Session {
+    inner: crate::Session,
+    runtime: Arc<Runtime>,
+}
+
+impl Session {
+    pub fn session_id(&self) -> Option<Uuid> {
+        self.inner.session_id()
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.inner.is_open()
+    }
+
+    pub fn is_extended_automatically(&self) -> bool {
+        self.inner.is_extended_automatically()
+    }
+
+    pub fn open(&self) -> Result<Opened> {
+        self.runtime.block_on(self.inner.open())
+    }
+
+    pub fn close(&self) -> Result<()> {
+        self.runtime.block_on(self.inner.close())
+    }
+
+    pub fn commit(&self) -> Result<()> {
+        self.runtime.block_on(self.inner.commit())
+    }
+
+    pub fn rollback(&self) -> Result<()> {
+        self.runtime.block_on(self.inner.rollback())
+    }
+
+    pub fn extend_lifetime(&self) -> Result<Duration> {
+        self.runtime.block_on(self.inner.extend_lifetime())
+    }
+
+    /// See [`crate::Session::detach`].
+    pub fn detach(self) -> Option<Uuid> {
+        let inner = self.inner.clone();
+        drop(self);
+        inner.detach()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // Close here rather than in the background: the runtime may be shut
+        // down right after, when the program drops its connection.
+        if Arc::strong_count(&self.inner.inner) == 1 && self.inner.is_open() {
+            if let Err(error) = self.runtime.block_on(self.inner.close()) {
+                tracing::warn!(%error, "could not close a dropped session");
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! The one error type of the SDK.
+
+use uuid::Uuid;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The server has no such session: it was closed, timed out, or never
+    /// existed (or belongs to another user).
+    #[error(
+        "session {id} not found on the server: it was closed, it timed out, or it never existed"
+    )]
+    SessionNotFound { id: Uuid },
+
+    /// The background lifetime extension could not keep the session alive;
+    /// the session and its uncommitted changes are gone.
+    #[error("session {id} was lost: {reason}")]
+    SessionLost { id: Uuid, reason: String },
+
+    /// The call needs an open session.
+    #[error("the session is not open; call open() first")]
+    SessionNotOpen,
+
+    /// `open()` on a session that is already open.
+    #[error("session {id} is already open")]
+    SessionAlreadyOpen { id: Uuid },
+
+    #[error("invalid server address {address:?}: {reason}")]
+    InvalidAddress { address: String, reason: String },
+
+    #[error("cannot connect to {address}: {source}")]
+    Connect {
+        address: String,
+        #[source]
+        source: tonic::transport::Error,
+    },
+
+    /// The server answered in a way the Mesh API does not allow.
+    #[error("the server sent an invalid answer: {0}")]
+    Protocol(String),
+
+    /// Any other failure the server reported.
+    #[error("the server answered {}: {}", .0.code(), .0.message())]
+    Status(#[from] tonic::Status),
+}
+
+impl Error {
+    /// Turns a failed call on session `id` into the error the user should see.
+    pub(crate) fn from_session_call(status: tonic::Status, id: Uuid) -> Error {
+        if is_missing_session(&status) {
+            Error::SessionNotFound { id }
+        } else {
+            Error::Status(status)
+        }
+    }
+}
+
+/// True for the server's answer to a call naming a session it does not have.
+pub(crate) fn is_missing_session(status: &tonic::Status) -> bool {
+    status.code() == tonic::Code::NotFound && status.message().starts_with("Session with id")
+}
