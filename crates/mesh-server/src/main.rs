@@ -1,5 +1,7 @@
+use anyhow::Context;
 use clap::Parser;
 use mesh_server::{server, ServerConfig};
+use tokio::signal::unix::{signal, SignalKind};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -20,24 +22,17 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(config: ServerConfig) -> anyhow::Result<()> {
     let listener = server::bind(&config).await?;
-    // Tests and scripts read this exact line to learn the bound port.
-    println!("listening on {}", listener.local_addr()?);
-    server::serve(config, listener, shutdown_signal()).await
-}
-
-/// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut terminate = match signal(SignalKind::terminate()) {
-        Ok(terminate) => terminate,
-        Err(error) => {
-            tracing::warn!(%error, "cannot watch SIGTERM; only SIGINT stops the server");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+    // Before announcing readiness: a signal sent right after the announcement
+    // must shut the server down gracefully, not kill it.
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    let shutdown = async move {
+        tokio::select! {
+            _ = interrupt.recv() => tracing::info!("SIGINT received, shutting down"),
+            _ = terminate.recv() => tracing::info!("SIGTERM received, shutting down"),
         }
     };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received, shutting down"),
-        _ = terminate.recv() => tracing::info!("SIGTERM received, shutting down"),
-    }
+    // Tests and scripts read this exact line to learn the bound port.
+    println!("listening on {}", listener.local_addr()?);
+    server::serve(config, listener, shutdown).await
 }

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context;
 use mesh_proto::auth::authentication_service_server::AuthenticationServiceServer;
@@ -11,7 +12,7 @@ use mesh_proto::session::session_service_server::SessionServiceServer;
 use mesh_proto::time_series::timeseries_service_server::TimeseriesServiceServer;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::server::TcpIncoming;
 
 use crate::config::ServerConfig;
 use crate::services::auth::AuthApi;
@@ -36,8 +37,12 @@ pub async fn bind(config: &ServerConfig) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("cannot listen on {}", config.listen))
 }
 
-/// Serves on a listener from [`bind`] until `shutdown` completes, then lets calls in
-/// progress finish.
+/// How long calls in progress may run on after a shutdown request. A client
+/// that never lets go of its connection must not keep the server up.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Serves on a listener from [`bind`] until `shutdown` completes, then lets
+/// calls in progress finish, for at most [`SHUTDOWN_GRACE`].
 pub async fn serve(
     config: ServerConfig,
     listener: TcpListener,
@@ -53,15 +58,30 @@ pub async fn serve(
     health
         .set_serving::<SessionServiceServer<SessionApi>>()
         .await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(mesh_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    // Both reflection versions: many tools still speak only v1alpha.
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(mesh_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection()
         .build_v1()
         .context("cannot build the reflection service")?;
+    let reflection_v1alpha = reflection()
+        .build_v1alpha()
+        .context("cannot build the reflection service")?;
 
-    let result = tonic::transport::Server::builder()
+    // Small answers must leave at once rather than wait for Nagle's algorithm.
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let (draining, drain_started) = oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown.await;
+        let _ = draining.send(());
+    };
+    let serving = tonic::transport::Server::builder()
         .add_service(health_service)
-        .add_service(reflection)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .add_service(SessionServiceServer::new(SessionApi::new(sessions.clone())))
         .add_service(ConfigurationServiceServer::new(ConfigurationApi::new(
             config.clone(),
@@ -70,9 +90,21 @@ pub async fn serve(
         .add_service(AuthenticationServiceServer::new(AuthApi))
         .add_service(TimeseriesServiceServer::new(TimeseriesApi))
         .add_service(ModelDefinitionServiceServer::new(ModelDefinitionApi))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-        .await
-        .context("the gRPC server failed");
+        .serve_with_incoming_shutdown(incoming, shutdown);
+    let grace_expired = async {
+        if drain_started.await.is_ok() {
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let result = tokio::select! {
+        served = serving => served.context("the gRPC server failed"),
+        _ = grace_expired => {
+            tracing::warn!(grace = ?SHUTDOWN_GRACE, "calls still running after the shutdown grace period; stopping anyway");
+            Ok(())
+        }
+    };
     sweeper.abort();
     tracing::info!(
         open_sessions = sessions.open_sessions(),

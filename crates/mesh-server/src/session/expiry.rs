@@ -53,3 +53,39 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod sweeper_tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::identity::Identity;
+    use crate::session::SessionSettings;
+
+    #[tokio::test]
+    async fn a_request_longer_than_the_timeout_keeps_its_session() {
+        let timeout = Duration::from_millis(50);
+        let manager = SessionManager::new(SessionSettings {
+            timeout,
+            max_sessions: 10,
+        });
+        let _sweeper = manager.start_expiry();
+        let owner = Identity::anonymous();
+        let id = manager.start(owner.clone()).unwrap();
+
+        let lease = manager.acquire(id, &owner).unwrap();
+        // One request spanning several timeouts and many sweeps.
+        tokio::time::sleep(timeout * 5).await;
+        assert_eq!(manager.open_sessions(), 1);
+        let completed = Instant::now();
+        drop(lease);
+
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while manager.open_sessions() == 1 {
+            assert!(Instant::now() < deadline, "the session never expired");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(completed.elapsed() >= timeout, "expired before its timeout");
+        assert!(manager.acquire(id, &owner).is_err());
+    }
+}
