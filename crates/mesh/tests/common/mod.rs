@@ -1,0 +1,103 @@
+//! A real mesh-server on a real loopback socket, one per test.
+
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use mesh_proto::config::configuration_service_client::ConfigurationServiceClient;
+use mesh_proto::session::session_service_client::SessionServiceClient;
+use mesh_proto::types::Guid;
+use mesh_server::{RunningServer, ServerConfig};
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+pub struct TestServer {
+    pub server: RunningServer,
+    pub address: String,
+    _data: tempfile::TempDir,
+}
+
+pub async fn start(timeout: Duration, max_sessions: u64) -> TestServer {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let mut config = ServerConfig::for_tests(data.path());
+    config.session_timeout = timeout;
+    config.max_sessions = max_sessions;
+    let server = RunningServer::start(config)
+        .await
+        .expect("the server starts");
+    let address = server.local_addr().to_string();
+    TestServer {
+        server,
+        address,
+        _data: data,
+    }
+}
+
+pub async fn start_default() -> TestServer {
+    start(Duration::from_secs(300), 100_000).await
+}
+
+impl TestServer {
+    /// A plain generated client: no SDK logic, no keep-alive.
+    pub async fn raw_sessions(&self) -> SessionServiceClient<Channel> {
+        SessionServiceClient::connect(self.server.url())
+            .await
+            .expect("a raw client connects")
+    }
+
+    /// How many sessions the server holds, from its health report; asking
+    /// does not touch any session.
+    pub async fn open_sessions(&self) -> u64 {
+        let mut client = ConfigurationServiceClient::connect(self.server.url())
+            .await
+            .expect("a raw client connects");
+        let health = client
+            .get_health_status(())
+            .await
+            .expect("health status")
+            .into_inner();
+        match health
+            .fields
+            .get("open_sessions")
+            .and_then(|v| v.kind.clone())
+        {
+            Some(prost_types::value::Kind::NumberValue(n)) => n as u64,
+            other => panic!("health status has no open_sessions number: {other:?}"),
+        }
+    }
+
+    /// Waits (bounded) until the server holds `count` sessions.
+    pub async fn wait_for_open_sessions(&self, count: u64) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let open = self.open_sessions().await;
+            if open == count {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server still holds {open} sessions, expected {count}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+pub fn guid(id: Uuid) -> Guid {
+    Guid {
+        bytes_le: id.to_bytes_le().to_vec(),
+    }
+}
+
+pub fn uuid_of(guid: Option<Guid>) -> Uuid {
+    let bytes: [u8; 16] = guid.expect("an id").bytes_le.try_into().expect("16 bytes");
+    Uuid::from_bytes_le(bytes)
+}
+
+/// The reference server's message for a missing session.
+pub fn not_found_message(id: Uuid) -> String {
+    format!(
+        "Session with id {{{}}} not found.",
+        id.hyphenated().to_string().to_uppercase()
+    )
+}
