@@ -12,7 +12,7 @@ use tokio::runtime::Runtime;
 use uuid::Uuid;
 
 use crate::error::Result;
-use crate::{Opened, VersionInfo};
+use crate::{Opened, UserIdentity, VersionInfo};
 
 /// A blocking connection to a Mesh server. Cheap to clone.
 #[derive(Clone)]
@@ -24,18 +24,54 @@ pub struct Connection {
 impl Connection {
     /// See [`crate::Connection::insecure`].
     pub fn insecure(address: &str) -> Result<Connection> {
-        let runtime = Arc::new(
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .thread_name("mesh-sdk")
-                .enable_all()
-                .build()
-                .map_err(|error| {
-                    crate::Error::Protocol(format!("cannot start the SDK runtime: {error}"))
-                })?,
-        );
-        let inner = runtime.block_on(crate::Connection::insecure(address))?;
-        Ok(Connection { inner, runtime })
+        Connection::on_own_runtime(|| crate::Connection::insecure(address))
+    }
+
+    /// See [`crate::Connection::with_tls`].
+    pub fn with_tls(address: &str, root_pem: Option<&[u8]>) -> Result<Connection> {
+        Connection::on_own_runtime(|| crate::Connection::with_tls(address, root_pem))
+    }
+
+    /// See [`crate::Connection::with_external_access_token`].
+    pub fn with_external_access_token(
+        address: &str,
+        root_pem: Option<&[u8]>,
+        token: &str,
+    ) -> Result<Connection> {
+        Connection::on_own_runtime(|| {
+            crate::Connection::with_external_access_token(address, root_pem, token)
+        })
+    }
+
+    fn on_own_runtime<F, Fut>(connect: F) -> Result<Connection>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<crate::Connection>>,
+    {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("mesh-sdk")
+            .enable_all()
+            .build()
+            .map_err(|error| {
+                crate::Error::Protocol(format!("cannot start the SDK runtime: {error}"))
+            })?;
+        // Connected on its own runtime, so that sessions spawn their
+        // background work there.
+        let inner = runtime.block_on(connect())?;
+        Ok(Connection {
+            inner,
+            runtime: Arc::new(runtime),
+        })
+    }
+
+    /// See [`crate::Connection::update_external_access_token`].
+    pub fn update_external_access_token(&self, token: &str) -> Result<()> {
+        self.inner.update_external_access_token(token)
+    }
+
+    pub fn get_user_identity(&self) -> Result<UserIdentity> {
+        self.runtime.block_on(self.inner.get_user_identity())
     }
 
     pub fn get_version(&self) -> Result<VersionInfo> {

@@ -3,13 +3,19 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use mesh_proto::auth::authentication_service_client::AuthenticationServiceClient;
 use mesh_proto::config::configuration_service_client::ConfigurationServiceClient;
 use mesh_proto::session::session_service_client::SessionServiceClient;
-use tonic::transport::{Channel, Endpoint};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use uuid::Uuid;
 
+use crate::credentials::AccessToken;
 use crate::error::{Error, Result};
 use crate::session::Session;
+
+/// What every generated client of a connection runs on.
+pub(crate) type Transport = InterceptedService<Channel, AccessToken>;
 
 /// The version metadata this SDK announces, like the official SDKs do.
 const CLIENT_VERSION_HEADER: &str = "x-volue-mesh-client-version";
@@ -23,6 +29,17 @@ pub struct VersionInfo {
     pub name: String,
 }
 
+/// Who the server takes the caller to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserIdentity {
+    /// For people to read; not unique.
+    pub display_name: String,
+    /// The identity provider that vouched for the user.
+    pub source: String,
+    /// Unique within `source`.
+    pub identifier: String,
+}
+
 /// A connection to a Mesh server. Cheap to clone; clones share the channel.
 #[derive(Clone)]
 pub struct Connection {
@@ -31,6 +48,7 @@ pub struct Connection {
 
 pub(crate) struct ConnectionInner {
     channel: Channel,
+    token: AccessToken,
     /// The runtime the connection was made on: dropped sessions close
     /// themselves through it.
     pub(crate) runtime: tokio::runtime::Handle,
@@ -44,24 +62,65 @@ impl Connection {
     /// trusted networks. `address` is `host:port` or `http://host:port`.
     pub async fn insecure(address: &str) -> Result<Connection> {
         let endpoint = endpoint(address, "http")?;
-        Connection::connect(address, endpoint).await
+        Connection::connect(address, endpoint, AccessToken::default()).await
     }
 
-    async fn connect(address: &str, endpoint: Endpoint) -> Result<Connection> {
+    /// Connects over TLS, checking the server's certificate against
+    /// `root_pem` (PEM certificates), or the platform's trusted roots when
+    /// `None`. `address` is `host:port` or `https://host:port`; the host
+    /// name must match the certificate.
+    pub async fn with_tls(address: &str, root_pem: Option<&[u8]>) -> Result<Connection> {
+        let endpoint = tls_endpoint(address, root_pem)?;
+        Connection::connect(address, endpoint, AccessToken::default()).await
+    }
+
+    /// Connects over TLS and sends `token`, an access token obtained from
+    /// an identity provider, with every call. Replace it before it expires
+    /// with [`Connection::update_external_access_token`].
+    pub async fn with_external_access_token(
+        address: &str,
+        root_pem: Option<&[u8]>,
+        token: &str,
+    ) -> Result<Connection> {
+        let endpoint = tls_endpoint(address, root_pem)?;
+        let access = AccessToken::default();
+        access.set(token)?;
+        Connection::connect(address, endpoint, access).await
+    }
+
+    /// Uses `token` from the next call on, on every clone of this
+    /// connection and for the background lifetime extensions, without
+    /// reconnecting.
+    pub fn update_external_access_token(&self, token: &str) -> Result<()> {
+        self.inner.token.set(token)
+    }
+
+    async fn connect(address: &str, endpoint: Endpoint, token: AccessToken) -> Result<Connection> {
         let channel = endpoint
             .connect_timeout(Duration::from_secs(10))
             .connect()
             .await
-            .map_err(|source| Error::Connect {
-                address: address.to_string(),
-                source,
-            })?;
+            .map_err(|source| Error::connect(address, source))?;
         Ok(Connection {
             inner: Arc::new(ConnectionInner {
                 channel,
+                token,
                 runtime: tokio::runtime::Handle::current(),
                 session_timeout: Mutex::new(None),
             }),
+        })
+    }
+
+    /// Who the server takes this connection's user to be.
+    pub async fn get_user_identity(&self) -> Result<UserIdentity> {
+        let identity = AuthenticationServiceClient::new(self.transport())
+            .get_user_identity(())
+            .await?
+            .into_inner();
+        Ok(UserIdentity {
+            display_name: identity.display_name,
+            source: identity.source,
+            identifier: identity.identifier,
         })
     }
 
@@ -72,7 +131,7 @@ impl Connection {
             CLIENT_VERSION_HEADER,
             tonic::metadata::MetadataValue::from_static(env!("CARGO_PKG_VERSION")),
         );
-        let info = ConfigurationServiceClient::new(self.inner.channel.clone())
+        let info = ConfigurationServiceClient::new(self.transport())
             .get_version(request)
             .await?
             .into_inner();
@@ -136,9 +195,23 @@ impl Connection {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(timeout);
     }
 
-    pub(crate) fn session_client(&self) -> SessionServiceClient<Channel> {
-        SessionServiceClient::new(self.inner.channel.clone())
+    pub(crate) fn transport(&self) -> Transport {
+        InterceptedService::new(self.inner.channel.clone(), self.inner.token.clone())
     }
+
+    pub(crate) fn session_client(&self) -> SessionServiceClient<Transport> {
+        SessionServiceClient::new(self.transport())
+    }
+}
+
+fn tls_endpoint(address: &str, root_pem: Option<&[u8]>) -> Result<Endpoint> {
+    let tls = match root_pem {
+        Some(pem) => ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)),
+        None => ClientTlsConfig::new().with_native_roots(),
+    };
+    endpoint(address, "https")?
+        .tls_config(tls)
+        .map_err(|error| Error::connect(address, error))
 }
 
 /// Builds an endpoint from `host:port` or a URL.

@@ -29,12 +29,18 @@ pub enum Error {
     #[error("invalid server address {address:?}: {reason}")]
     InvalidAddress { address: String, reason: String },
 
-    #[error("cannot connect to {address}: {source}")]
+    /// The connection could not be made; `reason` spells out the whole
+    /// chain of causes (e.g. an untrusted certificate).
+    #[error("cannot connect to {address}: {reason}")]
     Connect {
         address: String,
+        reason: String,
         #[source]
         source: tonic::transport::Error,
     },
+
+    #[error("invalid access token: {0}")]
+    InvalidToken(String),
 
     /// The server answered in a way the Mesh API does not allow.
     #[error("the server sent an invalid answer: {0}")]
@@ -46,6 +52,22 @@ pub enum Error {
 }
 
 impl Error {
+    pub(crate) fn connect(address: &str, source: tonic::transport::Error) -> Error {
+        // tonic's own message is just "transport error"; the cause is deeper.
+        let mut reason = source.to_string();
+        let mut cause = std::error::Error::source(&source);
+        while let Some(inner) = cause {
+            reason.push_str(": ");
+            reason.push_str(&inner.to_string());
+            cause = inner.source();
+        }
+        Error::Connect {
+            address: address.to_string(),
+            reason,
+            source,
+        }
+    }
+
     /// Turns a failed call on session `id` into the error the user should see.
     pub(crate) fn from_session_call(status: tonic::Status, id: Uuid) -> Error {
         if is_missing_session(&status) {

@@ -17,12 +17,13 @@
 
 pub mod blocking;
 mod connection;
+mod credentials;
 mod error;
 mod guid;
 mod keep_alive;
 mod session;
 
-pub use connection::{Connection, VersionInfo};
+pub use connection::{Connection, UserIdentity, VersionInfo};
 pub use error::{Error, Result};
 pub use session::{Opened, Session};
 pub use uuid::Uuid;
