@@ -28,6 +28,42 @@ pub struct ServerConfig {
     /// The most sessions that may be open at once; more answer RESOURCE_EXHAUSTED.
     #[arg(long, env = "MESH_MAX_SESSIONS", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_sessions: u64,
+
+    /// Largest message the server takes in or sends, in bytes. Larger writes
+    /// answer RESOURCE_EXHAUSTED; clients must split them.
+    #[arg(long, env = "MESH_MAX_MESSAGE_SIZE", default_value_t = 4 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(64 * 1024..=1024 * 1024 * 1024))]
+    pub max_message_size: u64,
+
+    /// PEM file with the server's certificate chain; serves TLS with --tls-key.
+    /// Both files are re-read on SIGHUP.
+    #[arg(long, env = "MESH_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM file with the private key of --tls-cert (RSA or ECDSA).
+    #[arg(long, env = "MESH_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// JSON Web Key Set whose keys sign the access tokens this server accepts.
+    /// With it, every call but the health check needs `authorization: Bearer <JWT>`.
+    #[arg(long, env = "MESH_AUTH_JWKS", requires_all = ["auth_issuer", "auth_audience"])]
+    pub auth_jwks: Option<PathBuf>,
+
+    /// The `iss` that access tokens must carry.
+    #[arg(long, env = "MESH_AUTH_ISSUER", requires = "auth_jwks")]
+    pub auth_issuer: Option<String>,
+
+    /// The `aud` that access tokens must carry.
+    #[arg(long, env = "MESH_AUTH_AUDIENCE", requires = "auth_jwks")]
+    pub auth_audience: Option<String>,
+
+    /// Tolerated clock difference when checking a token's exp and nbf.
+    #[arg(long, env = "MESH_AUTH_CLOCK_SKEW", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub auth_clock_skew: Duration,
+
+    /// Accept access tokens over plain connections. For local testing only:
+    /// tokens sent in the clear can be stolen.
+    #[arg(long, env = "MESH_ALLOW_INSECURE_AUTH")]
+    pub allow_insecure_auth: bool,
 }
 
 impl ServerConfig {
@@ -38,6 +74,14 @@ impl ServerConfig {
             data_dir: data_dir.into(),
             session_timeout: Duration::from_secs(300),
             max_sessions: 100_000,
+            max_message_size: 4 * 1024 * 1024,
+            tls_cert: None,
+            tls_key: None,
+            auth_jwks: None,
+            auth_issuer: None,
+            auth_audience: None,
+            auth_clock_skew: Duration::from_secs(60),
+            allow_insecure_auth: false,
         }
     }
 }

@@ -2,14 +2,18 @@
 //!
 //! - [`session`]: the session manager (open sessions, owners, timeouts).
 //! - [`services`]: one module per gRPC service.
+//! - [`auth`]: who is calling (access tokens), and [`tls`]: encryption.
 //! - [`server`]: wiring the services into a listening server.
 
+pub mod auth;
 pub mod config;
 pub mod guid;
-pub mod identity;
+pub mod limits;
 pub mod server;
 pub mod services;
 pub mod session;
+pub mod tls;
+pub mod units;
 
 pub use config::ServerConfig;
 pub use server::RunningServer;

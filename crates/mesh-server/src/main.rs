@@ -21,18 +21,31 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(config: ServerConfig) -> anyhow::Result<()> {
-    let listener = server::bind(&config).await?;
+    let prepared = server::prepare(config).await?;
     // Before announcing readiness: a signal sent right after the announcement
-    // must shut the server down gracefully, not kill it.
+    // must be handled, not kill the process.
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
     let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
+    let certificate = prepared.certificate();
     let shutdown = async move {
-        tokio::select! {
-            _ = interrupt.recv() => tracing::info!("SIGINT received, shutting down"),
-            _ = terminate.recv() => tracing::info!("SIGTERM received, shutting down"),
+        loop {
+            tokio::select! {
+                _ = interrupt.recv() => break tracing::info!("SIGINT received, shutting down"),
+                _ = terminate.recv() => break tracing::info!("SIGTERM received, shutting down"),
+                _ = hangup.recv() => match &certificate {
+                    // New handshakes get the new certificate; established
+                    // connections keep theirs.
+                    Some(certificate) => match certificate.reload() {
+                        Ok(()) => tracing::info!("SIGHUP: TLS certificate and key reloaded"),
+                        Err(error) => tracing::error!("SIGHUP: keeping the old TLS certificate: {error:#}"),
+                    },
+                    None => tracing::info!("SIGHUP: no TLS configured, nothing to reload"),
+                },
+            }
         }
     };
     // Tests and scripts read this exact line to learn the bound port.
-    println!("listening on {}", listener.local_addr()?);
-    server::serve(config, listener, shutdown).await
+    println!("listening on {}", prepared.local_addr()?);
+    server::serve(prepared, shutdown).await
 }

@@ -2,9 +2,11 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use mesh_proto::auth::authentication_service_server::AuthenticationServiceServer;
 use mesh_proto::config::configuration_service_server::ConfigurationServiceServer;
 use mesh_proto::model_definition::model_definition_service_server::ModelDefinitionServiceServer;
@@ -12,52 +14,137 @@ use mesh_proto::session::session_service_server::SessionServiceServer;
 use mesh_proto::time_series::timeseries_service_server::TimeseriesServiceServer;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::server::TcpIncoming;
 
+use crate::auth::{Authenticator, TokenSettings, TokenVerifier};
 use crate::config::ServerConfig;
+use crate::limits;
 use crate::services::auth::AuthApi;
 use crate::services::config::ConfigurationApi;
 use crate::services::model_definition::ModelDefinitionApi;
 use crate::services::session::SessionApi;
 use crate::services::time_series::TimeseriesApi;
 use crate::session::{SessionManager, SessionSettings};
+use crate::tls::{self, ReloadableCert, TlsFiles};
+use mesh_storage::{RedbStore, TimeseriesStore};
+use tower::util::MapResponseLayer;
 
-/// Prepares the data directory and binds the configured address: all that
-/// can fail at start-up. Separate from serving so that the caller can report
-/// the real port (for `--listen …:0`) before serving starts.
-pub async fn bind(config: &ServerConfig) -> anyhow::Result<TcpListener> {
+/// How long calls in progress may run on after a shutdown request. A client
+/// that never lets go of its connection must not keep the server up.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Everything that can fail at start-up, done: configuration checked, data
+/// directory made, certificate and keys read, address bound. Separate from
+/// serving so that the caller can report the real port (for `--listen …:0`)
+/// before serving starts.
+pub struct Prepared {
+    config: ServerConfig,
+    listener: TcpListener,
+    store: Arc<dyn TimeseriesStore>,
+    certificate: Option<Arc<ReloadableCert>>,
+    authenticator: Authenticator,
+}
+
+impl Prepared {
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The served certificate, to re-read it (on SIGHUP) while serving.
+    pub fn certificate(&self) -> Option<Arc<ReloadableCert>> {
+        self.certificate.clone()
+    }
+}
+
+pub async fn prepare(config: ServerConfig) -> anyhow::Result<Prepared> {
+    let certificate = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(ReloadableCert::load(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        })?),
+        (None, None) => None,
+        _ => bail!("--tls-cert and --tls-key go together: give both or neither"),
+    };
+    let authenticator = match (
+        &config.auth_jwks,
+        &config.auth_issuer,
+        &config.auth_audience,
+    ) {
+        (Some(jwks), Some(issuer), Some(audience)) => {
+            if certificate.is_none() && !config.allow_insecure_auth {
+                bail!(
+                    "access tokens sent over a plain connection can be stolen: \
+                     give --tls-cert and --tls-key, or --allow-insecure-auth for local testing"
+                );
+            }
+            Authenticator::with_tokens(TokenVerifier::from_jwks_file(
+                jwks,
+                TokenSettings {
+                    issuer: issuer.clone(),
+                    audience: audience.clone(),
+                    clock_skew: config.auth_clock_skew,
+                },
+            )?)
+        }
+        (None, None, None) => Authenticator::none(),
+        _ => bail!("--auth-jwks, --auth-issuer and --auth-audience go together"),
+    };
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
             "cannot create the data directory {}",
             config.data_dir.display()
         )
     })?;
-    TcpListener::bind(&config.listen)
+    let store: Arc<dyn TimeseriesStore> = Arc::new(
+        RedbStore::open(&config.data_dir)
+            .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?,
+    );
+    let listener = TcpListener::bind(&config.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", config.listen))
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    Ok(Prepared {
+        config,
+        listener,
+        store,
+        certificate,
+        authenticator,
+    })
 }
 
-/// How long calls in progress may run on after a shutdown request. A client
-/// that never lets go of its connection must not keep the server up.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// Puts `service` behind the authenticator.
+fn guarded<S>(authenticator: &Authenticator, service: S) -> InterceptedService<S, Authenticator> {
+    InterceptedService::new(service, authenticator.clone())
+}
 
-/// Serves on a listener from [`bind`] until `shutdown` completes, then lets
-/// calls in progress finish, for at most [`SHUTDOWN_GRACE`].
+type Serving = Pin<Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>>;
+
+/// Serves until `shutdown` completes, then lets calls in progress finish,
+/// for at most [`SHUTDOWN_GRACE`].
 pub async fn serve(
-    config: ServerConfig,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()> + Send,
+    prepared: Prepared,
+    shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let Prepared {
+        config,
+        listener,
+        store,
+        certificate,
+        authenticator,
+    } = prepared;
     let sessions = SessionManager::new(SessionSettings {
         timeout: config.session_timeout,
         max_sessions: config.max_sessions,
     });
     let sweeper = sessions.start_expiry();
 
+    // The health service answers without a token, as load balancers and
+    // orchestrators call it; everything else passes the authenticator.
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_serving::<SessionServiceServer<SessionApi>>()
         .await;
+
     // Both reflection versions: many tools still speak only v1alpha.
     let reflection = || {
         tonic_reflection::server::Builder::configure()
@@ -71,26 +158,61 @@ pub async fn serve(
         .build_v1alpha()
         .context("cannot build the reflection service")?;
 
-    // Small answers must leave at once rather than wait for Nagle's algorithm.
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let limit = config.max_message_size as usize;
+    let router = tonic::transport::Server::builder()
+        .layer(MapResponseLayer::new(move |response| {
+            limits::explain_oversize(response, limit)
+        }))
+        .add_service(health_service)
+        .add_service(guarded(&authenticator, reflection_v1))
+        .add_service(guarded(&authenticator, reflection_v1alpha))
+        .add_service(guarded(
+            &authenticator,
+            SessionServiceServer::new(SessionApi::new(sessions.clone(), store.clone()))
+                .max_decoding_message_size(limit),
+        ))
+        .add_service(guarded(
+            &authenticator,
+            ConfigurationServiceServer::new(ConfigurationApi::new(
+                config.clone(),
+                sessions.clone(),
+            )),
+        ))
+        .add_service(guarded(
+            &authenticator,
+            AuthenticationServiceServer::new(AuthApi),
+        ))
+        .add_service(guarded(
+            &authenticator,
+            TimeseriesServiceServer::new(TimeseriesApi::new(
+                sessions.clone(),
+                store.clone(),
+                limit,
+            ))
+            .max_decoding_message_size(limit),
+        ))
+        .add_service(guarded(
+            &authenticator,
+            ModelDefinitionServiceServer::new(ModelDefinitionApi::new(sessions.clone()))
+                .max_decoding_message_size(limit),
+        ));
+
     let (draining, drain_started) = oneshot::channel::<()>();
     let shutdown = async move {
         shutdown.await;
         let _ = draining.send(());
     };
-    let serving = tonic::transport::Server::builder()
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(SessionServiceServer::new(SessionApi::new(sessions.clone())))
-        .add_service(ConfigurationServiceServer::new(ConfigurationApi::new(
-            config.clone(),
-            sessions.clone(),
-        )))
-        .add_service(AuthenticationServiceServer::new(AuthApi))
-        .add_service(TimeseriesServiceServer::new(TimeseriesApi))
-        .add_service(ModelDefinitionServiceServer::new(ModelDefinitionApi))
-        .serve_with_incoming_shutdown(incoming, shutdown);
+    let serving: Serving = match certificate {
+        None => {
+            // Small answers must leave at once rather than wait for Nagle's algorithm.
+            let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+            Box::pin(router.serve_with_incoming_shutdown(incoming, shutdown))
+        }
+        Some(certificate) => {
+            let incoming = tls::incoming(listener, tls::acceptor(certificate)?);
+            Box::pin(router.serve_with_incoming_shutdown(incoming, shutdown))
+        }
+    };
     let grace_expired = async {
         if drain_started.await.is_ok() {
             tokio::time::sleep(SHUTDOWN_GRACE).await;
@@ -117,20 +239,23 @@ pub async fn serve(
 /// Dropping it stops the server.
 pub struct RunningServer {
     local_addr: SocketAddr,
+    tls: bool,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl RunningServer {
     pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
-        let listener = bind(&config).await?;
-        let local_addr = listener.local_addr()?;
+        let tls = config.tls_cert.is_some();
+        let prepared = prepare(config).await?;
+        let local_addr = prepared.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(config, listener, async {
+        let task = tokio::spawn(serve(prepared, async {
             let _ = stopped.await;
         }));
         Ok(RunningServer {
             local_addr,
+            tls,
             stop: Some(stop),
             task: Some(task),
         })
@@ -140,9 +265,10 @@ impl RunningServer {
         self.local_addr
     }
 
-    /// `http://IP:PORT`, the form gRPC clients take.
+    /// `http://IP:PORT` (or `https://`), the form gRPC clients take.
     pub fn url(&self) -> String {
-        format!("http://{}", self.local_addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.local_addr)
     }
 
     /// Stops the server and waits until it has stopped.

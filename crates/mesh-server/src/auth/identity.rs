@@ -2,16 +2,28 @@
 
 use std::sync::Arc;
 
-/// A caller as the server knows it. Authentication layers put one into the
-/// request's extensions; without authentication every caller is anonymous.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// A caller as the server knows it. The authentication interceptor puts one
+/// into the request's extensions; without authentication every caller is
+/// anonymous.
+#[derive(Debug, Clone)]
 pub struct Identity {
+    /// For people to read; may change between tokens of the same user.
     pub display_name: String,
-    /// Which identity provider vouched for the caller.
+    /// Which identity provider vouched for the caller (a token's issuer).
     pub source: String,
-    /// Unique within `source`.
+    /// Unique within `source` (a token's subject).
     pub identifier: String,
 }
+
+/// Two identities are the same user when provider and identifier agree; a
+/// renamed user keeps their sessions.
+impl PartialEq for Identity {
+    fn eq(&self, other: &Identity) -> bool {
+        self.source == other.source && self.identifier == other.identifier
+    }
+}
+
+impl Eq for Identity {}
 
 impl Identity {
     /// The caller of a server with no authentication configured. Shared, so

@@ -7,7 +7,7 @@ use mesh_proto::auth::authentication_service_server::AuthenticationService;
 use mesh_proto::auth::UserIdentity;
 use tonic::{Request, Response, Status};
 
-use crate::identity::Identity;
+use crate::auth::Identity;
 
 pub struct AuthApi;
 

@@ -8,19 +8,21 @@ use mesh_proto::session::{
     StartSessionResponse,
 };
 use mesh_proto::types::Guid;
+use mesh_storage::TimeseriesStore;
 use tonic::{Request, Response, Status};
 
+use crate::auth::Identity;
 use crate::guid;
-use crate::identity::Identity;
 use crate::session::{SessionLease, SessionManager};
 
 pub struct SessionApi {
     sessions: Arc<SessionManager>,
+    store: Arc<dyn TimeseriesStore>,
 }
 
 impl SessionApi {
-    pub fn new(sessions: Arc<SessionManager>) -> Self {
-        SessionApi { sessions }
+    pub fn new(sessions: Arc<SessionManager>, store: Arc<dyn TimeseriesStore>) -> Self {
+        SessionApi { sessions, store }
     }
 
     fn lease(&self, request: &Request<Guid>) -> Result<SessionLease, Status> {
@@ -52,7 +54,17 @@ impl SessionService for SessionApi {
 
     async fn commit(&self, request: Request<Guid>) -> Result<Response<CommitResponse>, Status> {
         let lease = self.lease(&request)?;
-        lease.session().workspace().await.commit();
+        let stats = lease
+            .session()
+            .workspace()
+            .await
+            .commit(self.store.clone())
+            .await
+            .map_err(|error| {
+                tracing::error!(session = %lease.session().id(), %error, "commit failed; the changes stay in the session");
+                Status::internal(format!("commit failed, nothing was committed: {error}"))
+            })?;
+        tracing::debug!(session = %lease.session().id(), ?stats, "committed");
         Ok(Response::new(CommitResponse {}))
     }
 

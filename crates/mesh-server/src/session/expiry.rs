@@ -59,7 +59,7 @@ mod sweeper_tests {
     use std::time::Instant;
 
     use super::*;
-    use crate::identity::Identity;
+    use crate::auth::Identity;
     use crate::session::SessionSettings;
 
     #[tokio::test]

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::activity::{Activity, Clock, SessionLease};
 use super::workspace::Workspace;
 use super::SessionError;
-use crate::identity::Identity;
+use crate::auth::Identity;
 
 #[derive(Debug, Clone, Copy)]
 pub struct SessionSettings {

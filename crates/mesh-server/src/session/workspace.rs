@@ -2,30 +2,50 @@
 //! committed. Data services record their changes here; commit hands them
 //! to storage, rollback and the end of the session drop them.
 //!
-//! It holds no kind of change yet: the time-series service (its own issue)
-//! adds the first. Requests of one session that touch the workspace are
-//! serialised by the mutex around it (see `manager::Session`).
+//! Requests of one session that touch the workspace are serialised by the
+//! mutex around it (see `manager::Session`).
+
+use std::sync::Arc;
+
+use mesh_storage::{ChangeSet, CommitStats, StoreError, TimeseriesStore};
 
 #[derive(Debug, Default)]
 pub struct Workspace {
-    commits: u64,
-    rollbacks: u64,
+    /// Shared with reads running on the blocking pool; written copy-on-write,
+    /// which copies nothing once those reads are done.
+    changes: Arc<ChangeSet>,
 }
 
 impl Workspace {
-    /// Makes the pending changes permanent. With no kinds of change yet,
-    /// there is nothing to hand to storage; only the count moves.
-    pub fn commit(&mut self) {
-        self.commits += 1;
+    /// A snapshot of the pending changes, for reads over them.
+    pub fn changes(&self) -> Arc<ChangeSet> {
+        self.changes.clone()
+    }
+
+    pub fn changes_mut(&mut self) -> &mut ChangeSet {
+        Arc::make_mut(&mut self.changes)
+    }
+
+    /// Makes the pending changes permanent: all of them or none, on disk
+    /// before this returns. On failure they stay pending.
+    pub async fn commit(
+        &mut self,
+        store: Arc<dyn TimeseriesStore>,
+    ) -> Result<CommitStats, StoreError> {
+        if self.changes.is_empty() {
+            return Ok(CommitStats::default());
+        }
+        let changes = self.changes.clone();
+        // The commit waits for the disk; keep it off the async workers.
+        let stats = tokio::task::spawn_blocking(move || store.commit(&changes))
+            .await
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))?;
+        self.changes = Arc::default();
+        Ok(stats)
     }
 
     /// Discards the pending changes; the session stays open.
     pub fn rollback(&mut self) {
-        self.rollbacks += 1;
-    }
-
-    /// How many commits and rollbacks this session has done, for logs.
-    pub fn history(&self) -> (u64, u64) {
-        (self.commits, self.rollbacks)
+        self.changes = Arc::default();
     }
 }

@@ -1,0 +1,174 @@
+//! Plain data types shared by every store: points, series metadata and the
+//! changes a session accumulates before it commits.
+
+use std::collections::BTreeMap;
+
+/// One value of a time series.
+///
+/// Two points are equal when their timestamps and flags are equal and their
+/// values have the same bit pattern: a store must hand back exactly what was
+/// written, NaN payloads and the sign of zero included, so comparing bits is
+/// the only honest equality for tests and callers alike.
+#[derive(Debug, Clone, Copy)]
+pub struct Point {
+    /// Milliseconds since the Unix epoch, UTC.
+    pub utc_ms: i64,
+    /// Quality flags, kept exactly as written (unknown bits included).
+    pub flags: u32,
+    pub value: f64,
+}
+
+impl Point {
+    pub fn new(utc_ms: i64, flags: u32, value: f64) -> Self {
+        Point {
+            utc_ms,
+            flags,
+            value,
+        }
+    }
+}
+
+impl PartialEq for Point {
+    fn eq(&self, other: &Self) -> bool {
+        self.utc_ms == other.utc_ms
+            && self.flags == other.flags
+            && self.value.to_bits() == other.value.to_bits()
+    }
+}
+
+impl Eq for Point {}
+
+/// What is known about a time series apart from its points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesMeta {
+    pub key: i64,
+    pub path: String,
+    pub name: String,
+    /// The API's curve type enum value, stored as given.
+    pub curve_type: i32,
+    /// The API's resolution enum value, stored as given.
+    pub resolution: i32,
+    /// Unit of measurement id, in the byte order the API carries it.
+    pub unit_id: [u8; 16],
+    /// IANA time zone of daily and coarser series, if any.
+    pub time_zone: Option<String>,
+}
+
+/// Replace everything in `[start_ms, end_ms)` with `points`.
+///
+/// `points` must be strictly increasing and inside the interval; an empty
+/// `points` deletes the interval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replace {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub points: Vec<Point>,
+}
+
+impl Replace {
+    /// Checks the promises a replace makes: a non-inverted interval and
+    /// strictly increasing points inside it. Stores check this at commit so
+    /// that a caller's mistake cannot leave unordered data on disk.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.start_ms > self.end_ms {
+            return Err(format!(
+                "interval start {} is after its end {}",
+                self.start_ms, self.end_ms
+            ));
+        }
+        let mut previous: Option<i64> = None;
+        for p in &self.points {
+            if p.utc_ms < self.start_ms || p.utc_ms >= self.end_ms {
+                return Err(format!(
+                    "point at {} is outside the interval [{}, {})",
+                    p.utc_ms, self.start_ms, self.end_ms
+                ));
+            }
+            if previous.is_some_and(|t| t >= p.utc_ms) {
+                return Err(format!("timestamps are not increasing at {} ms", p.utc_ms));
+            }
+            previous = Some(p.utc_ms);
+        }
+        Ok(())
+    }
+}
+
+/// The uncommitted changes of one series.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeriesChange {
+    /// New metadata: creates the series, or replaces its metadata.
+    pub meta: Option<SeriesMeta>,
+    /// Point replacements, in the order they were written; later ones win
+    /// where they overlap earlier ones.
+    pub replaces: Vec<Replace>,
+}
+
+/// Everything a session has changed and not yet committed, per series key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangeSet {
+    pub series: BTreeMap<i64, SeriesChange>,
+}
+
+impl ChangeSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records the creation of a series under `meta.key`.
+    pub fn create_series(&mut self, meta: SeriesMeta) {
+        let key = meta.key;
+        self.series.entry(key).or_default().meta = Some(meta);
+    }
+
+    /// Records new metadata for an existing series. Stores treat it exactly
+    /// like a creation: the metadata is written as a whole.
+    pub fn update_meta(&mut self, meta: SeriesMeta) {
+        self.create_series(meta);
+    }
+
+    /// Records a replacement of points in series `key`.
+    ///
+    /// Earlier replaces whose interval lies entirely inside the new one can
+    /// no longer have any visible effect, so they are dropped: a session that
+    /// keeps rewriting the same interval then holds only the latest version
+    /// in memory rather than every one of them.
+    pub fn replace_points(&mut self, key: i64, replace: Replace) {
+        let change = self.series.entry(key).or_default();
+        if replace.start_ms < replace.end_ms {
+            change
+                .replaces
+                .retain(|r| !(replace.start_ms <= r.start_ms && r.end_ms <= replace.end_ms));
+        }
+        change.replaces.push(replace);
+    }
+
+    /// The pending change of one series, if any.
+    pub fn get(&self, key: i64) -> Option<&SeriesChange> {
+        self.series.get(&key)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.series.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.series.clear();
+    }
+}
+
+/// What a commit did, for logs and metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    /// Series touched (metadata or points).
+    pub series: u64,
+    /// Metadata records written.
+    pub metas_written: u64,
+    /// Replaces applied.
+    pub replaces: u64,
+    /// Points handed in by the replaces.
+    pub points_written: u64,
+    /// Chunks written (new or rewritten).
+    pub chunks_written: u64,
+    /// Chunks removed (rewritten under another key, merged, or deleted).
+    pub chunks_removed: u64,
+}

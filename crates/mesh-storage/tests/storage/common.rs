@@ -1,0 +1,128 @@
+//! Helpers shared by the tests.
+
+use std::collections::BTreeMap;
+
+use mesh_storage::{ChangeSet, Point, RedbStore, Replace, SeriesMeta, StoreOptions};
+
+/// A small deterministic generator (xorshift64*), enough for test data and
+/// reproducible from its seed.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.max(1))
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in `[lo, hi)`.
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % (hi - lo) as u64) as i64
+    }
+
+    pub fn chance(&mut self, one_in: u64) -> bool {
+        self.next().is_multiple_of(one_in)
+    }
+}
+
+pub fn meta(key: i64) -> SeriesMeta {
+    SeriesMeta {
+        key,
+        path: format!("/Test/series{key}"),
+        name: format!("series{key}"),
+        curve_type: 1,
+        resolution: 6,
+        unit_id: [key as u8; 16],
+        time_zone: None,
+    }
+}
+
+/// Regular points: `n` of them from `start`, `step` apart, values from `f`.
+pub fn regular(start: i64, step: i64, n: usize, mut f: impl FnMut(usize) -> f64) -> Vec<Point> {
+    (0..n)
+        .map(|i| Point::new(start + i as i64 * step, 0, f(i)))
+        .collect()
+}
+
+pub fn replace(start_ms: i64, end_ms: i64, points: Vec<Point>) -> Replace {
+    Replace {
+        start_ms,
+        end_ms,
+        points,
+    }
+}
+
+/// A change set that creates series `key` and writes one replace.
+pub fn create_with(key: i64, r: Replace) -> ChangeSet {
+    let mut cs = ChangeSet::new();
+    cs.create_series(meta(key));
+    cs.replace_points(key, r);
+    cs
+}
+
+pub fn small_chunks(dir: &std::path::Path, max: usize) -> RedbStore {
+    RedbStore::open_with(
+        dir,
+        StoreOptions {
+            max_chunk_points: max,
+            ..StoreOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+/// The obvious model of a series: a sorted map from time to point.
+#[derive(Default, Clone)]
+pub struct Model(pub BTreeMap<i64, Point>);
+
+impl Model {
+    pub fn apply(&mut self, r: &Replace) {
+        if r.start_ms < r.end_ms {
+            let doomed: Vec<i64> = self
+                .0
+                .range(r.start_ms..r.end_ms)
+                .map(|(&t, _)| t)
+                .collect();
+            for t in doomed {
+                self.0.remove(&t);
+            }
+        }
+        for p in &r.points {
+            self.0.insert(p.utc_ms, *p);
+        }
+    }
+
+    pub fn read(&self, start: i64, end: i64) -> Vec<Point> {
+        if start >= end {
+            return Vec::new();
+        }
+        self.0.range(start..end).map(|(_, p)| *p).collect()
+    }
+
+    pub fn first_at_or_after(&self, t: i64) -> Option<Point> {
+        self.0.range(t..).next().map(|(_, p)| *p)
+    }
+}
+
+/// Checks the chunk invariants of series `key`: every chunk decodes, none
+/// is above `max` points, and none is below a quarter of it unless it is
+/// the series' only chunk.
+pub fn check_chunks(store: &RedbStore, key: i64, max: usize) -> Vec<mesh_storage::ChunkInfo> {
+    let chunks = store.chunks(key).unwrap();
+    for c in &chunks {
+        assert!(c.points <= max, "chunk {c:?} above {max}");
+        if chunks.len() > 1 {
+            assert!(
+                c.points >= max / 4,
+                "small chunk {c:?} among {}",
+                chunks.len()
+            );
+        }
+    }
+    chunks
+}

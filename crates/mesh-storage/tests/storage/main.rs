@@ -1,0 +1,8 @@
+//! Tests of mesh-storage against real files in temporary directories.
+
+mod common;
+mod crash;
+mod model;
+mod replace;
+mod roundtrip;
+mod size;

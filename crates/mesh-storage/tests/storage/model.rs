@@ -1,0 +1,145 @@
+//! Random replace sequences checked against a naive model: the overlay a
+//! session sees before committing must equal what the store returns after
+//! the commit, and both must equal a plain sorted map.
+
+use std::collections::BTreeMap;
+
+use mesh_storage::{
+    first_at_or_after_overlay, read_overlay, series_overlay, ChangeSet, Point, Replace,
+    TimeseriesStore,
+};
+
+use crate::common::*;
+
+const KEYS: [i64; 3] = [1, 2, 3];
+const DOMAIN: i64 = 3000;
+
+fn random_replace(rng: &mut Rng) -> Replace {
+    let start = rng.range(-100, DOMAIN);
+    let len = match rng.next() % 6 {
+        0 => 0,
+        1 => rng.range(1, 5),
+        2 => rng.range(1, 60),
+        3 => rng.range(1, 800),
+        4 => DOMAIN + 200,
+        _ => rng.range(1, 250),
+    };
+    let end = start + len;
+    let density = [1u64, 1, 2, 3, 10, 50][(rng.next() % 6) as usize];
+    let mut points = Vec::new();
+    if !rng.next().is_multiple_of(8) {
+        for t in start..end {
+            if rng.next().is_multiple_of(density) {
+                let value = match rng.next() % 10 {
+                    0 => f64::NAN,
+                    1 => f64::from_bits(rng.next()),
+                    _ => (rng.next() % 1000) as f64 / 8.0,
+                };
+                let flags = if rng.chance(5) { rng.next() as u32 } else { 0 };
+                points.push(Point::new(t, flags, value));
+            }
+        }
+    }
+    replace(start, end, points)
+}
+
+fn random_window(rng: &mut Rng) -> (i64, i64) {
+    let a = rng.range(-200, DOMAIN + 200);
+    let len = match rng.next() % 4 {
+        0 => rng.range(0, 5),
+        1 => rng.range(0, 100),
+        2 => rng.range(0, 1000),
+        _ => DOMAIN + 1000,
+    };
+    (a, a + len)
+}
+
+/// Checks every view of the session (overlay) against the model with the
+/// pending replaces applied.
+fn check_views(
+    store: &dyn TimeseriesStore,
+    pending: &ChangeSet,
+    model: &BTreeMap<i64, Model>,
+    rng: &mut Rng,
+) {
+    for key in KEYS {
+        let mut view = model.get(&key).cloned().unwrap_or_default();
+        if let Some(change) = pending.get(key) {
+            for r in &change.replaces {
+                view.apply(r);
+            }
+        }
+        let p = pending.get(key);
+        assert_eq!(
+            read_overlay(store, p, key, i64::MIN, i64::MAX).unwrap(),
+            view.read(i64::MIN, i64::MAX),
+            "series {key}, everything"
+        );
+        for _ in 0..8 {
+            let (a, b) = random_window(rng);
+            assert_eq!(
+                read_overlay(store, p, key, a, b).unwrap(),
+                view.read(a, b),
+                "series {key}, window [{a}, {b})"
+            );
+            assert_eq!(
+                first_at_or_after_overlay(store, p, key, b).unwrap(),
+                view.first_at_or_after(b),
+                "series {key}, first at or after {b}"
+            );
+        }
+    }
+}
+
+#[test]
+fn overlay_and_committed_reads_match_a_naive_model() {
+    for seed in 1..=12u64 {
+        let dir = tempfile::tempdir().unwrap();
+        let max = [8, 16, 64][(seed % 3) as usize];
+        let store = small_chunks(dir.path(), max);
+        let mut rng = Rng::new(seed * 0x9E37_79B9);
+        let mut model: BTreeMap<i64, Model> = BTreeMap::new();
+
+        let mut created = ChangeSet::new();
+        for key in KEYS {
+            created.create_series(meta(key));
+        }
+        assert_eq!(
+            series_overlay(&store, created.get(1), 1).unwrap(),
+            Some(meta(1))
+        );
+        assert_eq!(series_overlay(&store, None, 1).unwrap(), None);
+        store.commit(&created).unwrap();
+        assert_eq!(series_overlay(&store, None, 1).unwrap(), Some(meta(1)));
+
+        for round in 0..14 {
+            let mut cs = ChangeSet::new();
+            for _ in 0..rng.range(1, 8) {
+                let key = KEYS[(rng.next() % 3) as usize];
+                cs.replace_points(key, random_replace(&mut rng));
+            }
+            check_views(&store, &cs, &model, &mut rng);
+            if rng.chance(5) {
+                // Rolled back: nothing changes.
+                continue;
+            }
+            store.commit(&cs).unwrap();
+            for (&key, change) in &cs.series {
+                let m = model.entry(key).or_default();
+                for r in &change.replaces {
+                    m.apply(r);
+                }
+            }
+            check_views(&store, &ChangeSet::new(), &model, &mut rng);
+            for key in KEYS {
+                check_chunks(&store, key, max);
+                let m = model.get(&key).cloned().unwrap_or_default();
+                assert_eq!(
+                    store.read(key, i64::MIN, i64::MAX).unwrap(),
+                    m.read(i64::MIN, i64::MAX),
+                    "seed {seed}, round {round}, series {key}"
+                );
+            }
+        }
+    }
+}
