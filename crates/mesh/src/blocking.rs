@@ -8,11 +8,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use arrow_array::RecordBatch;
+use chrono::{DateTime, Utc};
 use tokio::runtime::Runtime;
 use uuid::Uuid;
 
 use crate::error::Result;
-use crate::{Opened, UserIdentity, VersionInfo};
+use crate::{
+    CurveType, Opened, Point, Resolution, ResourceUpdate, TimeseriesPoints, TimeseriesResource,
+    UnitOfMeasurement, UserIdentity, VersionInfo,
+};
 
 /// A blocking connection to a Mesh server. Cheap to clone.
 #[derive(Clone)]
@@ -150,6 +155,88 @@ impl Session {
 
     pub fn extend_lifetime(&self) -> Result<Duration> {
         self.runtime.block_on(self.inner.extend_lifetime())
+    }
+
+    /// See [`crate::Session::list_units_of_measurement`].
+    pub fn list_units_of_measurement(&self) -> Result<Vec<UnitOfMeasurement>> {
+        self.runtime
+            .block_on(self.inner.list_units_of_measurement())
+    }
+
+    /// See [`crate::Session::create_physical_timeseries`].
+    pub fn create_physical_timeseries(
+        &self,
+        path: &str,
+        name: &str,
+        curve_type: CurveType,
+        resolution: Resolution,
+        unit: &str,
+        time_zone: Option<&str>,
+    ) -> Result<TimeseriesResource> {
+        self.runtime.block_on(
+            self.inner
+                .create_physical_timeseries(path, name, curve_type, resolution, unit, time_zone),
+        )
+    }
+
+    /// See [`crate::Session::get_timeseries_resource_info`].
+    pub fn get_timeseries_resource_info(&self, key: i64) -> Result<TimeseriesResource> {
+        self.runtime
+            .block_on(self.inner.get_timeseries_resource_info(key))
+    }
+
+    /// See [`crate::Session::update_timeseries_resource_info`].
+    pub fn update_timeseries_resource_info(&self, key: i64, update: &ResourceUpdate) -> Result<()> {
+        self.runtime
+            .block_on(self.inner.update_timeseries_resource_info(key, update))
+    }
+
+    /// See [`crate::Session::write_timeseries_points`].
+    pub fn write_timeseries_points(
+        &self,
+        key: i64,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        points: &RecordBatch,
+    ) -> Result<()> {
+        self.runtime
+            .block_on(self.inner.write_timeseries_points(key, start, end, points))
+    }
+
+    /// See [`crate::Session::write_timeseries_point_slice`].
+    pub fn write_timeseries_point_slice(
+        &self,
+        key: i64,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        points: &[Point],
+    ) -> Result<()> {
+        self.runtime.block_on(
+            self.inner
+                .write_timeseries_point_slice(key, start, end, points),
+        )
+    }
+
+    /// See [`crate::Session::read_timeseries_points`].
+    pub fn read_timeseries_points(
+        &self,
+        key: i64,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<TimeseriesPoints> {
+        self.runtime
+            .block_on(self.inner.read_timeseries_points(key, start, end))
+    }
+
+    /// See [`crate::Session::read_timeseries_points_many`].
+    pub fn read_timeseries_points_many(
+        &self,
+        keys: &[i64],
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<(i64, TimeseriesPoints)>> {
+        self.runtime
+            .block_on(self.inner.read_timeseries_points_many(keys, start, end))
     }
 
     /// See [`crate::Session::detach`].

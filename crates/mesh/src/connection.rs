@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::credentials::AccessToken;
 use crate::error::{Error, Result};
 use crate::session::Session;
+use crate::time_series::UnitOfMeasurement;
 
 /// What every generated client of a connection runs on.
 pub(crate) type Transport = InterceptedService<Channel, AccessToken>;
@@ -55,6 +56,10 @@ pub(crate) struct ConnectionInner {
     /// The session timeout the server last reported, shared by all sessions
     /// of this connection to schedule their lifetime extensions.
     pub(crate) session_timeout: Mutex<Option<Duration>>,
+    /// The server's units of measurement, once a call needed them: the
+    /// catalogue does not change while a server runs, and resolving a unit
+    /// name should not cost a round trip every time.
+    pub(crate) units: Mutex<Option<Arc<[UnitOfMeasurement]>>>,
 }
 
 impl Connection {
@@ -107,6 +112,7 @@ impl Connection {
                 token,
                 runtime: tokio::runtime::Handle::current(),
                 session_timeout: Mutex::new(None),
+                units: Mutex::new(None),
             }),
         })
     }

@@ -42,6 +42,26 @@ pub enum Error {
     #[error("invalid access token: {0}")]
     InvalidToken(String),
 
+    /// No unit of measurement of the server has this name. Names are
+    /// matched exactly (case-sensitive), as the server lists them.
+    #[error(
+        "unknown unit of measurement {name:?}: the server knows {}",
+        known_list(.known)
+    )]
+    UnknownUnit { name: String, known: Vec<String> },
+
+    /// The points given to a write are not a valid time series table (wrong
+    /// columns or types, nulls); nothing was sent.
+    #[error("the points cannot be written: {0}")]
+    InvalidPoints(#[from] mesh_timeseries::PayloadError),
+
+    /// A write too large for one message broke a rule of the series (order,
+    /// interval, time grid). The SDK checks such writes before sending any
+    /// part, so that nothing was sent; the message is the one the server
+    /// gives for the same mistake.
+    #[error("the points cannot be written: {0}")]
+    InvalidSegment(#[from] mesh_timeseries::SegmentError),
+
     /// The server answered in a way the Mesh API does not allow.
     #[error("the server sent an invalid answer: {0}")]
     Protocol(String),
@@ -49,6 +69,17 @@ pub enum Error {
     /// Any other failure the server reported.
     #[error("the server answered {}: {}", .0.code(), .0.message())]
     Status(#[from] tonic::Status),
+}
+
+fn known_list(known: &[String]) -> String {
+    if known.is_empty() {
+        return "no units at all".to_string();
+    }
+    known
+        .iter()
+        .map(|name| format!("{name:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Error {

@@ -13,6 +13,28 @@
 //! # }
 //! ```
 //!
+//! Time series are created, written and read in a session:
+//!
+//! ```no_run
+//! # async fn example(session: mesh::Session) -> mesh::Result<()> {
+//! use mesh::chrono::{TimeZone, Utc};
+//! use mesh::{flags, CurveType, Point, Resolution};
+//!
+//! let series = session
+//!     .create_physical_timeseries("/", "Inflow", CurveType::PiecewiseLinear, Resolution::Hour, "m3/s", None)
+//!     .await?;
+//! let start = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+//! let end = Utc.with_ymd_and_hms(2024, 1, 2, 0, 0, 0).unwrap();
+//! let points = [Point::new(start.timestamp_millis(), flags::OK, 12.5)];
+//! session.write_timeseries_point_slice(series.timeseries_key, start, end, &points).await?;
+//! for point in &session.read_timeseries_points(series.timeseries_key, start, end).await? {
+//!     println!("{} {} {}", point.time, point.flags, point.value);
+//! }
+//! session.commit().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! For programs without an async runtime, [`blocking`] offers the same calls.
 
 pub mod blocking;
@@ -22,8 +44,23 @@ mod error;
 mod guid;
 mod keep_alive;
 mod session;
+mod time_series;
 
 pub use connection::{Connection, UserIdentity, VersionInfo};
 pub use error::{Error, Result};
 pub use session::{Opened, Session};
+pub use time_series::{
+    PointsIter, ResourceUpdate, TimeseriesPoints, TimeseriesResource, UnitOfMeasurement, UtcPoint,
+    POINTS_PER_MESSAGE,
+};
 pub use uuid::Uuid;
+
+/// Points and their vocabulary, so that no other crate is needed to use the
+/// SDK's time series calls.
+pub use mesh_timeseries::{flags, CurveType, Point, Resolution};
+
+/// The Arrow table type points travel in; the crates themselves are
+/// re-exported too, for building or taking apart batches with the version
+/// the SDK uses.
+pub use arrow_array::RecordBatch;
+pub use {arrow_array, arrow_schema, chrono};

@@ -181,6 +181,16 @@ impl Session {
         self.inner.state().take().map(|open| open.id)
     }
 
+    /// The connection the session runs on.
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.inner.connection
+    }
+
+    /// The id of the open session, or why there is none.
+    pub(crate) fn open_id(&self) -> Result<Uuid> {
+        self.inner.open_id()
+    }
+
     async fn extend(&self, id: Uuid) -> Result<Duration> {
         let response = self
             .inner

@@ -317,6 +317,30 @@ async fn a_session_is_invisible_to_another_user() {
         assert_eq!(status.code(), tonic::Code::NotFound);
         assert_eq!(status.message(), expected);
     }
+    // Nor can he use it for data: every time series and model call on it
+    // answers exactly as for a session that does not exist.
+    let series = session
+        .create_physical_timeseries(
+            "/",
+            "alice's",
+            mesh::CurveType::Staircase,
+            mesh::Resolution::Hour,
+            "MW",
+            None,
+        )
+        .await
+        .unwrap();
+    let key = series.timeseries_key;
+    let unit_id = guid(series.unit_of_measurement.clone().unwrap().id);
+    for status in bob_data_calls(&server, id, key, unit_id).await {
+        assert_eq!(status.code(), tonic::Code::NotFound, "{status:?}");
+        assert_eq!(status.message(), expected);
+    }
+    assert_eq!(
+        session.get_timeseries_resource_info(key).await.unwrap(),
+        series
+    );
+
     // Bob attaching through the SDK gets a session of his own.
     let bob_sdk = server.connect_as("bob").await;
     let attempt = bob_sdk.connect_to_session(id);
@@ -325,6 +349,117 @@ async fn a_session_is_invisible_to_another_user() {
     // Alice's session is untouched.
     session.commit().await.unwrap();
     session.close().await.unwrap();
+}
+
+/// Bob's attempts at every data call in session `id`, each otherwise valid
+/// (the series `key` and the unit exist in that session); the refusals.
+async fn bob_data_calls(
+    server: &SecureServer,
+    id: mesh::Uuid,
+    key: i64,
+    unit_id: mesh_proto::types::Guid,
+) -> Vec<tonic::Status> {
+    use mesh_proto::model_definition::model_definition_service_client::ModelDefinitionServiceClient;
+    use mesh_proto::model_definition::ListUnitsOfMeasurementRequest;
+    use mesh_proto::time_series::timeseries_service_client::TimeseriesServiceClient;
+    use mesh_proto::time_series::{
+        CreatePhysicalTimeseriesRequest, GetTimeseriesResourceRequest, ReadTimeseriesRequest,
+        ReadTimeseriesStreamRequest, Timeseries, UpdateTimeseriesResourceRequest,
+        WriteTimeseriesRequest,
+    };
+    use mesh_proto::types::{Curve, MeshId, Resolution, UtcInterval};
+
+    let mut series = TimeseriesServiceClient::with_interceptor(
+        server.raw_channel().await,
+        bearer(server.token("bob")),
+    );
+    let mut model = ModelDefinitionServiceClient::with_interceptor(
+        server.raw_channel().await,
+        bearer(server.token("bob")),
+    );
+    let session_id = Some(guid(id));
+    let series_id = Some(MeshId {
+        timeseries_key: Some(key),
+        ..Default::default()
+    });
+    let at = |seconds| prost_types::Timestamp { seconds, nanos: 0 };
+    let interval = Some(UtcInterval {
+        start_time: Some(at(1_704_067_200)),
+        end_time: Some(at(1_704_070_800)),
+    });
+    let stream = series
+        .read_timeseries_stream(ReadTimeseriesStreamRequest {
+            session_id: session_id.clone(),
+            timeseries_ids: series_id.clone().into_iter().collect(),
+            interval,
+        })
+        .await;
+    let stream_status = match stream {
+        Err(status) => status,
+        Ok(answers) => answers
+            .into_inner()
+            .message()
+            .await
+            .expect_err("no answer for another user's session"),
+    };
+    vec![
+        series
+            .create_physical_timeseries(CreatePhysicalTimeseriesRequest {
+                session_id: session_id.clone(),
+                path: "/".into(),
+                name: "bob's".into(),
+                curve_type: Some(Curve { r#type: 3 }),
+                resolution: Some(Resolution { r#type: 3 }),
+                unit_of_measurement_id: Some(unit_id.clone()),
+                time_zone: None,
+            })
+            .await
+            .unwrap_err(),
+        series
+            .write_timeseries(WriteTimeseriesRequest {
+                session_id: session_id.clone(),
+                timeseries: Some(Timeseries {
+                    id: series_id.clone(),
+                    resolution: None,
+                    interval,
+                    data: mesh_timeseries::arrow_ipc::encode(&[]),
+                }),
+            })
+            .await
+            .unwrap_err(),
+        series
+            .read_timeseries(ReadTimeseriesRequest {
+                session_id: session_id.clone(),
+                timeseries_id: series_id.clone(),
+                interval,
+            })
+            .await
+            .unwrap_err(),
+        stream_status,
+        series
+            .get_timeseries_resource(GetTimeseriesResourceRequest {
+                session_id: session_id.clone(),
+                timeseries_resource_key: key,
+            })
+            .await
+            .unwrap_err(),
+        series
+            .update_timeseries_resource(UpdateTimeseriesResourceRequest {
+                session_id: session_id.clone(),
+                timeseries_resource_key: key,
+                field_mask: Some(prost_types::FieldMask {
+                    paths: vec!["new_curve_type".into()],
+                }),
+                new_curve_type: Some(Curve { r#type: 2 }),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err(),
+        model
+            .list_units_of_measurement(ListUnitsOfMeasurementRequest { session_id })
+            .await
+            .unwrap_err(),
+    ]
 }
 
 fn bearer(token: String) -> impl tonic::service::Interceptor {

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use mesh_proto::config::configuration_service_client::ConfigurationServiceClient;
 use mesh_proto::session::session_service_client::SessionServiceClient;
+use mesh_proto::time_series::timeseries_service_client::TimeseriesServiceClient;
 use mesh_proto::types::Guid;
 use mesh_server::{RunningServer, ServerConfig};
 use tonic::transport::Channel;
@@ -19,6 +20,11 @@ pub struct TestServer {
 
 pub async fn start(timeout: Duration, max_sessions: u64) -> TestServer {
     let data = tempfile::tempdir().expect("a temporary directory");
+    start_in(data, timeout, max_sessions).await
+}
+
+/// A server keeping its data in `data`, which may hold a previous server's.
+async fn start_in(data: tempfile::TempDir, timeout: Duration, max_sessions: u64) -> TestServer {
     let mut config = ServerConfig::for_tests(data.path());
     config.session_timeout = timeout;
     config.max_sessions = max_sessions;
@@ -38,6 +44,36 @@ pub async fn start_default() -> TestServer {
 }
 
 impl TestServer {
+    /// Stops the server gracefully and starts a new one on the same data
+    /// directory (on a new port: connect again).
+    pub async fn restart(self) -> TestServer {
+        let TestServer { server, _data, .. } = self;
+        server.stop().await.expect("the server stops cleanly");
+        start_in(_data, Duration::from_secs(300), 100_000).await
+    }
+
+    /// A plain generated time series client, with no SDK in between and no
+    /// limit on the size of answers.
+    pub async fn raw_timeseries(&self) -> TimeseriesServiceClient<Channel> {
+        TimeseriesServiceClient::connect(self.server.url())
+            .await
+            .expect("a raw client connects")
+            .max_decoding_message_size(usize::MAX)
+            .max_encoding_message_size(usize::MAX)
+    }
+
+    /// Starts a session with the raw client: nobody extends it.
+    pub async fn raw_session(&self) -> Uuid {
+        let response = self
+            .raw_sessions()
+            .await
+            .start_session(())
+            .await
+            .expect("a session starts")
+            .into_inner();
+        uuid_of(response.session_id)
+    }
+
     /// A plain generated client: no SDK logic, no keep-alive.
     pub async fn raw_sessions(&self) -> SessionServiceClient<Channel> {
         SessionServiceClient::connect(self.server.url())
