@@ -172,7 +172,7 @@ async fn start_one(client: &mut SessionServiceClient<Channel>) -> Result<Guid, t
 }
 
 /// Nearest-rank percentile of sorted nanoseconds.
-fn percentile(sorted_ns: &[u64], pct: f64) -> Duration {
+pub fn percentile(sorted_ns: &[u64], pct: f64) -> Duration {
     if sorted_ns.is_empty() {
         return Duration::ZERO;
     }

@@ -6,14 +6,19 @@
 //! ```text
 //! cargo build --release -p mesh-server -p mesh-bench
 //! cargo run --release -p mesh-bench -- sessions [--seconds S] [--idle-sessions N]
+//! cargo run --release -p mesh-bench -- timeseries [--scale F] [--store-points N] [--seconds S]
 //! ```
 //!
 //! The server binary must be built first, in the same profile: mesh-bench
 //! looks for `mesh-server` in its own directory (or takes `--server-bin`).
 
+mod data;
+mod disk;
 mod load;
 mod machine;
 mod server;
+mod timeseries;
+mod tsclient;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +61,9 @@ struct Cli {
 enum Command {
     /// Session open/close rate and latency against a no-op call, and memory per idle session.
     Sessions(SessionsArgs),
+    /// Committed write and read throughput of hourly series, one-week read latency in a large
+    /// store, and bytes on disk per point.
+    Timeseries(timeseries::TimeseriesArgs),
 }
 
 #[derive(Args)]
@@ -135,6 +143,7 @@ async fn interrupted() -> &'static str {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Sessions(args) => sessions(args).await,
+        Command::Timeseries(args) => timeseries::run(args).await,
     }
 }
 
@@ -144,7 +153,15 @@ async fn sessions(args: SessionsArgs) -> anyhow::Result<()> {
         Some(path) => path.clone(),
         None => server::default_binary()?,
     };
-    print_header(&binary);
+    print_header(
+        "sessions",
+        &binary,
+        &[
+            "raw tonic SessionServiceClient / ConfigurationServiceClient, not the mesh SDK,",
+            "so no SDK keep-alive calls add load; closed loop (each client waits for",
+            "its answer); bench and server share the machine's cores; loopback only",
+        ],
+    );
 
     let max_clients = args.clients.iter().copied().max().unwrap_or(1);
     timed_rows(&args, &binary, max_clients).await?;
@@ -155,10 +172,11 @@ async fn sessions(args: SessionsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_header(binary: &std::path::Path) {
+/// The facts every report starts with; `clients` says how the load is made.
+fn print_header(subcommand: &str, binary: &std::path::Path, clients: &[&str]) {
     let facts = machine::facts();
     let command: Vec<String> = std::env::args().collect();
-    println!("mesh-bench sessions");
+    println!("mesh-bench {subcommand}");
     println!("  command:  {}", command.join(" "));
     println!(
         "  machine:  {} usable cores ({} listed), {}, {} RAM, Linux {}",
@@ -172,11 +190,10 @@ fn print_header(binary: &std::path::Path) {
     };
     println!("  build:    {profile}");
     println!("  server:   {}", binary.display());
-    println!(
-        "  clients:  raw tonic SessionServiceClient / ConfigurationServiceClient, not the mesh SDK,"
-    );
-    println!("            so no SDK keep-alive calls add load; closed loop (each client waits for");
-    println!("            its answer); bench and server share the machine's cores; loopback only");
+    for (i, line) in clients.iter().enumerate() {
+        let label = if i == 0 { "clients:" } else { "" };
+        println!("  {label:<9} {line}");
+    }
 }
 
 /// The throughput and latency rows, all on one server.
@@ -420,9 +437,24 @@ mod tests {
     #[test]
     fn command_line_parses() {
         let cli = Cli::try_parse_from(["mesh-bench", "sessions", "--seconds", "1.5"]).unwrap();
-        let Command::Sessions(args) = cli.command;
+        let Command::Sessions(args) = cli.command else {
+            panic!("not the sessions command");
+        };
         assert_eq!(args.seconds, Duration::from_millis(1500));
         assert_eq!(args.idle_sessions, 100_000);
         assert_eq!(args.clients, vec![1, 16, 256]);
+    }
+
+    #[test]
+    fn timeseries_command_line_parses() {
+        let cli = Cli::try_parse_from(["mesh-bench", "timeseries", "--scale", "0.1"]).unwrap();
+        let Command::Timeseries(args) = cli.command else {
+            panic!("not the timeseries command");
+        };
+        assert_eq!(args.scale, 0.1);
+        assert_eq!(args.store_points, timeseries::DEFAULT_STORE_POINTS);
+        assert_eq!(args.seconds, Duration::from_secs(3));
+        assert_eq!(args.clients, vec![1, 4]);
+        assert!(Cli::try_parse_from(["mesh-bench", "timeseries", "--scale", "0"]).is_err());
     }
 }

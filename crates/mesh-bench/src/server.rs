@@ -85,7 +85,7 @@ pub struct ServerProcess {
     child: Child,
     // Kept open: closing our end would make any later server print fail.
     _stdout: BufReader<ChildStdout>,
-    _data_dir: TempDir,
+    data_dir: TempDir,
     pid: u32,
     addr: SocketAddr,
     pub command_line: String,
@@ -142,7 +142,7 @@ impl ServerProcess {
         Ok(ServerProcess {
             child,
             _stdout: stdout,
-            _data_dir: data_dir,
+            data_dir,
             pid,
             addr,
             command_line,
@@ -155,6 +155,11 @@ impl ServerProcess {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The server's private data directory (removed when the server is dropped).
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
     }
 
     /// The server's resident set size in bytes, from /proc/<pid>/status.
