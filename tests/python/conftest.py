@@ -1,7 +1,8 @@
 """Starts the real mesh-server binary for the Python wire tests.
 
 run.sh generates the stubs into ./generated and passes the binary's path in
-MESH_SERVER_BIN; running pytest directly works the same way once both exist.
+MESH_SERVER_BIN (and the Rust Arrow peer's in MESH_ARROW_PEER); running
+pytest directly works the same way once they exist.
 
 Two servers at most: `mesh_server` plain and open, `secure_server` with TLS
 and access tokens, each started only if some selected test needs it.
@@ -71,6 +72,18 @@ def _server_binary() -> str:
     if not GENERATED.is_dir():
         pytest.fail(f"{GENERATED} is missing; run the tests via tests/python/run.sh")
     return binary
+
+
+@pytest.fixture(scope="session")
+def arrow_peer() -> str:
+    """Path of the Rust program on the other side of the Arrow test
+    (crates/mesh-testkit/src/bin/arrow_peer.rs), built by run.sh."""
+    peer = os.environ.get("MESH_ARROW_PEER")
+    if not peer:
+        pytest.fail("MESH_ARROW_PEER is not set; run the tests via tests/python/run.sh")
+    if not os.access(peer, os.X_OK):
+        pytest.fail(f"MESH_ARROW_PEER={peer} is not an executable file")
+    return peer
 
 
 @contextlib.contextmanager

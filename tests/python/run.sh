@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Cross-language wire test: a Python grpcio client, with stubs generated from
-# our own .proto files, talks to the real mesh-server binary.
+# our own .proto files, talks to the real mesh-server binary. The Arrow test
+# also needs the Rust peer program `arrow_peer` (crates/mesh-testkit), which
+# this script builds.
 #
 # Usage: tests/python/run.sh PATH/TO/mesh-server
 set -euo pipefail
@@ -29,7 +31,7 @@ stamp="$venv/requirements.installed"
 venv_usable() {
     [[ -x "$python" ]] &&
         cmp -s "$here/requirements.txt" "$stamp" &&
-        "$python" -c 'import grpc, grpc_tools.protoc, grpc_health.v1.health_pb2, grpc_reflection.v1alpha.reflection_pb2, google.protobuf, pytest, jwt, cryptography.x509' 2>/dev/null
+        "$python" -c 'import grpc, grpc_tools.protoc, grpc_health.v1.health_pb2, grpc_reflection.v1alpha.reflection_pb2, google.protobuf, pytest, jwt, cryptography.x509, pyarrow.ipc' 2>/dev/null
 }
 
 if ! venv_usable; then
@@ -52,5 +54,17 @@ mapfile -t protos < <(find proto -name '*.proto' | sort)
     --grpc_python_out="$generated" \
     "${protos[@]}"
 
+# The Rust side of the Arrow test. Its path comes from cargo itself (the
+# target directory may be configured elsewhere than ./target).
+cargo build --locked --quiet -p mesh-testkit --bin arrow_peer
+target_dir="$(cargo metadata --locked --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+arrow_peer="$target_dir/debug/arrow_peer"
+if [[ ! -x "$arrow_peer" ]]; then
+    echo "$0: cargo built arrow_peer, yet $arrow_peer is not there" >&2
+    exit 2
+fi
+
 # No cache provider: pytest would otherwise leave .pytest_cache in the tree.
-MESH_SERVER_BIN="$server_bin" "$python" -m pytest -p no:cacheprovider -v "$here"
+MESH_SERVER_BIN="$server_bin" MESH_ARROW_PEER="$arrow_peer" \
+    "$python" -m pytest -p no:cacheprovider -v "$here"
