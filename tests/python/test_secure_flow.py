@@ -18,7 +18,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from volue.mesh.proto.auth.v1alpha import auth_pb2_grpc
 from volue.mesh.proto.session.v1alpha import session_pb2_grpc
-from volue.mesh.proto.type import resources_pb2
+
+from guids import from_guid, not_found_message, to_guid
 
 # Every call gets a deadline, so that a misbehaving server fails the test
 # instead of hanging it.
@@ -32,19 +33,6 @@ HANDSHAKE_DEADLINE_S = 5
 def bearer(token: str):
     """Call metadata carrying `token` the way the server expects it."""
     return [("authorization", f"Bearer {token}")]
-
-
-def to_guid(session_id: uuid.UUID) -> resources_pb2.Guid:
-    # Guid.bytes_le is the Microsoft layout, which Python calls bytes_le.
-    return resources_pb2.Guid(bytes_le=session_id.bytes_le)
-
-
-def from_guid(guid: resources_pb2.Guid) -> uuid.UUID:
-    return uuid.UUID(bytes_le=guid.bytes_le)
-
-
-def not_found_message(session_id: uuid.UUID) -> str:
-    return f"Session with id {{{str(session_id).upper()}}} not found."
 
 
 @pytest.fixture

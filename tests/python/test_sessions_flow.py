@@ -20,29 +20,14 @@ from volue.mesh.proto.session.v1alpha import session_pb2_grpc
 from volue.mesh.proto.time_series.v1alpha import time_series_pb2, time_series_pb2_grpc
 from volue.mesh.proto.type import resources_pb2
 
+from guids import from_guid, not_found_message, to_guid
+
 # Every call gets a deadline, so that a misbehaving server fails the test
 # instead of hanging it.
 DEADLINE_S = 10
 
 # The id the user's example tries to reconnect to; no server ever issues it.
 FIXED_ID = uuid.UUID("123e4567-e89b-12d3-a456-556642440000")
-
-
-def to_guid(session_id: uuid.UUID) -> resources_pb2.Guid:
-    # Guid.bytes_le is the Microsoft layout: the first three fields
-    # little-endian, the last eight bytes as written. Python calls it bytes_le.
-    return resources_pb2.Guid(bytes_le=session_id.bytes_le)
-
-
-def from_guid(guid: resources_pb2.Guid) -> uuid.UUID:
-    return uuid.UUID(bytes_le=guid.bytes_le)
-
-
-def not_found_message(session_id: uuid.UUID) -> str:
-    # The server names the id as the reference server does: upper case, in
-    # braces. Built here from Python's reading of bytes_le, so a match also
-    # proves both sides agree on the byte layout.
-    return f"Session with id {{{str(session_id).upper()}}} not found."
 
 
 @pytest.fixture
