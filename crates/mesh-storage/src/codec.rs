@@ -1,10 +1,11 @@
 //! Byte encodings of what the store keeps: chunks of points and metadata
 //! records.
 //!
-//! # Chunk format (version 1)
+//! # Chunk format (version 2)
 //!
 //! ```text
-//! u8        format version (1)
+//! u8        format version (2; version 1, never released, had no
+//!           value encoding byte)
 //! varint    n, the number of points (>= 1)
 //! varint    first timestamp, zig-zag encoded
 //! ts runs   until n-1 gaps are described, each run is
@@ -12,7 +13,11 @@
 //!             varint (count - 2)             only when `repeated` is set
 //! flag runs until n points are described, each run is
 //!             varint flags, varint (count - 1)
-//! values    XOR bit stream (below), padded with zero bits to a byte
+//! u8        value encoding, then the values:
+//!   0 (XOR)      bit stream (below), padded with zero bits to a byte
+//!   1 (decimal)  u8 d, then per value either
+//!                  varint (zigzag(k - previous k) << 1)  value is k / 10^d
+//!                  varint 1, then 8 bytes LE              any other value
 //! u32 LE    CRC-32 of everything before it
 //! ```
 //!
@@ -23,14 +28,25 @@
 //!   delta-of-delta coding on regular data and roughly ties on irregular.
 //! - Flags: nearly always one value for long stretches, so runs make them
 //!   practically free.
-//! - Values: each value is XORed with the previous one; equal values cost a
-//!   single bit, and values that differ only in a few bits cost the
-//!   meaningful bits plus a small header. This is the scheme of Facebook's
-//!   Gorilla paper, with a 6-bit leading-zero count and a choice, per value,
-//!   between reusing the previous bit window and opening a new one
-//!   (whichever is shorter). It works on the bit pattern, so every NaN
-//!   payload survives exactly. Noisy measurements degrade to about 8 bytes
-//!   a value, the same as storing them raw.
+//! - Values: the encoder tries both encodings and keeps the shorter.
+//!   - XOR: each value is XORed with the previous one; equal values cost a
+//!     single bit, and values that differ only in a few bits cost the
+//!     meaningful bits plus a small header. This is the scheme of
+//!     Facebook's Gorilla paper, with a 6-bit leading-zero count and a
+//!     choice, per value, between reusing the previous bit window and
+//!     opening a new one (whichever is shorter). Values computed in binary
+//!     floating point (noisy mantissas) cost about 7 bytes, never much more
+//!     than the 8 of raw storage.
+//!   - Decimal: readings and prices usually carry a few decimal digits,
+//!     which in binary are as noisy as any other fraction, so XOR cannot
+//!     shrink them (also about 7 bytes). Stored as integers of the chunk's
+//!     smallest sufficient number of decimals, differences to the previous
+//!     value take 1–3 bytes. A value is only coded this way when dividing
+//!     its integer by 10^d gives back exactly its bits; anything else (NaN,
+//!     infinities, -0.0, more digits) is kept raw as an exception.
+//!
+//!   Both work from the bit pattern, so every value, each NaN payload
+//!   included, comes back exactly.
 //! - The CRC catches bit rot that would otherwise decode into plausible but
 //!   wrong values; the embedded database's own checksums are only checked
 //!   when it recovers from a crash.
@@ -41,8 +57,17 @@
 
 use crate::types::{Point, SeriesMeta};
 
-const CHUNK_VERSION: u8 = 1;
+const CHUNK_VERSION: u8 = 2;
 const META_VERSION: u8 = 1;
+
+/// Value encodings, chosen per chunk.
+const VALUES_XOR: u8 = 0;
+const VALUES_DECIMAL: u8 = 1;
+
+/// Powers of ten that scale decimal values; each is exact in an f64.
+const POW10: [f64; 10] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+/// Integers up to 2^53 in magnitude are exact in an f64.
+const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
 
 /// Vectors are never pre-sized beyond this from a count read off disk; a
 /// corrupted count must not be able to ask for gigabytes up front.
@@ -277,8 +302,26 @@ pub(crate) fn encode_chunk(points: &[Point]) -> Vec<u8> {
         i += count;
     }
 
-    // Values as an XOR bit stream.
-    let mut bits = BitWriter::new(out);
+    // Values: whichever of the two encodings is shorter for this chunk.
+    let xor = encode_values_xor(points);
+    match encode_values_decimal(points) {
+        Some(decimal) if decimal.len() < xor.len() => {
+            out.push(VALUES_DECIMAL);
+            out.extend_from_slice(&decimal);
+        }
+        _ => {
+            out.push(VALUES_XOR);
+            out.extend_from_slice(&xor);
+        }
+    }
+    let crc = crc32(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// Values as an XOR bit stream (see the module docs).
+fn encode_values_xor(points: &[Point]) -> Vec<u8> {
+    let mut bits = BitWriter::new(Vec::with_capacity(8 + points.len()));
     let mut previous = points[0].value.to_bits();
     bits.put(previous, 64);
     // (leading zeros, trailing zeros) of the last window opened.
@@ -310,10 +353,58 @@ pub(crate) fn encode_chunk(points: &[Point]) -> Vec<u8> {
             }
         }
     }
-    let mut out = bits.finish();
-    let crc = crc32(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
+    bits.finish()
+}
+
+/// `v` as the integer `k` with `v == k / 10^decimals` bit for bit, if
+/// there is one within the range where integers are exact in an f64.
+fn scaled(v: f64, decimals: usize) -> Option<i64> {
+    let k = (v * POW10[decimals]).round();
+    if k.is_nan() || k.abs() > MAX_EXACT_INTEGER {
+        return None;
+    }
+    // Check with exactly the computation the decoder does (from the
+    // integer, so -0.0 does not pass as 0).
+    let k = k as i64;
+    ((k as f64 / POW10[decimals]).to_bits() == v.to_bits()).then_some(k)
+}
+
+/// Values as decimal numbers (see the module docs), or `None` when the
+/// values do not look decimal at all.
+fn encode_values_decimal(points: &[Point]) -> Option<Vec<u8>> {
+    // The fewest decimals that represent every value that has a decimal
+    // representation at all; the others become exceptions.
+    let mut decimals = 0;
+    let mut any = false;
+    for (i, p) in points.iter().enumerate() {
+        if let Some(d) = (decimals..POW10.len()).find(|&d| scaled(p.value, d).is_some()) {
+            decimals = d;
+            any = true;
+        }
+        // Noisy measurements fail every scale: stop searching early.
+        if i == 63 && !any {
+            return None;
+        }
+    }
+    if !any {
+        return None;
+    }
+    let mut out = Vec::with_capacity(1 + points.len() * 2);
+    out.push(decimals as u8);
+    let mut previous = 0i64;
+    for p in points {
+        match scaled(p.value, decimals) {
+            Some(k) => {
+                put_varint(&mut out, u128::from(zigzag(k - previous)) << 1);
+                previous = k;
+            }
+            None => {
+                put_varint(&mut out, 1);
+                out.extend_from_slice(&p.value.to_bits().to_le_bytes());
+            }
+        }
+    }
+    Some(out)
 }
 
 /// Decodes a chunk, appending its points to `out`. On error `out` may hold
@@ -382,15 +473,23 @@ pub(crate) fn decode_chunk(bytes: &[u8], out: &mut Vec<Point>) -> Result<(), Str
         filled += count as usize;
     }
 
-    let stream = &body[r.pos..];
+    let values = &mut out[base..base + n];
+    match r.u8()? {
+        VALUES_XOR => decode_values_xor(&body[r.pos..], values),
+        VALUES_DECIMAL => decode_values_decimal(&mut r, values),
+        other => Err(format!("unknown value encoding {other}")),
+    }
+}
+
+fn decode_values_xor(stream: &[u8], values: &mut [Point]) -> Result<(), String> {
     let mut bits = BitReader {
         data: stream,
         bit: 0,
     };
     let mut previous = bits.get(64)?;
-    out[base].value = f64::from_bits(previous);
+    values[0].value = f64::from_bits(previous);
     let mut window: Option<(u32, u32)> = None;
-    for p in &mut out[base + 1..base + n] {
+    for p in &mut values[1..] {
         if bits.get(1)? == 1 {
             let x = if bits.get(1)? == 0 {
                 let (wl, wt) = window.ok_or("value reuses a bit window never opened")?;
@@ -411,7 +510,38 @@ pub(crate) fn decode_chunk(bytes: &[u8], out: &mut Vec<Point>) -> Result<(), Str
     }
     // The stream must end within its last byte: whole spare bytes mean the
     // counts above and the data disagree.
-    if stream.len() - bits.bit.div_ceil(8) != 0 {
+    if stream.len() != bits.bit.div_ceil(8) {
+        return Err("unexpected bytes after the values".into());
+    }
+    Ok(())
+}
+
+fn decode_values_decimal(r: &mut Reader<'_>, values: &mut [Point]) -> Result<(), String> {
+    let decimals = usize::from(r.u8()?);
+    let scale = *POW10
+        .get(decimals)
+        .ok_or_else(|| format!("{decimals} decimals is beyond the supported range"))?;
+    let mut previous = 0i64;
+    for p in values {
+        let word = r.varint(65)?;
+        if word & 1 == 1 {
+            if word != 1 {
+                return Err("malformed value exception".into());
+            }
+            let raw = r.bytes(8)?;
+            p.value = f64::from_bits(u64::from_le_bytes([
+                raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7],
+            ]));
+        } else {
+            let k = previous
+                .checked_add(unzigzag((word >> 1) as u64))
+                .filter(|k| k.unsigned_abs() <= MAX_EXACT_INTEGER as u64)
+                .ok_or("decimal value out of range")?;
+            previous = k;
+            p.value = k as f64 / scale;
+        }
+    }
+    if r.remaining() != 0 {
         return Err("unexpected bytes after the values".into());
     }
     Ok(())
@@ -582,8 +712,10 @@ mod tests {
                     1 => 1 + (rng.next() % 10_000) as i64,
                     _ => [1000, 1000, 2000, 86_400_000][(rng.next() % 4) as usize],
                 };
-                value = match rng.next() % 5 {
+                value = match rng.next() % 7 {
                     0 => value,
+                    5 => (rng.next() % 100_000) as f64 / 1000.0 - 50.0,
+                    6 => -0.0,
                     1 => f64::from_bits(rng.next()),
                     2 => value + 0.25,
                     3 => (rng.next() % 100) as f64 / 4.0,
@@ -607,6 +739,37 @@ mod tests {
             .collect();
         // 4096 equal values cost a bit each; timestamps and flags a few bytes.
         assert!(roundtrip(&points) < 4096 / 8 + 40);
+    }
+
+    #[test]
+    fn decimal_values_use_the_decimal_encoding() {
+        let prices: Vec<Point> = (0..1000)
+            .map(|i| Point::new(i * 3_600_000, 0, 40.0 + ((i * 37) % 2000) as f64 / 100.0))
+            .collect();
+        let bytes = encode_chunk(&prices);
+        assert!(bytes.len() < 1000 * 3, "{} bytes", bytes.len());
+        roundtrip(&prices);
+
+        // Exceptions in between: NaN, -0.0, a value with too many digits,
+        // and numbers too large to be exact integers.
+        let mut mixed = prices.clone();
+        mixed[3].value = f64::NAN;
+        mixed[4].value = -0.0;
+        mixed[5].value = std::f64::consts::PI;
+        mixed[6].value = 1e300;
+        mixed[7].value = -9_007_199_254_740_993.0;
+        mixed[8].value = 9_007_199_254_740_992.0;
+        mixed[9].value = -1.5e-9;
+        roundtrip(&mixed);
+        assert!(encode_chunk(&mixed).len() < 1000 * 3);
+
+        // Every decimal count.
+        for scale in POW10 {
+            let points: Vec<Point> = (0..50)
+                .map(|i| Point::new(i, 0, (i * 7919 - 20_000) as f64 / scale))
+                .collect();
+            roundtrip(&points);
+        }
     }
 
     #[test]

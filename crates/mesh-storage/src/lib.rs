@@ -19,6 +19,6 @@ mod types;
 
 pub use error::{Result, StoreError};
 pub use overlay::{first_at_or_after_overlay, read_overlay, series_overlay};
-pub use redb_store::{ChunkInfo, RedbStore, StoreOptions};
+pub use redb_store::{ChunkInfo, RedbStore, SpaceUsage, StoreOptions};
 pub use store::TimeseriesStore;
 pub use types::{ChangeSet, CommitStats, Point, Replace, SeriesChange, SeriesMeta};

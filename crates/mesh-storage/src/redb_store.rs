@@ -13,14 +13,24 @@
 //!
 //! # Chunk sizes
 //!
-//! Chunks hold at most `max_chunk_points` points (4096 by default: a few
-//! kilobytes, so rewriting one is cheap, yet enough that per-chunk overhead
-//! is negligible). Chunks are bounded by count, not by time span, so dense
-//! and sparse series both get full chunks. A rewrite that would leave a
-//! chunk with fewer than a quarter of the maximum merges it with a
-//! neighbour; hence every chunk of a series holds at least that many
-//! points unless the series has only one chunk, and writes that trickle in
-//! point by point do not pile up tiny chunks.
+//! A chunk holds at most `max_chunk_points` points (8192 by default) and
+//! takes at most `max_chunk_bytes` encoded (just under 8 KiB by default):
+//! small enough that rewriting one is cheap, large enough that per-chunk
+//! overhead is negligible. The bounds are on count and size, not on time
+//! span, so dense and sparse series both get full chunks.
+//!
+//! The byte bound matters because of how redb stores values: a leaf page
+//! holding a single large value is allocated in a power of two of 4 KiB
+//! pages, so a value of 8.3 KiB occupies 16 KiB. With 4096-point chunks of
+//! decimal data (about 8.2 KiB each) half the file was padding; a chunk
+//! that fits 8 KiB exactly (value + 24 bytes of header and key) wastes
+//! next to nothing when full. Long writes are cut into nearly full chunks.
+//!
+//! Writes cut long runs into full chunks. A rewrite that would leave a
+//! short chunk (below a quarter of both limits) merges it with a
+//! neighbour, or shares points with the chunk before it; only a series'
+//! last chunk may stay short, since appends grow it. So writes that trickle
+//! in point by point do not pile up tiny chunks.
 
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
@@ -38,7 +48,9 @@ const CHUNKS: TableDefinition<(i64, i64), &[u8]> = TableDefinition::new("chunks"
 const INFO: TableDefinition<&str, u64> = TableDefinition::new("info");
 
 const LAYOUT_KEY: &str = "layout_version";
-const LAYOUT_VERSION: u64 = 1;
+// 2: chunk format 2 (a value encoding byte). Files of layout 1 only ever
+// existed in development builds.
+const LAYOUT_VERSION: u64 = 2;
 
 /// Tuning of a [`RedbStore`]; the defaults suit production.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +58,8 @@ pub struct StoreOptions {
     /// The most points a chunk may hold (at least 4). Tests use small
     /// values to exercise splitting and merging with little data.
     pub max_chunk_points: usize,
+    /// The most bytes an encoded chunk may take (at least 64).
+    pub max_chunk_bytes: usize,
     /// Save the allocator state with every commit, so that opening after a
     /// crash takes moments instead of a walk over the whole file (about
     /// 1 s per GB). It makes each commit about ten times slower (measured
@@ -57,7 +71,11 @@ pub struct StoreOptions {
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
-            max_chunk_points: 4096,
+            max_chunk_points: 8192,
+            // A full chunk with its key and the page header (24 bytes)
+            // fills one 8 KiB database page, with a little to spare (see
+            // the module docs).
+            max_chunk_bytes: 8192 - 64,
             quick_repair: false,
         }
     }
@@ -72,14 +90,29 @@ pub struct ChunkInfo {
     pub bytes: usize,
 }
 
+/// Space taken by a store, as reported by [`RedbStore::space`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpaceUsage {
+    /// Size of the file, free space included.
+    pub file_bytes: u64,
+    /// Pages in use by the current state.
+    pub allocated_bytes: u64,
+    /// Keys and values stored.
+    pub stored_bytes: u64,
+    /// Index and other bookkeeping.
+    pub metadata_bytes: u64,
+    /// Space lost to fragmentation, as redb counts it.
+    pub fragmented_bytes: u64,
+}
+
 /// The embedded [`TimeseriesStore`], kept in `timeseries.redb` in a
 /// directory.
 pub struct RedbStore {
     db: Database,
     path: PathBuf,
     next_key: AtomicI64,
-    max_chunk: usize,
-    min_chunk: usize,
+    max_points: usize,
+    max_bytes: usize,
     quick_repair: bool,
 }
 
@@ -87,7 +120,8 @@ impl std::fmt::Debug for RedbStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedbStore")
             .field("path", &self.path)
-            .field("max_chunk", &self.max_chunk)
+            .field("max_points", &self.max_points)
+            .field("max_bytes", &self.max_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -153,13 +187,12 @@ impl RedbStore {
         };
         txn.commit()?;
 
-        let max_chunk = options.max_chunk_points.max(4);
         Ok(RedbStore {
             db,
             path,
             next_key: AtomicI64::new(max_key.map_or(1, |k| k.saturating_add(1)).max(1)),
-            max_chunk,
-            min_chunk: max_chunk / 4,
+            max_points: options.max_chunk_points.max(4),
+            max_bytes: options.max_chunk_bytes.max(64),
             quick_repair: options.quick_repair,
         })
     }
@@ -195,6 +228,23 @@ impl RedbStore {
         Ok(out)
     }
 
+    /// How much space the store takes. Waits for a commit in progress.
+    pub fn space(&self) -> Result<SpaceUsage> {
+        let txn = self.db.begin_write()?;
+        let stats = txn.stats()?;
+        txn.abort()?;
+        let file_bytes = std::fs::metadata(&self.path)
+            .map_err(|e| StoreError::Backend(Box::new(e)))?
+            .len();
+        Ok(SpaceUsage {
+            file_bytes,
+            allocated_bytes: stats.allocated_pages() * stats.page_size() as u64,
+            stored_bytes: stats.stored_bytes(),
+            metadata_bytes: stats.metadata_bytes(),
+            fragmented_bytes: stats.fragmented_bytes(),
+        })
+    }
+
     fn apply(&self, txn: &WriteTransaction, changes: &ChangeSet) -> Result<CommitStats> {
         let mut stats = CommitStats::default();
         let mut meta = txn.open_table(META)?;
@@ -222,7 +272,7 @@ impl RedbStore {
 
     /// Replaces `[r.start_ms, r.end_ms)` of series `key`, decoding and
     /// rewriting only the chunks that hold points of the interval, plus at
-    /// most one neighbour on each side when a small remainder has to be
+    /// most one neighbour on each side when something short has to be
     /// merged. Chunks lying wholly inside the interval are deleted unread.
     fn apply_replace(
         &self,
@@ -242,19 +292,11 @@ impl RedbStore {
         let left = chunk_before(table, key, s)?;
         // The last chunk starting inside the interval; its tail may reach
         // beyond the interval's end and must be kept.
-        let last_inner = match table
+        let last_inner = table
             .range((Bound::Included((key, s)), Bound::Excluded((key, e))))?
             .next_back()
-        {
-            Some(entry) => {
-                let (k, v) = entry?;
-                let start = k.value().1;
-                let mut points = Vec::new();
-                decode(key, start, v.value(), &mut points)?;
-                Some(points)
-            }
-            None => None,
-        };
+            .map(|entry| decode_entry(key, entry))
+            .transpose()?;
         let mut removed = 0u64;
         table.retain_in(
             (Bound::Included((key, s)), Bound::Excluded((key, e))),
@@ -265,20 +307,23 @@ impl RedbStore {
         )?;
         stats.chunks_removed += removed;
 
+        // The run to write: what `left` keeps before the interval (if it
+        // reaches into it), the new points, and what the last chunk that
+        // started before `e` holds from `e` on.
         let mut run: Vec<Point> = Vec::new();
         let mut left_in_run = false;
-        if let Some((start, points)) = &left {
-            if points.last().is_some_and(|p| p.utc_ms >= s) {
-                run.extend_from_slice(&points[..points.partition_point(|p| p.utc_ms < s)]);
-                table.remove((key, *start))?;
+        if let Some(l) = &left {
+            if l.points.last().is_some_and(|p| p.utc_ms >= s) {
+                run.extend_from_slice(&l.points[..l.points.partition_point(|p| p.utc_ms < s)]);
+                table.remove((key, l.start))?;
                 stats.chunks_removed += 1;
                 left_in_run = true;
             }
         }
         run.extend_from_slice(&r.points);
         let tail_source = match &last_inner {
-            Some(points) => Some(points),
-            None if left_in_run => left.as_ref().map(|(_, points)| points),
+            Some(c) => Some(&c.points),
+            None if left_in_run => left.as_ref().map(|l| &l.points),
             None => None,
         };
         if let Some(points) = tail_source {
@@ -286,58 +331,189 @@ impl RedbStore {
         }
 
         // Merge with a neighbour (at most one each side, so the cost stays
-        // bounded) when the run is short, or when the neighbour is short,
-        // which a chunk may only be while it is its series' only one.
-        // Hence no chunk is below the minimum unless it is alone.
+        // bounded) when the run is short, or when the chunk before is short,
+        // which it may only be while it is its series' last one.
         //
         // The neighbour before is `left`, or, when `left` is already part of
         // the run, the chunk before that one (not short, as `left` exists).
         let only_next_may_exist = left.is_none() && removed == 0;
+        let mut run_short = !run.is_empty() && self.run_is_short(&run);
         if !run.is_empty() {
             let previous = match left {
-                Some(left) if !left_in_run => Some(left).filter(|(_, points)| {
-                    run.len() < self.min_chunk || points.len() < self.min_chunk
-                }),
-                _ if run.len() < self.min_chunk => chunk_before(table, key, s)?,
+                Some(l) if !left_in_run => Some(l).filter(|l| run_short || self.is_short(l)),
+                _ if run_short => chunk_before(table, key, s)?,
                 _ => None,
             };
-            if let Some((start, mut points)) = previous {
-                table.remove((key, start))?;
+            if let Some(mut previous) = previous {
+                table.remove((key, previous.start))?;
                 stats.chunks_removed += 1;
-                points.extend_from_slice(&run);
-                run = points;
+                previous.points.extend_from_slice(&run);
+                run = previous.points;
+                run_short = self.run_is_short(&run);
             }
         }
-        // The neighbour after can only be short if it was the series' only
-        // chunk; otherwise it is fetched only for a short run.
-        if !run.is_empty() && (run.len() < self.min_chunk || only_next_may_exist) {
-            if let Some((start, points)) = chunk_at_or_after(table, key, e)? {
-                if run.len() < self.min_chunk || points.len() < self.min_chunk {
-                    table.remove((key, start))?;
+        // Likewise the neighbour after, which is looked at only when the run
+        // is short, or when it may be the series' only chunk (and short).
+        if !run.is_empty() && (run_short || only_next_may_exist) {
+            if let Some(next) = chunk_at_or_after(table, key, e)? {
+                if run_short || self.is_short(&next) {
+                    table.remove((key, next.start))?;
                     stats.chunks_removed += 1;
-                    run.extend_from_slice(&points);
+                    run.extend_from_slice(&next.points);
                 }
             }
         }
 
-        // Write the run as chunks of equal size, none above the maximum;
-        // pieces are then at least half full.
         if !run.is_empty() {
-            let pieces = run.len().div_ceil(self.max_chunk);
-            let (size, extra) = (run.len() / pieces, run.len() % pieces);
-            let mut at = 0;
-            for i in 0..pieces {
-                let len = size + usize::from(i < extra);
-                let piece = &run[at..at + len];
-                table.insert(
-                    (key, piece[0].utc_ms),
-                    codec::encode_chunk(piece).as_slice(),
-                )?;
-                stats.chunks_written += 1;
-                at += len;
-            }
+            self.write_run(table, key, &run, stats)?;
         }
         Ok(())
+    }
+
+    /// Whether a stored chunk is short: below a quarter of both limits.
+    fn is_short(&self, chunk: &Decoded) -> bool {
+        self.short(chunk.points.len(), chunk.bytes)
+    }
+
+    fn short(&self, points: usize, bytes: usize) -> bool {
+        points < self.max_points / 4 && bytes < self.max_bytes / 4
+    }
+
+    /// Whether points about to be written would make a short chunk. Only
+    /// encodes when the count alone does not decide, so only small runs.
+    fn run_is_short(&self, run: &[Point]) -> bool {
+        run.len() < self.max_points / 4 && codec::encode_chunk(run).len() < self.max_bytes / 4
+    }
+
+    /// Writes points as chunks within both limits: full chunks (they fill
+    /// their database pages best), then the rest. A short rest is only
+    /// left at the end of the series, where appends will grow it; anywhere
+    /// else the last two chunks share the points evenly instead.
+    fn write_run(
+        &self,
+        table: &mut Table<(i64, i64), &'static [u8]>,
+        key: i64,
+        run: &[Point],
+        stats: &mut CommitStats,
+    ) -> Result<()> {
+        let mut pieces: Vec<(usize, Vec<u8>)> = Vec::new();
+        let mut bytes_per_point = 0.0;
+        let mut at = 0;
+        while at < run.len() {
+            let (len, bytes) = self.take_piece(&run[at..], self.max_bytes, &mut bytes_per_point);
+            pieces.push((len, bytes));
+            at += len;
+        }
+        let last_short = pieces
+            .last()
+            .is_some_and(|(len, bytes)| self.short(*len, bytes.len()));
+        if pieces.len() >= 2 && last_short {
+            let last = run.last().map_or(i64::MAX, |p| p.utc_ms);
+            let at_end = match last.checked_add(1) {
+                Some(after) => table
+                    .range((key, after)..=(key, i64::MAX))?
+                    .next()
+                    .is_none(),
+                None => true,
+            };
+            if !at_end {
+                let (short_len, _) = pieces.pop().unwrap_or_default();
+                let (full_len, _) = pieces.pop().unwrap_or_default();
+                let from = run.len() - short_len - full_len;
+                let both = &run[from..];
+                // Half of the points each; they hold more than a full chunk
+                // (of points or of bytes), so neither half is short.
+                let half = both.len() / 2;
+                let first = codec::encode_chunk(&both[..half]);
+                let second = codec::encode_chunk(&both[half..]);
+                if first.len() <= self.max_bytes && second.len() <= self.max_bytes {
+                    pieces.push((half, first));
+                    pieces.push((both.len() - half, second));
+                } else {
+                    // The values compress unevenly: half of the bytes in
+                    // the first piece, the rest after it.
+                    let target = (first.len() + second.len()) / 2;
+                    let (len, bytes) = self.take_piece(both, target.min(self.max_bytes), &mut 0.0);
+                    pieces.push((len, bytes));
+                    let mut at = from + len;
+                    while at < run.len() {
+                        let (len, bytes) = self.take_piece(&run[at..], self.max_bytes, &mut 0.0);
+                        pieces.push((len, bytes));
+                        at += len;
+                    }
+                }
+            }
+        }
+        let mut at = 0;
+        for (len, bytes) in pieces {
+            let start = run[at].utc_ms;
+            // Every chunk the run's points came from was removed, so a
+            // chunk still there at this start would mean a broken layout;
+            // fail (and abort the transaction) rather than drop its points.
+            if table.insert((key, start), bytes.as_slice())?.is_some() {
+                return Err(corrupt(key, start, "two chunks start at the same time"));
+            }
+            stats.chunks_written += 1;
+            at += len;
+        }
+        Ok(())
+    }
+
+    /// The longest prefix of `rest` (at most `max_points` points) whose
+    /// encoding fits in `target` bytes, to within about 3 %, and that
+    /// encoding.
+    ///
+    /// Sizes are not additive per point (runs, the per-chunk choice of
+    /// value encoding), so candidates are encoded. The first guess comes
+    /// from `bytes_per_point` (what the previous piece cost; 0 if unknown),
+    /// later ones interpolate between the longest prefix known to fit and
+    /// the shortest known not to: two or three encodings of about one
+    /// chunk each when the values compress evenly.
+    fn take_piece(
+        &self,
+        rest: &[Point],
+        target: usize,
+        bytes_per_point: &mut f64,
+    ) -> (usize, Vec<u8>) {
+        let cap = rest.len().min(self.max_points);
+        // Longest known to fit (0: none yet) and shortest known not to
+        // (`cap + 1`: none yet), with their sizes.
+        let mut fit: (usize, Vec<u8>) = (0, Vec::new());
+        let (mut miss, mut miss_bytes) = (cap + 1, f64::INFINITY);
+        let mut guess = if *bytes_per_point > 0.0 {
+            (target as f64 / *bytes_per_point * 0.98) as usize
+        } else {
+            cap
+        };
+        loop {
+            let guess_now = guess.clamp(fit.0 + 1, miss - 1);
+            let bytes = codec::encode_chunk(&rest[..guess_now]);
+            if bytes.len() <= target {
+                fit = (guess_now, bytes);
+            } else {
+                (miss, miss_bytes) = (guess_now, bytes.len() as f64);
+            }
+            let gap = miss - fit.0;
+            if gap <= 1 || (fit.0 > 0 && gap <= fit.0 / 32) {
+                break;
+            }
+            // Next guess: along the line through what is known.
+            let (lo, lo_bytes) = (fit.0 as f64, fit.1.len() as f64);
+            guess = if miss > cap {
+                // Everything tried fits: extrapolate, perhaps to `cap`.
+                (lo * target as f64 / lo_bytes.max(1.0)) as usize
+            } else {
+                let slope = (miss_bytes - lo_bytes) / (miss as f64 - lo);
+                (lo + (target as f64 - lo_bytes) / slope * 0.99) as usize
+            };
+        }
+        if fit.0 == 0 {
+            // One point always fits: it encodes to under 64 bytes, and
+            // targets are at least that.
+            fit = (1, codec::encode_chunk(&rest[..1]));
+        }
+        *bytes_per_point = fit.1.len() as f64 / fit.0 as f64;
+        fit
     }
 }
 
@@ -389,8 +565,8 @@ impl TimeseriesStore for RedbStore {
     fn first_at_or_after(&self, key: i64, t_ms: i64) -> Result<Option<Point>> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(CHUNKS)?;
-        if let Some((_, points)) = chunk_before_or_at(&table, key, t_ms)? {
-            if let Some(p) = points.iter().find(|p| p.utc_ms >= t_ms) {
+        if let Some(chunk) = chunk_before_or_at(&table, key, t_ms)? {
+            if let Some(p) = chunk.points.iter().find(|p| p.utc_ms >= t_ms) {
                 return Ok(Some(*p));
             }
         }
@@ -399,7 +575,7 @@ impl TimeseriesStore for RedbStore {
             Some(t) => chunk_at_or_after(&table, key, t)?,
             None => None,
         };
-        Ok(next.map(|(_, points)| points[0]))
+        Ok(next.map(|chunk| chunk.points[0]))
     }
 
     fn allocate_key(&self) -> i64 {
@@ -473,16 +649,27 @@ fn decode(key: i64, start: i64, bytes: &[u8], out: &mut Vec<Point>) -> Result<()
     Ok(())
 }
 
-fn decode_entry(key: i64, entry: ChunkEntry<'_>) -> Result<(i64, Vec<Point>)> {
+/// A chunk read back: its start, its points and its encoded size.
+struct Decoded {
+    start: i64,
+    points: Vec<Point>,
+    bytes: usize,
+}
+
+fn decode_entry(key: i64, entry: ChunkEntry<'_>) -> Result<Decoded> {
     let (k, v) = entry?;
     let start = k.value().1;
     let mut points = Vec::new();
     decode(key, start, v.value(), &mut points)?;
-    Ok((start, points))
+    Ok(Decoded {
+        start,
+        points,
+        bytes: v.value().len(),
+    })
 }
 
 /// The last chunk of `key` starting strictly before `t`.
-fn chunk_before(table: &impl ChunkTable, key: i64, t: i64) -> Result<Option<(i64, Vec<Point>)>> {
+fn chunk_before(table: &impl ChunkTable, key: i64, t: i64) -> Result<Option<Decoded>> {
     table
         .range((key, i64::MIN)..(key, t))?
         .next_back()
@@ -491,11 +678,7 @@ fn chunk_before(table: &impl ChunkTable, key: i64, t: i64) -> Result<Option<(i64
 }
 
 /// The last chunk of `key` starting at or before `t`: the one that may hold `t`.
-fn chunk_before_or_at(
-    table: &impl ChunkTable,
-    key: i64,
-    t: i64,
-) -> Result<Option<(i64, Vec<Point>)>> {
+fn chunk_before_or_at(table: &impl ChunkTable, key: i64, t: i64) -> Result<Option<Decoded>> {
     table
         .range((key, i64::MIN)..=(key, t))?
         .next_back()
@@ -504,11 +687,7 @@ fn chunk_before_or_at(
 }
 
 /// The first chunk of `key` starting at or after `t`.
-fn chunk_at_or_after(
-    table: &impl ChunkTable,
-    key: i64,
-    t: i64,
-) -> Result<Option<(i64, Vec<Point>)>> {
+fn chunk_at_or_after(table: &impl ChunkTable, key: i64, t: i64) -> Result<Option<Decoded>> {
     table
         .range((key, t)..=(key, i64::MAX))?
         .next()

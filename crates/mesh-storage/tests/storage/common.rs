@@ -65,15 +65,17 @@ pub fn create_with(key: i64, r: Replace) -> ChangeSet {
     cs
 }
 
-pub fn small_chunks(dir: &std::path::Path, max: usize) -> RedbStore {
-    RedbStore::open_with(
-        dir,
-        StoreOptions {
-            max_chunk_points: max,
-            ..StoreOptions::default()
-        },
-    )
-    .unwrap()
+/// Options with small chunks, to exercise splitting and merging with
+/// little data.
+pub fn points_limit(max_chunk_points: usize) -> StoreOptions {
+    StoreOptions {
+        max_chunk_points,
+        ..StoreOptions::default()
+    }
+}
+
+pub fn open(dir: &std::path::Path, options: StoreOptions) -> RedbStore {
+    RedbStore::open_with(dir, options).unwrap()
 }
 
 /// The obvious model of a series: a sorted map from time to point.
@@ -110,16 +112,24 @@ impl Model {
 }
 
 /// Checks the chunk invariants of series `key`: every chunk decodes, none
-/// is above `max` points, and none is below a quarter of it unless it is
-/// the series' only chunk.
-pub fn check_chunks(store: &RedbStore, key: i64, max: usize) -> Vec<mesh_storage::ChunkInfo> {
+/// exceeds the limits, and none but the last is short (below a quarter of
+/// both limits).
+pub fn check_chunks(
+    store: &RedbStore,
+    key: i64,
+    options: StoreOptions,
+) -> Vec<mesh_storage::ChunkInfo> {
     let chunks = store.chunks(key).unwrap();
-    for c in &chunks {
-        assert!(c.points <= max, "chunk {c:?} above {max}");
-        if chunks.len() > 1 {
+    let (max_points, max_bytes) = (options.max_chunk_points, options.max_chunk_bytes);
+    for (i, c) in chunks.iter().enumerate() {
+        assert!(
+            c.points <= max_points && c.bytes <= max_bytes,
+            "chunk {c:?} too big"
+        );
+        if i + 1 < chunks.len() {
             assert!(
-                c.points >= max / 4,
-                "small chunk {c:?} among {}",
+                c.points >= max_points / 4 || c.bytes >= max_bytes / 4,
+                "short chunk {c:?} among {}",
                 chunks.len()
             );
         }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use mesh_storage::{
     first_at_or_after_overlay, read_overlay, series_overlay, ChangeSet, Point, Replace,
-    TimeseriesStore,
+    StoreOptions, TimeseriesStore,
 };
 
 use crate::common::*;
@@ -58,11 +58,13 @@ fn random_window(rng: &mut Rng) -> (i64, i64) {
 /// pending replaces applied.
 fn check_views(
     store: &dyn TimeseriesStore,
+    keys: &[i64],
     pending: &ChangeSet,
     model: &BTreeMap<i64, Model>,
     rng: &mut Rng,
+    context: &str,
 ) {
-    for key in KEYS {
+    for &key in keys {
         let mut view = model.get(&key).cloned().unwrap_or_default();
         if let Some(change) = pending.get(key) {
             for r in &change.replaces {
@@ -73,19 +75,19 @@ fn check_views(
         assert_eq!(
             read_overlay(store, p, key, i64::MIN, i64::MAX).unwrap(),
             view.read(i64::MIN, i64::MAX),
-            "series {key}, everything"
+            "{context}, series {key}, everything"
         );
-        for _ in 0..8 {
+        for _ in 0..6 {
             let (a, b) = random_window(rng);
             assert_eq!(
                 read_overlay(store, p, key, a, b).unwrap(),
                 view.read(a, b),
-                "series {key}, window [{a}, {b})"
+                "{context}, series {key}, window [{a}, {b})"
             );
             assert_eq!(
                 first_at_or_after_overlay(store, p, key, b).unwrap(),
                 view.first_at_or_after(b),
-                "series {key}, first at or after {b}"
+                "{context}, series {key}, first at or after {b}"
             );
         }
     }
@@ -93,52 +95,66 @@ fn check_views(
 
 #[test]
 fn overlay_and_committed_reads_match_a_naive_model() {
-    for seed in 1..=12u64 {
+    let option_sets = [
+        points_limit(8),
+        points_limit(16),
+        StoreOptions {
+            max_chunk_points: 64,
+            max_chunk_bytes: 300,
+            ..StoreOptions::default()
+        },
+    ];
+    for (set, options) in option_sets.into_iter().enumerate() {
+        // One store per set of options, and one group of series per seed:
+        // opening stores is what costs most in unoptimised builds.
         let dir = tempfile::tempdir().unwrap();
-        let max = [8, 16, 64][(seed % 3) as usize];
-        let store = small_chunks(dir.path(), max);
-        let mut rng = Rng::new(seed * 0x9E37_79B9);
-        let mut model: BTreeMap<i64, Model> = BTreeMap::new();
+        let store = open(dir.path(), options);
+        for seed in 1..=4u64 {
+            let keys = KEYS.map(|k| k + 10 * seed as i64);
+            let mut rng = Rng::new((seed + 4 * set as u64) * 0x9E37_79B9);
+            let mut model: BTreeMap<i64, Model> = BTreeMap::new();
 
-        let mut created = ChangeSet::new();
-        for key in KEYS {
-            created.create_series(meta(key));
-        }
-        assert_eq!(
-            series_overlay(&store, created.get(1), 1).unwrap(),
-            Some(meta(1))
-        );
-        assert_eq!(series_overlay(&store, None, 1).unwrap(), None);
-        store.commit(&created).unwrap();
-        assert_eq!(series_overlay(&store, None, 1).unwrap(), Some(meta(1)));
+            let mut created = ChangeSet::new();
+            for key in keys {
+                created.create_series(meta(key));
+            }
+            let first = keys[0];
+            assert_eq!(
+                series_overlay(&store, created.get(first), first).unwrap(),
+                Some(meta(first))
+            );
+            assert_eq!(series_overlay(&store, None, first).unwrap(), None);
+            store.commit(&created).unwrap();
+            assert_eq!(
+                series_overlay(&store, None, first).unwrap(),
+                Some(meta(first))
+            );
 
-        for round in 0..14 {
-            let mut cs = ChangeSet::new();
-            for _ in 0..rng.range(1, 8) {
-                let key = KEYS[(rng.next() % 3) as usize];
-                cs.replace_points(key, random_replace(&mut rng));
-            }
-            check_views(&store, &cs, &model, &mut rng);
-            if rng.chance(5) {
-                // Rolled back: nothing changes.
-                continue;
-            }
-            store.commit(&cs).unwrap();
-            for (&key, change) in &cs.series {
-                let m = model.entry(key).or_default();
-                for r in &change.replaces {
-                    m.apply(r);
+            for round in 0..14 {
+                let context = format!("options {options:?}, seed {seed}, round {round}");
+                let mut cs = ChangeSet::new();
+                for _ in 0..rng.range(1, 8) {
+                    let key = keys[(rng.next() % 3) as usize];
+                    cs.replace_points(key, random_replace(&mut rng));
                 }
-            }
-            check_views(&store, &ChangeSet::new(), &model, &mut rng);
-            for key in KEYS {
-                check_chunks(&store, key, max);
-                let m = model.get(&key).cloned().unwrap_or_default();
-                assert_eq!(
-                    store.read(key, i64::MIN, i64::MAX).unwrap(),
-                    m.read(i64::MIN, i64::MAX),
-                    "seed {seed}, round {round}, series {key}"
-                );
+                check_views(&store, &keys, &cs, &model, &mut rng, &context);
+                if rng.chance(5) {
+                    // Rolled back: nothing changes.
+                    continue;
+                }
+                store.commit(&cs).unwrap();
+                for (&key, change) in &cs.series {
+                    let m = model.entry(key).or_default();
+                    for r in &change.replaces {
+                        m.apply(r);
+                    }
+                }
+                check_views(&store, &keys, &ChangeSet::new(), &model, &mut rng, &context);
+                // (The committed state was just compared, through the
+                // overlay with nothing pending, which reads the store.)
+                for key in keys {
+                    check_chunks(&store, key, options);
+                }
             }
         }
     }

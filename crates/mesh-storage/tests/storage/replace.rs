@@ -1,6 +1,6 @@
 //! Replace semantics, chunking, commit order, atomicity and corruption.
 
-use mesh_storage::{ChangeSet, Point, RedbStore, StoreError, TimeseriesStore};
+use mesh_storage::{ChangeSet, Point, RedbStore, StoreError, StoreOptions, TimeseriesStore};
 
 use crate::common::*;
 
@@ -12,7 +12,7 @@ fn tens(n: usize) -> Vec<Point> {
 #[test]
 fn partial_overlap_at_both_ends() {
     let dir = tempfile::tempdir().unwrap();
-    let store = small_chunks(dir.path(), 16);
+    let store = open(dir.path(), points_limit(16));
     let mut model = Model::default();
     let first = replace(0, 1000, tens(100));
     model.apply(&first);
@@ -49,13 +49,13 @@ fn partial_overlap_at_both_ends() {
     ] {
         assert_eq!(store.read(1, a, b).unwrap(), model.read(a, b), "[{a}, {b})");
     }
-    check_chunks(&store, 1, 16);
+    check_chunks(&store, 1, points_limit(16));
 }
 
 #[test]
 fn empty_points_delete_the_interval() {
     let dir = tempfile::tempdir().unwrap();
-    let store = small_chunks(dir.path(), 16);
+    let store = open(dir.path(), points_limit(16));
     store
         .commit(&create_with(1, replace(0, 1000, tens(100))))
         .unwrap();
@@ -69,7 +69,7 @@ fn empty_points_delete_the_interval() {
         store.first_at_or_after(1, 100).unwrap().unwrap().utc_ms,
         200
     );
-    check_chunks(&store, 1, 16);
+    check_chunks(&store, 1, points_limit(16));
 
     // Deleting everything leaves no chunk behind.
     let mut cs = ChangeSet::new();
@@ -83,11 +83,11 @@ fn empty_points_delete_the_interval() {
 #[test]
 fn replace_spanning_many_chunks_touches_only_the_edges() {
     let dir = tempfile::tempdir().unwrap();
-    let store = small_chunks(dir.path(), 64);
+    let store = open(dir.path(), points_limit(64));
     store
         .commit(&create_with(1, replace(0, 100_000, tens(10_000))))
         .unwrap();
-    let before = check_chunks(&store, 1, 64);
+    let before = check_chunks(&store, 1, points_limit(64));
     assert!(before.len() >= 10_000 / 64);
 
     // Replace [1005, 90005) with a handful of points.
@@ -110,20 +110,62 @@ fn replace_spanning_many_chunks_touches_only_the_edges() {
         store.read(1, i64::MIN, i64::MAX).unwrap(),
         model.read(i64::MIN, i64::MAX)
     );
-    check_chunks(&store, 1, 64);
+    check_chunks(&store, 1, points_limit(64));
 }
 
 #[test]
-fn large_writes_split_into_bounded_chunks() {
+fn large_writes_split_into_nearly_full_chunks() {
     let dir = tempfile::tempdir().unwrap();
     let store = RedbStore::open(dir.path()).unwrap();
-    let points = regular(0, 60_000, 10_000, |i| (i as f64 * 0.01).sin());
+    let defaults = StoreOptions::default();
+    // Values that do not compress (about 7 bytes each): the byte limit
+    // decides.
+    let noisy = regular(0, 60_000, 10_000, |i| (i as f64 * 0.01).sin());
+    // Decimal values (about 2 bytes each): still the byte limit.
+    let decimal = regular(0, 60_000, 30_000, |i| (i % 1000) as f64 / 4.0);
+    // Constant values (a bit each): the point limit decides.
+    let constant = regular(0, 60_000, 30_000, |_| 1.0);
+    for (key, points) in [(1, noisy), (2, decimal), (3, constant)] {
+        store
+            .commit(&create_with(key, replace(0, i64::MAX, points.clone())))
+            .unwrap();
+        let chunks = check_chunks(&store, key, defaults);
+        assert!(chunks.len() > 1);
+        assert_eq!(chunks.iter().map(|c| c.points).sum::<usize>(), points.len());
+        // All but the last are full, to within a few percent.
+        for c in &chunks[..chunks.len() - 1] {
+            assert!(
+                c.bytes > defaults.max_chunk_bytes * 9 / 10
+                    || c.points == defaults.max_chunk_points,
+                "series {key}: chunk {c:?} is not nearly full"
+            );
+        }
+        assert_eq!(store.read(key, 0, i64::MAX).unwrap(), points);
+    }
+}
+
+#[test]
+fn the_byte_limit_holds_for_values_of_any_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions {
+        max_chunk_points: 1000,
+        max_chunk_bytes: 200,
+        ..StoreOptions::default()
+    };
+    let store = open(dir.path(), options);
+    let mut rng = Rng::new(99);
+    // Runs of cheap values between runs of incompressible ones.
+    let points = regular(0, 1000, 5000, |i| {
+        if (i / 300) % 2 == 0 {
+            1.0
+        } else {
+            f64::from_bits(rng.next())
+        }
+    });
     store
         .commit(&create_with(1, replace(0, i64::MAX, points.clone())))
         .unwrap();
-    let chunks = check_chunks(&store, 1, 4096);
-    assert_eq!(chunks.len(), 3);
-    assert_eq!(chunks.iter().map(|c| c.points).sum::<usize>(), 10_000);
+    check_chunks(&store, 1, options);
     assert_eq!(store.read(1, 0, i64::MAX).unwrap(), points);
 }
 
@@ -139,14 +181,14 @@ fn dense_second_data() {
             replace(day0, day0 + 86_400_000, day.clone()),
         ))
         .unwrap();
-    check_chunks(&store, 1, 4096);
+    check_chunks(&store, 1, StoreOptions::default());
     // An hour in the middle: only the chunks around it are rewritten.
     let hour = day0 + 10 * 3_600_000;
     let new = regular(hour, 1_000, 3_600, |_| 1.0);
     let mut cs = ChangeSet::new();
     cs.replace_points(1, replace(hour, hour + 3_600_000, new.clone()));
     let stats = store.commit(&cs).unwrap();
-    assert!(stats.chunks_written <= 3, "{stats:?}");
+    assert!(stats.chunks_written <= 4, "{stats:?}");
     let mut model = Model::default();
     model.apply(&replace(day0, day0 + 86_400_000, day));
     model.apply(&replace(hour, hour + 3_600_000, new));
@@ -158,13 +200,13 @@ fn dense_second_data() {
     ] {
         assert_eq!(store.read(1, a, b).unwrap(), model.read(a, b));
     }
-    check_chunks(&store, 1, 4096);
+    check_chunks(&store, 1, StoreOptions::default());
 }
 
 #[test]
 fn sparse_data() {
     let dir = tempfile::tempdir().unwrap();
-    let store = small_chunks(dir.path(), 16);
+    let store = open(dir.path(), points_limit(16));
     // Roughly yearly points over three centuries, and a few far-off ones.
     let mut points: Vec<Point> = (0..300)
         .map(|i| {
@@ -190,13 +232,13 @@ fn sparse_data() {
         store.first_at_or_after(1, points[299].utc_ms + 1).unwrap(),
         Some(points[300])
     );
-    check_chunks(&store, 1, 16);
+    check_chunks(&store, 1, points_limit(16));
 }
 
 #[test]
 fn point_by_point_appends_do_not_leave_tiny_chunks() {
     let dir = tempfile::tempdir().unwrap();
-    let store = small_chunks(dir.path(), 64);
+    let store = open(dir.path(), points_limit(64));
     let mut cs = ChangeSet::new();
     cs.create_series(meta(1));
     let mut model = Model::default();
@@ -218,7 +260,7 @@ fn point_by_point_appends_do_not_leave_tiny_chunks() {
         store.read(1, i64::MIN, i64::MAX).unwrap(),
         model.read(i64::MIN, i64::MAX)
     );
-    let chunks = check_chunks(&store, 1, 64);
+    let chunks = check_chunks(&store, 1, points_limit(64));
     assert!(chunks.len() < 2500 / 16, "{} chunks", chunks.len());
 }
 
@@ -342,7 +384,7 @@ fn change_set_helpers() {
 fn a_corrupted_chunk_is_an_error_naming_series_and_chunk() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = small_chunks(dir.path(), 16);
+        let store = open(dir.path(), points_limit(16));
         store
             .commit(&create_with(3, replace(0, 1000, tens(100))))
             .unwrap();
@@ -368,7 +410,7 @@ fn a_corrupted_chunk_is_an_error_naming_series_and_chunk() {
         }
         txn.commit().unwrap();
     }
-    let store = small_chunks(dir.path(), 16);
+    let store = open(dir.path(), points_limit(16));
     match store.read(3, 0, 1000) {
         Err(StoreError::CorruptChunk {
             key: 3,

@@ -158,3 +158,27 @@ fn concurrent_readers_and_committers() {
         t.join().unwrap();
     }
 }
+
+#[test]
+fn a_file_of_another_layout_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(RedbStore::open(dir.path()).unwrap());
+    {
+        let db = redb::Database::open(dir.path().join(RedbStore::FILE_NAME)).unwrap();
+        let info: redb::TableDefinition<&str, u64> = redb::TableDefinition::new("info");
+        let txn = db.begin_write().unwrap();
+        txn.open_table(info)
+            .unwrap()
+            .insert("layout_version", 1)
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    match RedbStore::open(dir.path()) {
+        Err(StoreError::UnsupportedLayout {
+            found: 1,
+            supported,
+            ..
+        }) => assert!(supported > 1),
+        other => panic!("expected a layout error, got {other:?}"),
+    }
+}

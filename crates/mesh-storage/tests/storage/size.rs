@@ -9,10 +9,20 @@ use crate::common::*;
 const HOUR: i64 = 3_600_000;
 const T0: i64 = 1_577_836_800_000; // 2020-01-01
 
-/// Writes `points` as one series, returning (chunk bytes, file bytes).
-fn measure(points: &[Point]) -> (usize, u64) {
+/// What writing one series cost.
+struct Measured {
+    chunk_bytes: usize,
+    space: mesh_storage::SpaceUsage,
+    write: std::time::Duration,
+    read: std::time::Duration,
+}
+
+/// Writes `points` as one series, in commits of 200,000 points (about what
+/// one 4 MiB request carries), and reads it back.
+fn measure(points: &[Point]) -> Measured {
     let dir = tempfile::tempdir().unwrap();
     let store = RedbStore::open(dir.path()).unwrap();
+    let started = std::time::Instant::now();
     for (i, part) in points.chunks(200_000).enumerate() {
         let start = part[0].utc_ms;
         let end = part.last().unwrap().utc_ms + 1;
@@ -25,13 +35,17 @@ fn measure(points: &[Point]) -> (usize, u64) {
         };
         store.commit(&cs).unwrap();
     }
-    let chunk_bytes = store.chunks(1).unwrap().iter().map(|c| c.bytes).sum();
-    assert_eq!(
-        store.read(1, i64::MIN, i64::MAX).unwrap().len(),
-        points.len()
-    );
-    let file = std::fs::metadata(store.path()).unwrap().len();
-    (chunk_bytes, file)
+    let write = started.elapsed();
+    let started = std::time::Instant::now();
+    let back = store.read(1, i64::MIN, i64::MAX).unwrap();
+    let read = started.elapsed();
+    assert_eq!(back.len(), points.len());
+    Measured {
+        chunk_bytes: store.chunks(1).unwrap().iter().map(|c| c.bytes).sum(),
+        space: store.space().unwrap(),
+        write,
+        read,
+    }
 }
 
 fn smooth(i: usize) -> f64 {
@@ -45,7 +59,7 @@ fn smooth(i: usize) -> f64 {
 #[test]
 fn constant_hourly_data_costs_next_to_nothing() {
     let points = regular(T0, HOUR, 50_000, |_| 42.0);
-    let (bytes, _) = measure(&points);
+    let bytes = measure(&points).chunk_bytes;
     assert!((bytes as f64) / 50_000.0 < 0.2, "{bytes} bytes");
 }
 
@@ -83,11 +97,16 @@ fn bytes_per_point() {
         }),
     ];
     for (name, points) in cases {
-        let (bytes, file) = measure(&points);
+        let m = measure(&points);
+        let per_point = |b: u64| b as f64 / n as f64;
         println!(
-            "{name}: {:.3} bytes/point in chunks, {:.3} bytes/point in the file",
-            bytes as f64 / n as f64,
-            file as f64 / n as f64
+            "{name}: {:.3} bytes/point in chunks; {:.3} in allocated pages; \
+             file {:.3}; write {:.0?}, read {:.0?}",
+            per_point(m.chunk_bytes as u64),
+            per_point(m.space.allocated_bytes),
+            per_point(m.space.file_bytes),
+            m.write,
+            m.read,
         );
     }
 }

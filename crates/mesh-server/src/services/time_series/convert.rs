@@ -150,6 +150,16 @@ pub fn resource(meta: &SeriesMeta) -> TimeseriesResource {
     }
 }
 
+/// The store has a point type of its own, free of the Arrow and time-zone
+/// dependencies; the two have the same fields.
+pub fn from_stored(point: mesh_storage::Point) -> mesh_timeseries::Point {
+    mesh_timeseries::Point::new(point.utc_ms, point.flags, point.value)
+}
+
+pub fn to_stored(point: mesh_timeseries::Point) -> mesh_storage::Point {
+    mesh_storage::Point::new(point.utc_ms, point.flags, point.value)
+}
+
 pub fn storage_error(error: mesh_storage::StoreError) -> Status {
     tracing::error!(%error, "storage failed");
     Status::internal(format!("storage failed: {error}"))

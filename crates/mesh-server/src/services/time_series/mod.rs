@@ -107,7 +107,7 @@ async fn read_series(
         let stored: Vec<Point> = mesh_storage::read_overlay(&*store, pending, key, start, end)
             .map_err(convert::storage_error)?
             .into_iter()
-            .map(|p| Point::new(p.utc_ms, p.flags, p.value))
+            .map(convert::from_stored)
             .collect();
         let mut points = segment::fill(&stored, start, end, &grid)
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
@@ -115,7 +115,7 @@ async fn read_series(
             if let Some(next) = mesh_storage::first_at_or_after_overlay(&*store, pending, key, end)
                 .map_err(convert::storage_error)?
             {
-                points.push(Point::new(next.utc_ms, next.flags, next.value));
+                points.push(convert::from_stored(next));
             }
         }
         if points.len() > limit {
@@ -268,10 +268,7 @@ impl TimeseriesService for TimeseriesApi {
             Replace {
                 start_ms: start,
                 end_ms: end,
-                points: points
-                    .into_iter()
-                    .map(|p| mesh_storage::Point::new(p.utc_ms, p.flags, p.value))
-                    .collect(),
+                points: points.into_iter().map(convert::to_stored).collect(),
             },
         );
         Ok(Response::new(WriteTimeseriesResponse {}))
