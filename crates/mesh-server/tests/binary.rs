@@ -1,58 +1,17 @@
 //! The `mesh-server` binary as users run it: flags, environment, the
 //! `listening on` line, and graceful shutdown on signals.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use mesh_proto::session::session_service_client::SessionServiceClient;
+use mesh_testkit::process::{assert_refused, ServerBuilder, ServerProcess};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_mesh-server");
 
-struct ServerProcess {
-    child: Child,
-    address: String,
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the binary and reads its one `listening on IP:PORT` line.
-fn spawn(command: &mut Command) -> ServerProcess {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("mesh-server starts");
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let address = line
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .trim_end()
-        .to_string();
-    ServerProcess { child, address }
-}
-
-fn server_command(data: &tempfile::TempDir) -> Command {
-    let mut command = Command::new(BINARY);
-    command
-        .args(["--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data.path())
-        .env("RUST_LOG", "warn");
-    command
-}
-
-fn send_signal(child: &Child, signal: &str) {
-    let status = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+fn server_command(data: &tempfile::TempDir) -> ServerBuilder {
+    ServerProcess::builder(BINARY)
+        .local(data.path())
+        .env("RUST_LOG", "warn")
 }
 
 // Multi-threaded: the test blocks in `wait()` while the client's connection
@@ -60,8 +19,8 @@ fn send_signal(child: &Child, signal: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn announces_the_real_port_and_stops_gracefully_on_sigterm() {
     let data = tempfile::tempdir().unwrap();
-    let mut server = spawn(&mut server_command(&data));
-    let address: std::net::SocketAddr = server.address.parse().expect("IP:PORT");
+    let mut server = server_command(&data).start();
+    let address: std::net::SocketAddr = server.address().parse().expect("IP:PORT");
     assert_ne!(address.port(), 0);
 
     let mut client = SessionServiceClient::connect(format!("http://{address}"))
@@ -69,33 +28,32 @@ async fn announces_the_real_port_and_stops_gracefully_on_sigterm() {
         .unwrap();
     client.start_session(()).await.unwrap();
 
-    send_signal(&server.child, "-TERM");
-    let status = server.child.wait().unwrap();
+    server.signal("-TERM");
+    let status = server.wait();
     assert!(status.success(), "exit status {status}");
 }
 
 #[tokio::test]
 async fn stops_gracefully_on_sigint() {
     let data = tempfile::tempdir().unwrap();
-    let mut server = spawn(&mut server_command(&data));
-    send_signal(&server.child, "-INT");
-    assert!(server.child.wait().unwrap().success());
+    let mut server = server_command(&data).start();
+    server.signal("-INT");
+    assert!(server.wait().success());
 }
 
 #[tokio::test]
 async fn settings_come_from_the_environment_too() {
     let data = tempfile::tempdir().unwrap();
-    let mut command = Command::new(BINARY);
-    command
+    let server = ServerProcess::builder(BINARY)
         .env("MESH_LISTEN", "127.0.0.1:0")
         .env("MESH_DATA_DIR", data.path().join("nested"))
         .env("MESH_SESSION_TIMEOUT", "2s")
         .env("MESH_MAX_SESSIONS", "1")
-        .env("RUST_LOG", "warn");
-    let server = spawn(&mut command);
+        .env("RUST_LOG", "warn")
+        .start();
     assert!(data.path().join("nested").is_dir());
 
-    let mut client = SessionServiceClient::connect(format!("http://{}", server.address))
+    let mut client = SessionServiceClient::connect(format!("http://{}", server.address()))
         .await
         .unwrap();
     let id = client
@@ -129,15 +87,13 @@ fn bad_settings_are_refused_with_a_clear_message() {
         ),
     ] {
         let data = tempfile::tempdir().unwrap();
-        let output = Command::new(BINARY)
-            .args(&args)
-            .arg("--data-dir")
-            .arg(data.path())
-            .output()
-            .unwrap();
-        assert!(!output.status.success(), "{args:?} was accepted");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains(expected), "{args:?}: {stderr}");
-        assert!(output.stdout.is_empty(), "{args:?} announced a port");
+        assert_refused(
+            Command::new(BINARY)
+                .args(&args)
+                .arg("--data-dir")
+                .arg(data.path()),
+            &args,
+            expected,
+        );
     }
 }

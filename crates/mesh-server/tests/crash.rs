@@ -14,26 +14,15 @@
 //! failure message. `MESH_CRASH_SEED=N` replays a seed's schedule (the
 //! timing of the server itself is of course not replayed).
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use mesh_proto::model_definition::model_definition_service_client::ModelDefinitionServiceClient;
-use mesh_proto::model_definition::ListUnitsOfMeasurementRequest;
-use mesh_proto::session::session_service_client::SessionServiceClient;
-use mesh_proto::time_series::timeseries_service_client::TimeseriesServiceClient;
-use mesh_proto::time_series::{
-    CreatePhysicalTimeseriesRequest, GetTimeseriesResourceRequest, ReadTimeseriesRequest,
-    Timeseries, WriteTimeseriesRequest,
-};
-use mesh_proto::types::{
-    curve::CurveType, resolution::ResolutionType, Curve, Guid, MeshId, Resolution, UtcInterval,
-};
-use mesh_timeseries::{arrow_ipc, Point};
-use tonic::transport::{Channel, Endpoint};
+use mesh_proto::time_series::GetTimeseriesResourceRequest;
+use mesh_testkit::process::{send_signal, ServerProcess};
+use mesh_testkit::raw::Clients;
+use mesh_timeseries::Point;
 use tonic::{Code, Status};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_mesh-server");
@@ -53,268 +42,23 @@ const MAX_COMMITS_PER_ROUND: u64 = 100_000;
 /// What the crash test rewrites in every commit.
 const WINDOW: (i64, i64) = (0, 100);
 
-// --- the server process ----------------------------------------------------
+// --- the server process and its clients -----------------------------------
 
-struct Server {
-    /// Taken out when the test waits for the process to end.
-    child: Option<Child>,
-    pid: u32,
-    address: String,
-    log: PathBuf,
-    /// Held so that the pipe stays open for the server's whole life.
-    _stdout: BufReader<ChildStdout>,
+/// Starts the binary on `data`, its log in `log`, and waits (bounded) for
+/// its `listening on` line.
+fn start_server(data: &Path, log: &Path) -> ServerProcess {
+    ServerProcess::builder(BINARY)
+        .local(data)
+        .env("RUST_LOG", "info")
+        .log_to(log)
+        .startup_timeout(STARTUP_TIMEOUT)
+        .start()
 }
 
-impl Server {
-    /// Starts the binary on `data` and waits for its `listening on` line.
-    fn start(data: &Path, log: PathBuf) -> Server {
-        let log_file = std::fs::File::create(&log).expect("a server log file");
-        let mut child = Command::new(BINARY)
-            .args(["--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(log_file)
-            .spawn()
-            .expect("mesh-server starts");
-        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-        // read_line would block forever on a server that hangs before it
-        // announces itself, so it runs on a helper thread with a deadline.
-        let (sender, receiver) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let read = stdout.read_line(&mut line).map(|_| line);
-            let _ = sender.send((read, stdout));
-        });
-        let (line, stdout) = match receiver.recv_timeout(STARTUP_TIMEOUT) {
-            Ok((Ok(line), stdout)) => (line, stdout),
-            Ok((Err(error), _)) => panic!("reading the server's stdout: {error}"),
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "mesh-server did not announce its address within {STARTUP_TIMEOUT:?}; its log:\n{}",
-                    read_log(&log)
-                )
-            }
-        };
-        let Some(address) = line.strip_prefix("listening on ") else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "mesh-server's first line was {line:?}; its log:\n{}",
-                read_log(&log)
-            );
-        };
-        Server {
-            address: address.trim_end().to_string(),
-            pid: child.id(),
-            child: Some(child),
-            log,
-            _stdout: stdout,
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.pid
-    }
-
-    fn log(&self) -> String {
-        read_log(&self.log)
-    }
-
-    /// Waits for the process to end (after a signal), with a deadline; a
-    /// server still running then is killed and the test fails.
-    async fn wait_for_exit(mut self) -> std::process::ExitStatus {
-        let mut child = self.child.take().expect("waited for once");
-        // The blocking wait runs off the async workers, which must stay free
-        // to answer the server's goodbye on open connections.
-        let mut waiting = tokio::task::spawn_blocking(move || child.wait());
-        match tokio::time::timeout(SHUTDOWN_TIMEOUT, &mut waiting).await {
-            Ok(status) => status
-                .expect("the wait task")
-                .expect("waiting for mesh-server"),
-            Err(_) => {
-                send_signal(self.pid, "-KILL");
-                let _ = waiting.await;
-                panic!(
-                    "mesh-server did not exit within {SHUTDOWN_TIMEOUT:?}; its log:\n{}",
-                    self.log()
-                );
-            }
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // Only reached with a live process when a test fails half-way.
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn read_log(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    // The end is what tells why a server died or refused to start.
-    let tail: Vec<&str> = text.lines().rev().take(40).collect();
-    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-}
-
-fn send_signal(pid: u32, signal: &str) {
-    let status = Command::new("kill")
-        .args([signal, &pid.to_string()])
-        .status()
-        .expect("running kill");
-    assert!(status.success(), "kill {signal} {pid} failed");
-}
-
-// --- raw gRPC clients ----------------------------------------------------
-
-#[derive(Clone)]
-struct Clients {
-    sessions: SessionServiceClient<Channel>,
-    series: TimeseriesServiceClient<Channel>,
-    models: ModelDefinitionServiceClient<Channel>,
-}
-
-impl Clients {
-    async fn connect(address: &str) -> Clients {
-        let channel = Endpoint::from_shared(format!("http://{address}"))
-            .unwrap()
-            .connect_timeout(CALL_TIMEOUT)
-            .timeout(CALL_TIMEOUT)
-            .connect()
-            .await
-            .expect("connecting to mesh-server");
-        Clients {
-            sessions: SessionServiceClient::new(channel.clone()),
-            series: TimeseriesServiceClient::new(channel.clone()),
-            models: ModelDefinitionServiceClient::new(channel),
-        }
-    }
-
-    async fn start_session(&self) -> Result<Guid, Status> {
-        Ok(self
-            .sessions
-            .clone()
-            .start_session(())
-            .await?
-            .into_inner()
-            .session_id
-            .expect("StartSession names the session"))
-    }
-
-    async fn commit(&self, session: &Guid) -> Result<(), Status> {
-        self.sessions.clone().commit(session.clone()).await?;
-        Ok(())
-    }
-
-    async fn end_session(&self, session: &Guid) -> Result<(), Status> {
-        self.sessions.clone().end_session(session.clone()).await?;
-        Ok(())
-    }
-
-    async fn any_unit(&self, session: &Guid) -> Guid {
-        self.models
-            .clone()
-            .list_units_of_measurement(ListUnitsOfMeasurementRequest {
-                session_id: Some(session.clone()),
-            })
-            .await
-            .expect("ListUnitsOfMeasurement")
-            .into_inner()
-            .units_of_measurement
-            .into_iter()
-            .find_map(|unit| unit.id)
-            .expect("at least one unit of measurement")
-    }
-
-    async fn create_breakpoint_series(&self, session: &Guid, unit: &Guid, name: &str) -> i64 {
-        self.series
-            .clone()
-            .create_physical_timeseries(CreatePhysicalTimeseriesRequest {
-                session_id: Some(session.clone()),
-                path: "/crash-test/".to_string(),
-                name: name.to_string(),
-                curve_type: Some(Curve {
-                    r#type: CurveType::Staircasestartofstep as i32,
-                }),
-                resolution: Some(Resolution {
-                    r#type: ResolutionType::Breakpoint as i32,
-                }),
-                unit_of_measurement_id: Some(unit.clone()),
-                time_zone: None,
-            })
-            .await
-            .expect("CreatePhysicalTimeseries")
-            .into_inner()
-            .timeseries_key
-    }
-
-    async fn write(
-        &self,
-        session: &Guid,
-        key: i64,
-        (start, end): (i64, i64),
-        points: &[Point],
-    ) -> Result<(), Status> {
-        self.series
-            .clone()
-            .write_timeseries(WriteTimeseriesRequest {
-                session_id: Some(session.clone()),
-                timeseries: Some(Timeseries {
-                    id: Some(by_key(key)),
-                    resolution: Some(Resolution {
-                        r#type: ResolutionType::Breakpoint as i32,
-                    }),
-                    interval: Some(interval(start, end)),
-                    data: arrow_ipc::encode(points),
-                }),
-            })
-            .await?;
-        Ok(())
-    }
-
-    async fn read(
-        &self,
-        session: &Guid,
-        key: i64,
-        (start, end): (i64, i64),
-    ) -> Result<Vec<Point>, Status> {
-        let answer = self
-            .series
-            .clone()
-            .read_timeseries(ReadTimeseriesRequest {
-                session_id: Some(session.clone()),
-                timeseries_id: Some(by_key(key)),
-                interval: Some(interval(start, end)),
-            })
-            .await?
-            .into_inner();
-        assert_eq!(answer.timeseries.len(), 1, "one series asked, one answered");
-        Ok(arrow_ipc::decode(&answer.timeseries[0].data).expect("a valid payload"))
-    }
-}
-
-fn by_key(key: i64) -> MeshId {
-    MeshId {
-        timeseries_key: Some(key),
-        ..Default::default()
-    }
-}
-
-fn interval(start_ms: i64, end_ms: i64) -> UtcInterval {
-    let at = |ms: i64| prost_types::Timestamp {
-        seconds: ms.div_euclid(1000),
-        nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
-    };
-    UtcInterval {
-        start_time: Some(at(start_ms)),
-        end_time: Some(at(end_ms)),
-    }
+async fn connect(server: &ServerProcess) -> Clients {
+    Clients::connect(server.address(), CALL_TIMEOUT)
+        .await
+        .expect("connecting to mesh-server")
 }
 
 // --- the crash test --------------------------------------------------------
@@ -428,7 +172,10 @@ async fn commit_until_killed(
         outcome.highest_used = n;
         let session = match clients.start_session().await {
             Ok(session) => session,
-            Err(status) => return failed(outcome, "StartSession", status),
+            Err(error) => {
+                let status = error.expect_refused("StartSession");
+                return failed(outcome, "StartSession", status);
+            }
         };
         for (series, &key) in keys.iter().enumerate() {
             if let Err(status) = clients
@@ -510,15 +257,19 @@ async fn sigkill_during_commits_loses_nothing_acknowledged_and_shows_no_partial_
     let log = |start: u32| dir.path().join(format!("server-{start}.log"));
 
     // The three series, created and committed before any kill.
-    let mut server = Server::start(&data, log(0));
-    let clients = Clients::connect(&server.address).await;
+    let mut server = start_server(&data, &log(0));
+    let clients = connect(&server).await;
     let session = clients.start_session().await.unwrap();
-    let unit = clients.any_unit(&session).await;
+    let unit = clients
+        .any_unit(&session)
+        .await
+        .expect("ListUnitsOfMeasurement");
     let mut keys = [0; 3];
     for (i, key) in keys.iter_mut().enumerate() {
         *key = clients
-            .create_breakpoint_series(&session, &unit, &format!("crash-{i}"))
-            .await;
+            .create_breakpoint_series(&session, &unit, "/crash-test/", &format!("crash-{i}"))
+            .await
+            .expect("CreatePhysicalTimeseries");
     }
     clients.commit(&session).await.unwrap();
     clients.end_session(&session).await.unwrap();
@@ -542,26 +293,25 @@ async fn sigkill_during_commits_loses_nothing_acknowledged_and_shows_no_partial_
 
         let killed = Arc::new(AtomicBool::new(false));
         let (sent_tx, sent_rx) = mpsc::channel();
-        let clients = Clients::connect(&server.address).await;
+        let clients = connect(&server).await;
         let round_started = Instant::now();
         let killer = start_killer(server.pid(), plan, killed.clone(), sent_rx);
         let outcome =
             commit_until_killed(&clients, &keys, next_n, &killed, sent_tx, &context).await;
         killer.join().expect("the killer thread");
         let killed_after = round_started.elapsed();
-        let previous_log = server.log.clone();
-        let status = server.wait_for_exit().await;
+        let status = server.wait_for_exit(SHUTDOWN_TIMEOUT).await;
         assert_eq!(
             std::os::unix::process::ExitStatusExt::signal(&status),
             Some(9),
             "{context}: the server ended by {status}, not by SIGKILL; its log:\n{}",
-            read_log(&previous_log)
+            server.log()
         );
         drop(clients);
 
         // Restart on the same data and look at what survived.
-        server = Server::start(&data, log(round));
-        let clients = Clients::connect(&server.address).await;
+        server = start_server(&data, &log(round));
+        let clients = connect(&server).await;
         let session = clients
             .start_session()
             .await
@@ -617,8 +367,8 @@ async fn sigkill_during_commits_loses_nothing_acknowledged_and_shows_no_partial_
     }
 
     let status = {
-        send_signal(server.pid(), "-TERM");
-        server.wait_for_exit().await
+        server.signal("-TERM");
+        server.wait_for_exit(SHUTDOWN_TIMEOUT).await
     };
     assert!(status.success(), "final graceful stop: {status}");
     let elapsed = test_started.elapsed();
@@ -631,17 +381,21 @@ async fn sigkill_during_commits_loses_nothing_acknowledged_and_shows_no_partial_
 async fn graceful_restart_keeps_committed_and_drops_uncommitted_changes() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let server = Server::start(&data, dir.path().join("server-1.log"));
-    let clients = Clients::connect(&server.address).await;
+    let mut server = start_server(&data, &dir.path().join("server-1.log"));
+    let clients = connect(&server).await;
 
     let committed: Vec<Point> = (0..50)
         .map(|i| Point::new(i * 1000, i as u32, i as f64 * 1.5))
         .collect();
     let writer = clients.start_session().await.unwrap();
-    let unit = clients.any_unit(&writer).await;
+    let unit = clients
+        .any_unit(&writer)
+        .await
+        .expect("ListUnitsOfMeasurement");
     let key = clients
-        .create_breakpoint_series(&writer, &unit, "kept")
-        .await;
+        .create_breakpoint_series(&writer, &unit, "/crash-test/", "kept")
+        .await
+        .expect("CreatePhysicalTimeseries");
     clients
         .write(&writer, key, (0, 100_000), &committed)
         .await
@@ -666,26 +420,26 @@ async fn graceful_restart_keeps_committed_and_drops_uncommitted_changes() {
         .await
         .unwrap();
     let uncommitted_key = clients
-        .create_breakpoint_series(&other, &unit, "never committed")
-        .await;
+        .create_breakpoint_series(&other, &unit, "/crash-test/", "never committed")
+        .await
+        .expect("CreatePhysicalTimeseries");
     assert_eq!(
         clients.read(&other, key, (0, 200_000)).await.unwrap(),
         vec![Point::new(5, 1, -1.0)],
         "a session sees its own changes"
     );
 
-    send_signal(server.pid(), "-TERM");
-    let log = server.log.clone();
-    let status = server.wait_for_exit().await;
+    server.signal("-TERM");
+    let status = server.wait_for_exit(SHUTDOWN_TIMEOUT).await;
     assert!(
         status.success(),
         "SIGTERM stops the server cleanly, got {status}; log:\n{}",
-        read_log(&log)
+        server.log()
     );
     drop(clients);
 
-    let server = Server::start(&data, dir.path().join("server-2.log"));
-    let clients = Clients::connect(&server.address).await;
+    let mut server = start_server(&data, &dir.path().join("server-2.log"));
+    let clients = connect(&server).await;
 
     // Sessions do not outlive the process.
     for old in [&writer, &other] {
@@ -727,8 +481,9 @@ async fn graceful_restart_keeps_committed_and_drops_uncommitted_changes() {
 
     // A series created now must not take the key of one that exists.
     let fresh = clients
-        .create_breakpoint_series(&session, &unit, "after restart")
-        .await;
+        .create_breakpoint_series(&session, &unit, "/crash-test/", "after restart")
+        .await
+        .expect("CreatePhysicalTimeseries");
     assert_ne!(fresh, key, "a new series reused a committed key");
     clients.commit(&session).await.unwrap();
     assert_eq!(
@@ -738,6 +493,6 @@ async fn graceful_restart_keeps_committed_and_drops_uncommitted_changes() {
     );
     clients.end_session(&session).await.unwrap();
 
-    send_signal(server.pid(), "-TERM");
-    assert!(server.wait_for_exit().await.success());
+    server.signal("-TERM");
+    assert!(server.wait_for_exit(SHUTDOWN_TIMEOUT).await.success());
 }

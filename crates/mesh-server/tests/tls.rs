@@ -1,28 +1,16 @@
 //! TLS as operators use it: refusing to start on bad configuration, and
 //! rotating the certificate on SIGHUP without dropping connections.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use mesh_proto::config::configuration_service_client::ConfigurationServiceClient;
+use mesh_testkit::process::{assert_refused, ServerProcess};
 use mesh_testkit::{CertificateAuthority, KeyKind, ServerCertificate};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_mesh-server");
-
-struct ServerProcess {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn write_pair(dir: &Path, certificate: &ServerCertificate) -> (PathBuf, PathBuf) {
     let cert = dir.join("server.crt");
@@ -33,29 +21,11 @@ fn write_pair(dir: &Path, certificate: &ServerCertificate) -> (PathBuf, PathBuf)
 }
 
 fn start(args: &[&std::ffi::OsStr], data: &Path) -> ServerProcess {
-    let mut child = Command::new(BINARY)
-        .args(["--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data)
+    ServerProcess::builder(BINARY)
+        .local(data)
         .args(args)
         .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let address: std::net::SocketAddr = line
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .trim()
-        .parse()
-        .unwrap();
-    ServerProcess {
-        child,
-        port: address.port(),
-    }
+        .start()
 }
 
 async fn connect(port: u16, root_pem: &str) -> Result<Channel, tonic::transport::Error> {
@@ -92,7 +62,7 @@ async fn sighup_rotates_the_certificate_without_dropping_connections() {
         ],
         &dir.path().join("data"),
     );
-    let old_connection = connect(server.port, &old_ca.root_pem()).await.unwrap();
+    let old_connection = connect(server.port(), &old_ca.root_pem()).await.unwrap();
     version(&old_connection).await.unwrap();
 
     // Rotate to a certificate from another CA (and an RSA key), then SIGHUP.
@@ -101,16 +71,12 @@ async fn sighup_rotates_the_certificate_without_dropping_connections() {
         dir.path(),
         &new_ca.server_certificate(&["localhost"], KeyKind::Rsa),
     );
-    let hup = Command::new("kill")
-        .args(["-HUP", &server.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(hup.success());
+    server.signal("-HUP");
 
     // New handshakes get the new certificate once the signal is handled.
     let deadline = Instant::now() + Duration::from_secs(20);
     let new_connection = loop {
-        if let Ok(channel) = connect(server.port, &new_ca.root_pem()).await {
+        if let Ok(channel) = connect(server.port(), &new_ca.root_pem()).await {
             break channel;
         }
         assert!(
@@ -123,7 +89,7 @@ async fn sighup_rotates_the_certificate_without_dropping_connections() {
     // The connection made before the rotation is still served.
     version(&old_connection).await.unwrap();
     // And the old certificate is no longer offered to newcomers.
-    assert!(connect(server.port, &old_ca.root_pem()).await.is_err());
+    assert!(connect(server.port(), &old_ca.root_pem()).await.is_err());
 }
 
 #[test]
@@ -214,16 +180,14 @@ fn bad_tls_or_auth_configuration_is_refused_at_start() {
         ),
     ];
     for (args, expected) in cases {
-        let output = Command::new(BINARY)
-            .args(["--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir.path().join("data"))
-            .args(&args)
-            .output()
-            .unwrap();
-        assert!(!output.status.success(), "{args:?} was accepted");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains(expected), "{args:?}: {stderr}");
-        assert!(output.stdout.is_empty(), "{args:?} announced a port");
+        assert_refused(
+            Command::new(BINARY)
+                .args(["--listen", "127.0.0.1:0", "--data-dir"])
+                .arg(dir.path().join("data"))
+                .args(&args),
+            &args,
+            expected,
+        );
     }
 
     // With the explicit opt-in, tokens over plain text are allowed.
@@ -234,5 +198,5 @@ fn bad_tls_or_auth_configuration_is_refused_at_start() {
             .collect::<Vec<_>>(),
         &dir.path().join("data"),
     );
-    assert_ne!(server.port, 0);
+    assert_ne!(server.port(), 0);
 }

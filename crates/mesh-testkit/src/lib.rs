@@ -1,6 +1,13 @@
 //! Test fixtures made fresh in each test: certificate authorities and
 //! server certificates (ECDSA or RSA), and signing keys with their JSON Web
 //! Key Set to sign access tokens. Nothing secret is kept in the repository.
+//!
+//! Also what several test files would otherwise each write again: the
+//! `mesh-server` binary as a child process ([`process`]) and the generated
+//! gRPC clients used without the SDK ([`raw`]).
+
+pub mod process;
+pub mod raw;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -367,7 +367,8 @@ async fn bob_data_calls(
         ReadTimeseriesStreamRequest, Timeseries, UpdateTimeseriesResourceRequest,
         WriteTimeseriesRequest,
     };
-    use mesh_proto::types::{Curve, MeshId, Resolution, UtcInterval};
+    use mesh_proto::types::{Curve, Resolution};
+    use mesh_testkit::raw::{by_key, interval};
 
     let mut series = TimeseriesServiceClient::with_interceptor(
         server.raw_channel().await,
@@ -378,15 +379,8 @@ async fn bob_data_calls(
         bearer(server.token("bob")),
     );
     let session_id = Some(guid(id));
-    let series_id = Some(MeshId {
-        timeseries_key: Some(key),
-        ..Default::default()
-    });
-    let at = |seconds| prost_types::Timestamp { seconds, nanos: 0 };
-    let interval = Some(UtcInterval {
-        start_time: Some(at(1_704_067_200)),
-        end_time: Some(at(1_704_070_800)),
-    });
+    let series_id = Some(by_key(key));
+    let interval = Some(interval(1_704_067_200_000, 1_704_070_800_000));
     let stream = series
         .read_timeseries_stream(ReadTimeseriesStreamRequest {
             session_id: session_id.clone(),
@@ -480,13 +474,6 @@ impl SecureServer {
             bearer(self.token(subject)),
         );
         let health = config.get_health_status(()).await.unwrap().into_inner();
-        match health
-            .fields
-            .get("open_sessions")
-            .and_then(|v| v.kind.clone())
-        {
-            Some(prost_types::value::Kind::NumberValue(n)) => n as u64,
-            other => panic!("no open_sessions in the health status: {other:?}"),
-        }
+        common::open_sessions_in(&health)
     }
 }

@@ -22,6 +22,7 @@ use mesh_proto::time_series::{
     UpdateTimeseriesResourceRequest, WriteTimeseriesRequest,
 };
 use mesh_proto::types::{Curve, MeshId, Resolution as ProtoResolution, UtcInterval};
+use mesh_testkit::raw::{by_key, interval};
 use mesh_timeseries::arrow_ipc;
 use tonic::Code;
 use uuid::Uuid;
@@ -97,21 +98,17 @@ fn assert_status(status: &tonic::Status, code: Code, needle: &str) {
     );
 }
 
-fn interval(start_ms: i64, end_ms: i64) -> UtcInterval {
-    let timestamp = |ms: i64| prost_types::Timestamp {
-        seconds: ms.div_euclid(1000),
-        nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
-    };
-    UtcInterval {
-        start_time: Some(timestamp(start_ms)),
-        end_time: Some(timestamp(end_ms)),
-    }
+/// A series `session` does not see: the server answers NotFound.
+async fn assert_series_unknown(session: &Session, key: i64) {
+    let status = status_of(session.get_timeseries_resource_info(key).await.unwrap_err());
+    assert_eq!(status.code(), Code::NotFound);
 }
 
-fn by_key(key: i64) -> MeshId {
-    MeshId {
-        timeseries_key: Some(key),
-        ..Default::default()
+fn raw_read_request(session: Uuid, id: MeshId, interval: UtcInterval) -> ReadTimeseriesRequest {
+    ReadTimeseriesRequest {
+        session_id: Some(common::guid(session)),
+        timeseries_id: Some(id),
+        interval: Some(interval),
     }
 }
 
@@ -1021,11 +1018,11 @@ async fn unknown_keys_are_not_found_and_paths_are_not_served() {
         ..Default::default()
     };
     let status = raw
-        .read_timeseries(ReadTimeseriesRequest {
-            session_id: Some(common::guid(id)),
-            timeseries_id: Some(by_path.clone()),
-            interval: Some(interval(T0, T0 + HOUR)),
-        })
+        .read_timeseries(raw_read_request(
+            id,
+            by_path.clone(),
+            interval(T0, T0 + HOUR),
+        ))
         .await
         .unwrap_err();
     assert_status(&status, Code::Unimplemented, "timeseries_key");
@@ -1040,11 +1037,11 @@ async fn unknown_keys_are_not_found_and_paths_are_not_served() {
         .unwrap_err();
     assert_eq!(status.code(), Code::Unimplemented);
     let status = raw
-        .read_timeseries(ReadTimeseriesRequest {
-            session_id: Some(common::guid(id)),
-            timeseries_id: Some(by_key(missing)),
-            interval: Some(interval(T0, T0 + HOUR)),
-        })
+        .read_timeseries(raw_read_request(
+            id,
+            by_key(missing),
+            interval(T0, T0 + HOUR),
+        ))
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::NotFound);
@@ -1060,8 +1057,7 @@ async fn changes_stay_in_their_session_until_commit() {
     let key = create(&a, Resolution::Hour, CurveType::Staircase).await;
     write(&a, key, T0, T0 + 3 * HOUR, &hourly(0, 3, 1.0)).await;
     assert_eq!(read(&a, key, T0, T0 + 3 * HOUR).await, hourly(0, 3, 1.0));
-    let status = status_of(b.get_timeseries_resource_info(key).await.unwrap_err());
-    assert_eq!(status.code(), Code::NotFound);
+    assert_series_unknown(&b, key).await;
     let status = status_of(
         b.read_timeseries_points(key, at(T0), at(T0 + HOUR))
             .await
@@ -1115,13 +1111,7 @@ async fn rollback_and_closing_discard_uncommitted_changes() {
         read(&session, key, T0, T0 + 3 * HOUR).await,
         hourly(0, 3, 1.0)
     );
-    let status = status_of(
-        session
-            .get_timeseries_resource_info(created)
-            .await
-            .unwrap_err(),
-    );
-    assert_eq!(status.code(), Code::NotFound);
+    assert_series_unknown(&session, created).await;
 
     // EndSession: likewise.
     write(&session, key, T0, T0 + 3 * HOUR, &hourly(0, 3, 9.0)).await;
@@ -1129,12 +1119,7 @@ async fn rollback_and_closing_discard_uncommitted_changes() {
     session.close().await.unwrap();
     let next = connection.open_session().await.unwrap();
     assert_eq!(read(&next, key, T0, T0 + 3 * HOUR).await, hourly(0, 3, 1.0));
-    let status = status_of(
-        next.get_timeseries_resource_info(created)
-            .await
-            .unwrap_err(),
-    );
-    assert_eq!(status.code(), Code::NotFound);
+    assert_series_unknown(&next, created).await;
 }
 
 #[tokio::test]
@@ -1159,12 +1144,7 @@ async fn an_expired_session_loses_its_changes() {
     let next = connection.open_session().await.unwrap();
     let read_back = read(&next, key, T0, T0 + 3 * HOUR).await;
     assert!(read_back.iter().all(Point::is_missing), "{read_back:?}");
-    let status = status_of(
-        next.get_timeseries_resource_info(created)
-            .await
-            .unwrap_err(),
-    );
-    assert_eq!(status.code(), Code::NotFound);
+    assert_series_unknown(&next, created).await;
 }
 
 /// Sessions do not lock series: each commit lays its session's writes over
@@ -1218,13 +1198,7 @@ async fn a_restart_keeps_committed_data_and_nothing_else() {
         bits(&read(&session, key, T0, T0 + 8 * HOUR).await),
         bits(&expected)
     );
-    let status = status_of(
-        session
-            .get_timeseries_resource_info(uncommitted_key)
-            .await
-            .unwrap_err(),
-    );
-    assert_eq!(status.code(), Code::NotFound);
+    assert_series_unknown(&session, uncommitted_key).await;
     // New keys do not collide with the committed one.
     let next = create(&session, Resolution::Hour, CurveType::Staircase).await;
     assert_ne!(next, key);
@@ -1326,10 +1300,8 @@ async fn many_series_are_read_in_one_stream() {
 
     // The server itself refuses answers over its message limit.
     let mut raw = server.raw_timeseries().await;
-    let too_large = |key: i64, end_ms: i64| ReadTimeseriesRequest {
-        session_id: Some(common::guid(session_id(&session))),
-        timeseries_id: Some(by_key(key)),
-        interval: Some(interval(T0, end_ms)),
+    let too_large = |key: i64, end_ms: i64| {
+        raw_read_request(session_id(&session), by_key(key), interval(T0, end_ms))
     };
     for (key, end_ms) in [(large, T0 + HOUR), (hourly_key, T0 + 300_000 * HOUR)] {
         let status = raw

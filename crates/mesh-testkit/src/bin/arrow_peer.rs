@@ -26,18 +26,9 @@ use std::error::Error;
 use std::io::{BufRead, Write};
 use std::time::Duration;
 
-use mesh_proto::model_definition::model_definition_service_client::ModelDefinitionServiceClient;
-use mesh_proto::model_definition::ListUnitsOfMeasurementRequest;
-use mesh_proto::session::session_service_client::SessionServiceClient;
-use mesh_proto::time_series::timeseries_service_client::TimeseriesServiceClient;
-use mesh_proto::time_series::{
-    CreatePhysicalTimeseriesRequest, ReadTimeseriesRequest, Timeseries, WriteTimeseriesRequest,
-};
-use mesh_proto::types::{
-    curve::CurveType, resolution::ResolutionType, Curve, Guid, MeshId, Resolution, UtcInterval,
-};
-use mesh_timeseries::{arrow_ipc, Point};
-use tonic::transport::{Channel, Endpoint};
+use mesh_proto::types::Guid;
+use mesh_testkit::raw::Clients;
+use mesh_timeseries::Point;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
@@ -132,47 +123,13 @@ fn parse_points(input: impl BufRead) -> Result<Vec<Point>> {
     Ok(points)
 }
 
-fn timestamp(utc_ms: i64) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: utc_ms.div_euclid(1000),
-        nanos: (utc_ms.rem_euclid(1000) * 1_000_000) as i32,
-    }
-}
-
-fn interval(start: i64, end: i64) -> UtcInterval {
-    UtcInterval {
-        start_time: Some(timestamp(start)),
-        end_time: Some(timestamp(end)),
-    }
-}
-
-fn by_key(key: i64) -> MeshId {
-    MeshId {
-        timeseries_key: Some(key),
-        ..Default::default()
-    }
-}
-
-/// The three generated clients over one connection.
+/// The raw clients, each command's work in one session.
 #[derive(Clone)]
-struct Peer {
-    sessions: SessionServiceClient<Channel>,
-    series: TimeseriesServiceClient<Channel>,
-    models: ModelDefinitionServiceClient<Channel>,
-}
+struct Peer(Clients);
 
 impl Peer {
     async fn connect(address: &str) -> Result<Peer> {
-        let channel = Endpoint::from_shared(format!("http://{address}"))?
-            .connect_timeout(CALL_TIMEOUT)
-            .timeout(CALL_TIMEOUT)
-            .connect()
-            .await?;
-        Ok(Peer {
-            sessions: SessionServiceClient::new(channel.clone()),
-            series: TimeseriesServiceClient::new(channel.clone()),
-            models: ModelDefinitionServiceClient::new(channel),
-        })
+        Ok(Peer(Clients::connect(address, CALL_TIMEOUT).await?))
     }
 
     /// Runs `work` in a fresh session, and ends the session whatever happens.
@@ -181,40 +138,16 @@ impl Peer {
         F: FnOnce(Guid) -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
     {
-        let session = self
-            .sessions
-            .clone()
-            .start_session(())
-            .await?
-            .into_inner()
-            .session_id
-            .ok_or("StartSession answered without a session id")?;
+        let session = self.0.start_session().await?;
         let outcome = work(session.clone()).await;
-        let ended = self.sessions.clone().end_session(session).await;
+        let ended = self.0.end_session(&session).await;
         let value = outcome?;
         ended?;
         Ok(value)
     }
 
     async fn read(&self, session: Guid, key: i64, start: i64, end: i64) -> Result<Vec<Point>> {
-        let answer = self
-            .series
-            .clone()
-            .read_timeseries(ReadTimeseriesRequest {
-                session_id: Some(session),
-                timeseries_id: Some(by_key(key)),
-                interval: Some(interval(start, end)),
-            })
-            .await?
-            .into_inner();
-        let [series] = answer.timeseries.as_slice() else {
-            return Err(format!(
-                "ReadTimeseries answered {} series for one key",
-                answer.timeseries.len()
-            )
-            .into());
-        };
-        Ok(arrow_ipc::decode(&series.data)?)
+        Ok(self.0.read(&session, key, (start, end)).await?)
     }
 
     async fn create_write_commit(
@@ -224,54 +157,14 @@ impl Peer {
         end: i64,
         points: &[Point],
     ) -> Result<i64> {
-        // Any unit will do; the first one the server lists.
-        let unit = self
-            .models
-            .clone()
-            .list_units_of_measurement(ListUnitsOfMeasurementRequest {
-                session_id: Some(session.clone()),
-            })
-            .await?
-            .into_inner()
-            .units_of_measurement
-            .into_iter()
-            .next()
-            .and_then(|unit| unit.id)
-            .ok_or("ListUnitsOfMeasurement listed no unit")?;
-        let resource = self
-            .series
-            .clone()
-            .create_physical_timeseries(CreatePhysicalTimeseriesRequest {
-                session_id: Some(session.clone()),
-                path: "/arrow_peer/".to_string(),
-                name: format!("arrow_peer-{}", uuid::Uuid::new_v4()),
-                curve_type: Some(Curve {
-                    r#type: CurveType::Staircasestartofstep as i32,
-                }),
-                resolution: Some(Resolution {
-                    r#type: ResolutionType::Breakpoint as i32,
-                }),
-                unit_of_measurement_id: Some(unit),
-                time_zone: None,
-            })
-            .await?
-            .into_inner();
-        let key = resource.timeseries_key;
-        self.series
-            .clone()
-            .write_timeseries(WriteTimeseriesRequest {
-                session_id: Some(session.clone()),
-                timeseries: Some(Timeseries {
-                    id: Some(by_key(key)),
-                    resolution: Some(Resolution {
-                        r#type: ResolutionType::Breakpoint as i32,
-                    }),
-                    interval: Some(interval(start, end)),
-                    data: arrow_ipc::encode(points),
-                }),
-            })
+        let unit = self.0.any_unit(&session).await?;
+        let name = format!("arrow_peer-{}", uuid::Uuid::new_v4());
+        let key = self
+            .0
+            .create_breakpoint_series(&session, &unit, "/arrow_peer/", &name)
             .await?;
-        self.sessions.clone().commit(session).await?;
+        self.0.write(&session, key, (start, end), points).await?;
+        self.0.commit(&session).await?;
         Ok(key)
     }
 }

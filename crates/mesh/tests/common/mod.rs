@@ -92,14 +92,7 @@ impl TestServer {
             .await
             .expect("health status")
             .into_inner();
-        match health
-            .fields
-            .get("open_sessions")
-            .and_then(|v| v.kind.clone())
-        {
-            Some(prost_types::value::Kind::NumberValue(n)) => n as u64,
-            other => panic!("health status has no open_sessions number: {other:?}"),
-        }
+        open_sessions_in(&health)
     }
 
     /// Waits (bounded) until the server holds `count` sessions.
@@ -116,6 +109,19 @@ impl TestServer {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+}
+
+/// The `open_sessions` count of a health report, however the client that
+/// asked for it was authenticated.
+pub fn open_sessions_in(health: &prost_types::Struct) -> u64 {
+    match health
+        .fields
+        .get("open_sessions")
+        .and_then(|v| v.kind.clone())
+    {
+        Some(prost_types::value::Kind::NumberValue(n)) => n as u64,
+        other => panic!("health status has no open_sessions number: {other:?}"),
     }
 }
 
