@@ -34,6 +34,11 @@ pub struct ServerConfig {
     #[arg(long, env = "MESH_MAX_MESSAGE_SIZE", default_value_t = 4 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(64 * 1024..=1024 * 1024 * 1024))]
     pub max_message_size: u64,
 
+    /// Memory for the store's page cache, in MiB. It fills as data is used and
+    /// stays, bounding the store's share of the server's resident memory.
+    #[arg(long, env = "MESH_STORE_CACHE_MB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1024 * 1024))]
+    pub store_cache_mb: u64,
+
     /// PEM file with the server's certificate chain; serves TLS with --tls-key.
     /// Both files are re-read on SIGHUP.
     #[arg(long, env = "MESH_TLS_CERT", requires = "tls_key")]
@@ -75,6 +80,7 @@ impl ServerConfig {
             session_timeout: Duration::from_secs(300),
             max_sessions: 100_000,
             max_message_size: 4 * 1024 * 1024,
+            store_cache_mb: 64,
             tls_cert: None,
             tls_key: None,
             auth_jwks: None,
@@ -114,6 +120,10 @@ mod tests {
         assert_eq!(config.data_dir, PathBuf::from("./mesh-data"));
         assert_eq!(config.session_timeout, Duration::from_secs(300));
         assert_eq!(config.max_sessions, 100_000);
+        assert_eq!(config.max_message_size, 4 * 1024 * 1024);
+        assert_eq!(config.store_cache_mb, 1024);
+        assert_eq!(config.auth_clock_skew, Duration::from_secs(60));
+        assert!(config.tls_cert.is_none() && config.auth_jwks.is_none());
     }
 
     #[test]

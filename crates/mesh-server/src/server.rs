@@ -27,7 +27,7 @@ use crate::services::session::SessionApi;
 use crate::services::time_series::TimeseriesApi;
 use crate::session::{SessionManager, SessionSettings};
 use crate::tls::{self, ReloadableCert, TlsFiles};
-use mesh_storage::{RedbStore, TimeseriesStore};
+use mesh_storage::{RedbStore, StoreOptions, TimeseriesStore};
 use tower::util::MapResponseLayer;
 
 /// How long calls in progress may run on after a shutdown request. A client
@@ -97,8 +97,14 @@ pub async fn prepare(config: ServerConfig) -> anyhow::Result<Prepared> {
         )
     })?;
     let store: Arc<dyn TimeseriesStore> = Arc::new(
-        RedbStore::open(&config.data_dir)
-            .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?,
+        RedbStore::open_with(
+            &config.data_dir,
+            StoreOptions {
+                cache_size_bytes: (config.store_cache_mb as usize).saturating_mul(1024 * 1024),
+                ..StoreOptions::default()
+            },
+        )
+        .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?,
     );
     let listener = TcpListener::bind(&config.listen)
         .await

@@ -66,6 +66,10 @@ pub struct StoreOptions {
     /// 0.17 ms → 1.6 ms in release), so it is off by default; turn it on
     /// for very large stores where restart time matters more.
     pub quick_repair: bool,
+    /// Memory for cached pages of the file. The cache fills as data is read
+    /// and written and stays, so this bounds the store's share of the
+    /// process's resident memory.
+    pub cache_size_bytes: usize,
 }
 
 impl Default for StoreOptions {
@@ -77,6 +81,7 @@ impl Default for StoreOptions {
             // the module docs).
             max_chunk_bytes: 8192 - 64,
             quick_repair: false,
+            cache_size_bytes: 1024 * 1024 * 1024,
         }
     }
 }
@@ -160,6 +165,7 @@ impl RedbStore {
         // created now survive an upgrade of the dependency.
         let db = Database::builder()
             .create_with_file_format_v3(true)
+            .set_cache_size(options.cache_size_bytes)
             .create(&path)
             .map_err(|e| open_error(Box::new(redb::Error::from(e))))?;
 
