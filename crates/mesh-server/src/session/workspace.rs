@@ -37,9 +37,11 @@ impl Workspace {
         }
         let changes = self.changes.clone();
         // The commit waits for the disk; keep it off the async workers.
+        // A commit task cut short (the runtime shutting down) committed
+        // nothing that was acknowledged; report it rather than panic.
         let stats = tokio::task::spawn_blocking(move || store.commit(&changes))
             .await
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))?;
+            .map_err(|stopped| StoreError::Backend(Box::new(stopped)))??;
         self.changes = Arc::default();
         Ok(stats)
     }
