@@ -121,21 +121,7 @@ pub async fn create_series(
 }
 
 fn interval(first: u64, count: u64) -> UtcInterval {
-    let at = |ms: i64| prost_types::Timestamp {
-        seconds: ms.div_euclid(1000),
-        nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
-    };
-    UtcInterval {
-        start_time: Some(at(data::utc_ms(first))),
-        end_time: Some(at(data::utc_ms(first + count))),
-    }
-}
-
-fn key_id(key: i64) -> MeshId {
-    MeshId {
-        timeseries_key: Some(key),
-        ..Default::default()
-    }
+    UtcInterval::from_millis(data::utc_ms(first), data::utc_ms(first + count))
 }
 
 /// Writes hours `first..first + count` of series `ordinal` (stored under
@@ -154,7 +140,7 @@ pub async fn write(
     ts.write_timeseries(WriteTimeseriesRequest {
         session_id: Some(session.clone()),
         timeseries: Some(Timeseries {
-            id: Some(key_id(key)),
+            id: Some(MeshId::by_timeseries_key(key)),
             resolution: Some(Resolution {
                 r#type: ResolutionType::Hour as i32,
             }),
@@ -179,7 +165,7 @@ pub async fn read(
     let answer = ts
         .read_timeseries(ReadTimeseriesRequest {
             session_id: Some(session.clone()),
-            timeseries_id: Some(key_id(key)),
+            timeseries_id: Some(MeshId::by_timeseries_key(key)),
             interval: Some(interval(first, count)),
         })
         .await
@@ -207,7 +193,7 @@ pub async fn read_stream(
     let mut stream = ts
         .read_timeseries_stream(ReadTimeseriesStreamRequest {
             session_id: Some(session.clone()),
-            timeseries_ids: keys.iter().map(|&k| key_id(k)).collect(),
+            timeseries_ids: keys.iter().map(|&k| MeshId::by_timeseries_key(k)).collect(),
             interval: Some(interval(first, count)),
         })
         .await

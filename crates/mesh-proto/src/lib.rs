@@ -50,3 +50,55 @@ pub use volue::mesh::grpc::time_series::v1alpha as time_series;
 
 /// Encoded `FileDescriptorSet` of every mesh-rs proto, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("mesh_descriptor");
+
+/// Milliseconds since the Unix epoch as a protobuf timestamp. Instants
+/// before 1970 keep their nanoseconds positive, as the type requires.
+pub fn timestamp_from_millis(utc_ms: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: utc_ms.div_euclid(1000),
+        nanos: (utc_ms.rem_euclid(1000) * 1_000_000) as i32,
+    }
+}
+
+impl types::UtcInterval {
+    /// `[start_ms, end_ms)`, in milliseconds since the Unix epoch.
+    pub fn from_millis(start_ms: i64, end_ms: i64) -> types::UtcInterval {
+        types::UtcInterval {
+            start_time: Some(timestamp_from_millis(start_ms)),
+            end_time: Some(timestamp_from_millis(end_ms)),
+        }
+    }
+}
+
+impl types::MeshId {
+    /// A time series named by its key (not by a model path or attribute id).
+    pub fn by_timeseries_key(key: i64) -> types::MeshId {
+        types::MeshId {
+            timeseries_key: Some(key),
+            ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn millis_before_1970_keep_positive_nanos() {
+        assert_eq!(
+            timestamp_from_millis(-1),
+            prost_types::Timestamp {
+                seconds: -1,
+                nanos: 999_000_000
+            }
+        );
+        assert_eq!(
+            timestamp_from_millis(1_500),
+            prost_types::Timestamp {
+                seconds: 1,
+                nanos: 500_000_000
+            }
+        );
+    }
+}

@@ -23,31 +23,6 @@ use mesh_timeseries::{arrow_ipc, Point};
 use tonic::transport::{Channel, Endpoint};
 use tonic::Status;
 
-/// A series named by its key (not by a model path).
-pub fn by_key(key: i64) -> MeshId {
-    MeshId {
-        timeseries_key: Some(key),
-        ..Default::default()
-    }
-}
-
-/// Milliseconds since the epoch as a protobuf timestamp; negative times
-/// keep their nanoseconds positive, as the type requires.
-pub fn timestamp(utc_ms: i64) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: utc_ms.div_euclid(1000),
-        nanos: (utc_ms.rem_euclid(1000) * 1_000_000) as i32,
-    }
-}
-
-/// `[start_ms, end_ms)` as the API's interval.
-pub fn interval(start_ms: i64, end_ms: i64) -> UtcInterval {
-    UtcInterval {
-        start_time: Some(timestamp(start_ms)),
-        end_time: Some(timestamp(end_ms)),
-    }
-}
-
 fn breakpoint() -> Resolution {
     Resolution {
         r#type: ResolutionType::Breakpoint as i32,
@@ -199,9 +174,9 @@ impl Clients {
             .write_timeseries(WriteTimeseriesRequest {
                 session_id: Some(session.clone()),
                 timeseries: Some(Timeseries {
-                    id: Some(by_key(key)),
+                    id: Some(MeshId::by_timeseries_key(key)),
                     resolution: Some(breakpoint()),
-                    interval: Some(interval(start, end)),
+                    interval: Some(UtcInterval::from_millis(start, end)),
                     data: arrow_ipc::encode(points),
                 }),
             })
@@ -221,8 +196,8 @@ impl Clients {
             .clone()
             .read_timeseries(ReadTimeseriesRequest {
                 session_id: Some(session.clone()),
-                timeseries_id: Some(by_key(key)),
-                interval: Some(interval(start, end)),
+                timeseries_id: Some(MeshId::by_timeseries_key(key)),
+                interval: Some(UtcInterval::from_millis(start, end)),
             })
             .await?
             .into_inner();

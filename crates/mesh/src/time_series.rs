@@ -509,8 +509,11 @@ impl Session {
     ) -> Result<(usize, Option<tonic::Status>)> {
         let request = ReadTimeseriesStreamRequest {
             session_id: Some(guid::to_proto(id)),
-            timeseries_ids: keys.iter().map(|&key| series_id(key)).collect(),
-            interval: Some(interval(start_ms, end_ms)),
+            timeseries_ids: keys
+                .iter()
+                .map(|&key| MeshId::by_timeseries_key(key))
+                .collect(),
+            interval: Some(UtcInterval::from_millis(start_ms, end_ms)),
         };
         let mut stream = match self
             .timeseries_client()
@@ -618,9 +621,9 @@ impl Session {
             .write_timeseries(WriteTimeseriesRequest {
                 session_id: Some(guid::to_proto(id)),
                 timeseries: Some(Timeseries {
-                    id: Some(series_id(key)),
+                    id: Some(MeshId::by_timeseries_key(key)),
                     resolution: None,
-                    interval: Some(interval(start_ms, end_ms)),
+                    interval: Some(UtcInterval::from_millis(start_ms, end_ms)),
                     data: arrow_ipc::encode(points),
                 }),
             })
@@ -634,8 +637,8 @@ impl Session {
             .timeseries_client()
             .read_timeseries(ReadTimeseriesRequest {
                 session_id: Some(guid::to_proto(id)),
-                timeseries_id: Some(series_id(key)),
-                interval: Some(interval(start_ms, end_ms)),
+                timeseries_id: Some(MeshId::by_timeseries_key(key)),
+                interval: Some(UtcInterval::from_millis(start_ms, end_ms)),
             })
             .await
             .map_err(|status| Error::from_session_call(status, id))?
@@ -778,13 +781,6 @@ fn resource(proto: mesh_proto::time_series::TimeseriesResource) -> Result<Timese
     })
 }
 
-fn series_id(key: i64) -> MeshId {
-    MeshId {
-        timeseries_key: Some(key),
-        ..Default::default()
-    }
-}
-
 /// Whole milliseconds, a sub-millisecond part rounded up as the server does.
 fn to_ms(time: DateTime<Utc>) -> i64 {
     let ms = time.timestamp_millis();
@@ -792,20 +788,6 @@ fn to_ms(time: DateTime<Utc>) -> i64 {
         ms + 1
     } else {
         ms
-    }
-}
-
-fn timestamp(utc_ms: i64) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: utc_ms.div_euclid(1000),
-        nanos: (utc_ms.rem_euclid(1000) * 1_000_000) as i32,
-    }
-}
-
-fn interval(start_ms: i64, end_ms: i64) -> UtcInterval {
-    UtcInterval {
-        start_time: Some(timestamp(start_ms)),
-        end_time: Some(timestamp(end_ms)),
     }
 }
 
@@ -834,8 +816,6 @@ mod tests {
         assert_eq!(to_ms(at(999_000_000)), 1999);
         let before_epoch = DateTime::<Utc>::from_timestamp(-1, 500_000).unwrap();
         assert_eq!(to_ms(before_epoch), -999);
-        assert_eq!(timestamp(-1).seconds, -1);
-        assert_eq!(timestamp(-1).nanos, 999_000_000);
     }
 
     #[test]

@@ -368,7 +368,7 @@ async fn bob_data_calls(
         WriteTimeseriesRequest,
     };
     use mesh_proto::types::{Curve, Resolution};
-    use mesh_testkit::raw::{by_key, interval};
+    use mesh_proto::types::{MeshId, UtcInterval};
 
     let mut series = TimeseriesServiceClient::with_interceptor(
         server.raw_channel().await,
@@ -379,8 +379,11 @@ async fn bob_data_calls(
         bearer(server.token("bob")),
     );
     let session_id = Some(guid(id));
-    let series_id = Some(by_key(key));
-    let interval = Some(interval(1_704_067_200_000, 1_704_070_800_000));
+    let series_id = Some(MeshId::by_timeseries_key(key));
+    let interval = Some(UtcInterval::from_millis(
+        1_704_067_200_000,
+        1_704_070_800_000,
+    ));
     let stream = series
         .read_timeseries_stream(ReadTimeseriesStreamRequest {
             session_id: session_id.clone(),

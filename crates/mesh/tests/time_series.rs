@@ -22,7 +22,6 @@ use mesh_proto::time_series::{
     UpdateTimeseriesResourceRequest, WriteTimeseriesRequest,
 };
 use mesh_proto::types::{Curve, MeshId, Resolution as ProtoResolution, UtcInterval};
-use mesh_testkit::raw::{by_key, interval};
 use mesh_timeseries::arrow_ipc;
 use tonic::Code;
 use uuid::Uuid;
@@ -747,7 +746,7 @@ async fn bad_writes_are_refused_with_the_reason_and_store_nothing() {
     write(&session, key, T0, T0 + 10 * HOUR, &seed).await;
     let id = session_id(&session);
     let mut raw = server.raw_timeseries().await;
-    let whole = Some(interval(T0, T0 + 10 * HOUR));
+    let whole = Some(UtcInterval::from_millis(T0, T0 + 10 * HOUR));
 
     let times = || Arc::new(TimestampMillisecondArray::from(vec![T0, T0 + HOUR])) as ArrayRef;
     let flags_ok = || Arc::new(UInt32Array::from(vec![0u32, 0])) as ArrayRef;
@@ -860,7 +859,7 @@ async fn bad_writes_are_refused_with_the_reason_and_store_nothing() {
         ),
         (
             "a point before the interval",
-            Some(interval(T0 + HOUR, T0 + 10 * HOUR)),
+            Some(UtcInterval::from_millis(T0 + HOUR, T0 + 10 * HOUR)),
             encoded(&[Point::new(T0, 0, 1.0)]),
             "is outside the interval",
         ),
@@ -872,13 +871,13 @@ async fn bad_writes_are_refused_with_the_reason_and_store_nothing() {
         ),
         (
             "start equal to end",
-            Some(interval(T0, T0)),
+            Some(UtcInterval::from_millis(T0, T0)),
             encoded(&[]),
             "the interval is empty",
         ),
         (
             "start after end",
-            Some(interval(T0 + HOUR, T0)),
+            Some(UtcInterval::from_millis(T0 + HOUR, T0)),
             encoded(&[]),
             "the interval is empty",
         ),
@@ -886,7 +885,12 @@ async fn bad_writes_are_refused_with_the_reason_and_store_nothing() {
     ];
     for (what, interval, data, needle) in cases {
         let status = raw
-            .write_timeseries(raw_write_request(id, by_key(key), interval, data))
+            .write_timeseries(raw_write_request(
+                id,
+                MeshId::by_timeseries_key(key),
+                interval,
+                data,
+            ))
             .await
             .expect_err(what);
         assert_eq!(status.code(), Code::InvalidArgument, "{what}: {status:?}");
@@ -898,7 +902,7 @@ async fn bad_writes_are_refused_with_the_reason_and_store_nothing() {
     }
 
     // A request naming another resolution than the series has.
-    let mut request = raw_write_request(id, by_key(key), whole, encoded(&[]));
+    let mut request = raw_write_request(id, MeshId::by_timeseries_key(key), whole, encoded(&[]));
     request.timeseries.as_mut().unwrap().resolution = Some(ProtoResolution {
         r#type: Resolution::Hour.to_proto(),
     });
@@ -1021,7 +1025,7 @@ async fn unknown_keys_are_not_found_and_paths_are_not_served() {
         .read_timeseries(raw_read_request(
             id,
             by_path.clone(),
-            interval(T0, T0 + HOUR),
+            UtcInterval::from_millis(T0, T0 + HOUR),
         ))
         .await
         .unwrap_err();
@@ -1030,7 +1034,7 @@ async fn unknown_keys_are_not_found_and_paths_are_not_served() {
         .write_timeseries(raw_write_request(
             id,
             by_path,
-            Some(interval(T0, T0 + HOUR)),
+            Some(UtcInterval::from_millis(T0, T0 + HOUR)),
             arrow_ipc::encode(&[]),
         ))
         .await
@@ -1039,8 +1043,8 @@ async fn unknown_keys_are_not_found_and_paths_are_not_served() {
     let status = raw
         .read_timeseries(raw_read_request(
             id,
-            by_key(missing),
-            interval(T0, T0 + HOUR),
+            MeshId::by_timeseries_key(missing),
+            UtcInterval::from_millis(T0, T0 + HOUR),
         ))
         .await
         .unwrap_err();
@@ -1218,8 +1222,8 @@ async fn a_raw_write_over_the_message_limit_is_refused_with_a_hint() {
     let status = raw
         .write_timeseries(raw_write_request(
             session_id(&session),
-            by_key(key),
-            Some(interval(T0, T0 + HOUR)),
+            MeshId::by_timeseries_key(key),
+            Some(UtcInterval::from_millis(T0, T0 + HOUR)),
             data,
         ))
         .await
@@ -1301,7 +1305,11 @@ async fn many_series_are_read_in_one_stream() {
     // The server itself refuses answers over its message limit.
     let mut raw = server.raw_timeseries().await;
     let too_large = |key: i64, end_ms: i64| {
-        raw_read_request(session_id(&session), by_key(key), interval(T0, end_ms))
+        raw_read_request(
+            session_id(&session),
+            MeshId::by_timeseries_key(key),
+            UtcInterval::from_millis(T0, end_ms),
+        )
     };
     for (key, end_ms) in [(large, T0 + HOUR), (hourly_key, T0 + 300_000 * HOUR)] {
         let status = raw

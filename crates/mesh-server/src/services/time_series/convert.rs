@@ -56,20 +56,6 @@ fn millis(time: Option<&prost_types::Timestamp>, what: &str) -> Result<i64, Stat
         .ok_or_else(|| Status::invalid_argument(format!("the interval's {what} is out of range")))
 }
 
-pub fn timestamp(utc_ms: i64) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: utc_ms.div_euclid(1000),
-        nanos: (utc_ms.rem_euclid(1000) * 1_000_000) as i32,
-    }
-}
-
-pub fn utc_interval(start: i64, end: i64) -> UtcInterval {
-    UtcInterval {
-        start_time: Some(timestamp(start)),
-        end_time: Some(timestamp(end)),
-    }
-}
-
 pub fn resolution(value: Option<&ProtoResolution>) -> Result<Resolution, Status> {
     let number = value.map_or(0, |r| r.r#type);
     Resolution::from_proto(number).ok_or_else(|| {
@@ -177,12 +163,5 @@ mod tests {
             end_time: at(2, 0),
         };
         assert_eq!(super::interval(Some(&interval)).unwrap(), (1001, 2000));
-        assert_eq!(
-            timestamp(-1),
-            prost_types::Timestamp {
-                seconds: -1,
-                nanos: 999_000_000
-            }
-        );
     }
 }

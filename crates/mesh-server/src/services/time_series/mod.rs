@@ -16,7 +16,7 @@ use mesh_proto::time_series::{
     UpdateTimeseriesResourceRequest, UpdateTimeseriesResourceResponse, WriteTimeseriesRequest,
     WriteTimeseriesResponse,
 };
-use mesh_proto::types::{MeshId, Resolution as ProtoResolution};
+use mesh_proto::types::{MeshId, Resolution as ProtoResolution, UtcInterval};
 use mesh_storage::{ChangeSet, Replace, SeriesMeta, TimeseriesStore};
 use mesh_timeseries::{arrow_ipc, segment, CurveType, Point};
 use tokio_stream::wrappers::ReceiverStream;
@@ -96,13 +96,13 @@ async fn read_series(
     let (store, changes) = (store.clone(), changes.clone());
     let points = tokio::task::spawn_blocking(move || -> Result<Vec<Point>, Status> {
         let pending = changes.get(key);
-        if !grid.resolution().is_breakpoint()
-            && grid.step_count_bound(start, end) > limit as u64 + 4
-        {
-            return Err(too_large(
-                grid.step_count_bound(start, end),
-                max_message_size,
-            ));
+        if !grid.resolution().is_breakpoint() {
+            // Refuse before reading: the bound may exceed the real count by a
+            // few steps for calendar resolutions, hence the slack.
+            let steps = grid.step_count_bound(start, end);
+            if steps > limit as u64 + mesh_timeseries::resolution::CALENDAR_BOUND_SLACK {
+                return Err(too_large(steps, max_message_size));
+            }
         }
         let stored: Vec<Point> = mesh_storage::read_overlay(&*store, pending, key, start, end)
             .map_err(convert::storage_error)?
@@ -126,14 +126,11 @@ async fn read_series(
     .await
     .map_err(|e| Status::internal(format!("read failed: {e}")))??;
     Ok(Timeseries {
-        id: Some(MeshId {
-            timeseries_key: Some(key),
-            ..Default::default()
-        }),
+        id: Some(MeshId::by_timeseries_key(key)),
         resolution: Some(ProtoResolution {
             r#type: meta.resolution,
         }),
-        interval: Some(convert::utc_interval(start, end)),
+        interval: Some(UtcInterval::from_millis(start, end)),
         data: arrow_ipc::encode(&points),
     })
 }
