@@ -8,6 +8,7 @@
 //!   local midnight in the series' IANA time zone for daily and coarser
 //!   resolutions.
 //! - [`segment`]: validation of a written segment and filling of a read.
+//! - [`echo`]: client input quoted in error messages, within a bound.
 //!
 //! The crate knows nothing of the generated protobuf code: enums go in and
 //! out as the plain `i32` numbers of the wire (`from_proto` / `to_proto`), so
@@ -15,11 +16,13 @@
 //! themselves.
 
 pub mod arrow_ipc;
+pub mod echo;
 pub mod resolution;
 pub mod segment;
 mod time;
 
 pub use crate::arrow_ipc::PayloadError;
+pub use crate::echo::echo;
 pub use crate::resolution::{CurveType, Grid, GridError, Resolution, Steps};
 pub use crate::segment::{SegmentError, MAX_FILL_STEPS};
 pub use crate::time::format_utc_ms;

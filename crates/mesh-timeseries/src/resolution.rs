@@ -160,11 +160,14 @@ impl fmt::Display for Resolution {
 }
 
 /// How values between two points are read: the wire's
-/// `volue.mesh.grpc.type.Curve.CurveType` without `UNKNOWN` (0), which
-/// describes no curve; whoever maps the wire decides what `UNKNOWN` means
-/// for them ([`CurveType::from_proto`] gives `None`).
+/// `volue.mesh.grpc.type.Curve.CurveType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CurveType {
+    /// `UNKNOWN` (0): the creator named no curve. Clients of the reference
+    /// server create series with it, so it is kept and reported as given;
+    /// reads treat it as [`CurveType::StaircaseStartOfStep`] (see
+    /// [`CurveType::reads_as`]).
+    Unknown,
     /// A value holds from its point until the next point.
     StaircaseStartOfStep,
     /// Values are interpolated linearly between points.
@@ -174,10 +177,11 @@ pub enum CurveType {
 }
 
 impl CurveType {
-    /// The curve type with this wire number, or `None` for `UNKNOWN` (0) and
-    /// unknown numbers.
+    /// The curve type with this wire number, or `None` for numbers the wire
+    /// does not define.
     pub fn from_proto(value: i32) -> Option<CurveType> {
         Some(match value {
+            0 => CurveType::Unknown,
             1 => CurveType::StaircaseStartOfStep,
             2 => CurveType::PiecewiseLinear,
             3 => CurveType::Staircase,
@@ -188,6 +192,7 @@ impl CurveType {
     /// The wire number of this curve type.
     pub fn to_proto(self) -> i32 {
         match self {
+            CurveType::Unknown => 0,
             CurveType::StaircaseStartOfStep => 1,
             CurveType::PiecewiseLinear => 2,
             CurveType::Staircase => 3,
@@ -197,9 +202,20 @@ impl CurveType {
     /// The name used on the wire.
     pub fn name(self) -> &'static str {
         match self {
+            CurveType::Unknown => "UNKNOWN",
             CurveType::StaircaseStartOfStep => "STAIRCASESTARTOFSTEP",
             CurveType::PiecewiseLinear => "PIECEWISELINEAR",
             CurveType::Staircase => "STAIRCASE",
+        }
+    }
+
+    /// The curve a read applies: `UNKNOWN` reads as
+    /// `STAIRCASESTARTOFSTEP`, the most common curve and the one that
+    /// needs no point beyond the interval; every other curve as itself.
+    pub fn reads_as(self) -> CurveType {
+        match self {
+            CurveType::Unknown => CurveType::StaircaseStartOfStep,
+            known => known,
         }
     }
 }
@@ -214,8 +230,10 @@ impl fmt::Display for CurveType {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GridError {
     /// The name is not in the IANA time zone database this crate carries.
+    /// The text starts as the reference server's does, since clients match
+    /// on it; the name is quoted within [`crate::echo`]'s bound.
     #[error(
-        "unknown time zone \"{0}\": expected an IANA time zone name such as \"Europe/Oslo\" \
+        "invalid time zone specified: '{0}'; expected an IANA time zone name such as 'Europe/Oslo' \
          (names are case-sensitive)"
     )]
     UnknownTimeZone(String),
@@ -225,7 +243,7 @@ pub enum GridError {
 /// exactly, as in the IANA database.
 pub fn parse_time_zone(name: &str) -> Result<Tz, GridError> {
     name.parse::<Tz>()
-        .map_err(|_| GridError::UnknownTimeZone(name.to_owned()))
+        .map_err(|_| GridError::UnknownTimeZone(crate::echo(name).into_owned()))
 }
 
 /// How far [`Grid::step_count_bound`] may exceed the true count for a
@@ -635,6 +653,7 @@ mod tests {
         }
 
         for (number, curve) in [
+            (0, CurveType::Unknown),
             (1, CurveType::StaircaseStartOfStep),
             (2, CurveType::PiecewiseLinear),
             (3, CurveType::Staircase),
@@ -642,8 +661,13 @@ mod tests {
             assert_eq!(CurveType::from_proto(number), Some(curve));
             assert_eq!(curve.to_proto(), number);
         }
-        assert_eq!(CurveType::from_proto(0), None);
         assert_eq!(CurveType::from_proto(4), None);
+        assert_eq!(CurveType::from_proto(-1), None);
+        assert_eq!(
+            CurveType::Unknown.reads_as(),
+            CurveType::StaircaseStartOfStep
+        );
+        assert_eq!(CurveType::Staircase.reads_as(), CurveType::Staircase);
     }
 
     #[test]
@@ -703,9 +727,14 @@ mod tests {
         let err = Grid::new(Resolution::Day, Some("Europe/Olso")).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown time zone \"Europe/Olso\": expected an IANA time zone name such as \
-             \"Europe/Oslo\" (names are case-sensitive)"
+            "invalid time zone specified: 'Europe/Olso'; expected an IANA time zone name such as \
+             'Europe/Oslo' (names are case-sensitive)"
         );
+        // A huge name is quoted only in part, so the message stays small.
+        let huge = "x".repeat(100_000);
+        let err = Grid::new(Resolution::Day, Some(&huge)).unwrap_err();
+        assert!(err.to_string().len() < 300, "{err}");
+        assert!(err.to_string().contains("more characters"), "{err}");
         assert!(Grid::new(Resolution::Day, Some("europe/oslo")).is_err());
         // An empty name is what an unset wire string looks like: UTC.
         assert_eq!(
