@@ -35,6 +35,11 @@ pub enum StoreError {
     #[error("time series {key} does not exist")]
     UnknownSeries { key: i64 },
 
+    /// A commit would give a second series a full path that another
+    /// committed series has ([`crate::SeriesMeta::full_path`]).
+    #[error("a time series with the path {path} already exists (key {existing})")]
+    PathTaken { path: String, existing: i64 },
+
     /// A change breaks the rules of a change set (for instance unordered
     /// points or metadata filed under another key).
     #[error("invalid change to time series {key}: {reason}")]

@@ -18,7 +18,7 @@ mod store;
 mod types;
 
 pub use error::{Result, StoreError};
-pub use overlay::{first_at_or_after_overlay, read_overlay, series_overlay};
+pub use overlay::{first_at_or_after_overlay, read_overlay, read_overlay_at_most, series_overlay};
 pub use redb_store::{ChunkInfo, RedbStore, SpaceUsage, StoreOptions};
 pub use store::TimeseriesStore;
 pub use types::{ChangeSet, CommitStats, Point, Replace, SeriesChange, SeriesMeta};

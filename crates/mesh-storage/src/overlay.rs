@@ -28,24 +28,41 @@ pub fn read_overlay(
     start_ms: i64,
     end_ms: i64,
 ) -> Result<Vec<Point>> {
+    Ok(
+        read_overlay_at_most(store, pending, key, start_ms, end_ms, usize::MAX)?
+            .unwrap_or_default(),
+    )
+}
+
+/// [`read_overlay`], or `None` when the view holds more than `max_points`
+/// points in the window. Committed points are read only where no pending
+/// replace hides them, and the store stops at the limit, so a refused read
+/// never loads the series whole.
+pub fn read_overlay_at_most(
+    store: &dyn TimeseriesStore,
+    pending: Option<&SeriesChange>,
+    key: i64,
+    start_ms: i64,
+    end_ms: i64,
+    max_points: usize,
+) -> Result<Option<Vec<Point>>> {
     let replaces = pending.map_or(&[][..], |p| p.replaces.as_slice());
     if start_ms >= end_ms {
-        return Ok(Vec::new());
+        return Ok(Some(Vec::new()));
     }
-    // A pending replace covering the whole window hides everything before
-    // it, the committed points included: start from the last such replace
-    // and skip the store.
-    let covering = replaces
-        .iter()
-        .rposition(|r| r.start_ms <= start_ms && end_ms <= r.end_ms);
-    let (mut points, rest) = match covering {
-        Some(i) => (
-            window(&replaces[i].points, start_ms, end_ms).to_vec(),
-            &replaces[i + 1..],
-        ),
-        None => (store.read(key, start_ms, end_ms)?, replaces),
+    // Committed points survive only outside every pending interval; each
+    // of them is in the answer, so more than `max_points` of them is
+    // already too many.
+    let visible = uncovered(replaces, start_ms, end_ms);
+    let mut points = if visible.is_empty() {
+        Vec::new()
+    } else {
+        match store.read_ranges(key, &visible, max_points)? {
+            Some(points) => points,
+            None => return Ok(None),
+        }
     };
-    for r in rest {
+    for r in replaces {
         let from = r.start_ms.max(start_ms);
         let to = r.end_ms.min(end_ms);
         if from >= to {
@@ -57,7 +74,30 @@ pub fn read_overlay(
         let b = points.partition_point(|p| p.utc_ms < to).max(a);
         points.splice(a..b, window(&r.points, from, to).iter().copied());
     }
-    Ok(points)
+    Ok((points.len() <= max_points).then_some(points))
+}
+
+/// The parts of `[start_ms, end_ms)` (non-empty) that no replace's interval
+/// covers, in order.
+fn uncovered(replaces: &[Replace], start_ms: i64, end_ms: i64) -> Vec<(i64, i64)> {
+    let mut covered: Vec<(i64, i64)> = replaces
+        .iter()
+        .map(|r| (r.start_ms.max(start_ms), r.end_ms.min(end_ms)))
+        .filter(|(from, to)| from < to)
+        .collect();
+    covered.sort_unstable();
+    let mut gaps = Vec::new();
+    let mut at = start_ms;
+    for (from, to) in covered {
+        if from > at {
+            gaps.push((at, from));
+        }
+        at = at.max(to);
+    }
+    if at < end_ms {
+        gaps.push((at, end_ms));
+    }
+    gaps
 }
 
 /// The first point at or after `t_ms` in the same view as [`read_overlay`].

@@ -9,6 +9,8 @@
 //!   the start of the series' next chunk, so the chunk that may hold time
 //!   `t` is the last one whose start is at most `t`: one step of a range
 //!   scan, whatever the size of the series or the file.
+//! - `paths`: full path (`SeriesMeta::full_path`) → series key, so that no
+//!   two committed series share a path.
 //! - `info`: the layout version, checked on open.
 //!
 //! # Chunk sizes
@@ -46,11 +48,13 @@ use crate::types::{ChangeSet, CommitStats, Point, Replace, SeriesMeta};
 const META: TableDefinition<i64, &[u8]> = TableDefinition::new("meta");
 const CHUNKS: TableDefinition<(i64, i64), &[u8]> = TableDefinition::new("chunks");
 const INFO: TableDefinition<&str, u64> = TableDefinition::new("info");
+const PATHS: TableDefinition<&str, i64> = TableDefinition::new("paths");
 
 const LAYOUT_KEY: &str = "layout_version";
 // 2: chunk format 2 (a value encoding byte). Files of layout 1 only ever
 // existed in development builds.
-const LAYOUT_VERSION: u64 = 2;
+// 3: the `paths` index. Opening a layout 2 file builds it.
+const LAYOUT_VERSION: u64 = 3;
 
 /// Tuning of a [`RedbStore`]; the defaults suit production.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +182,10 @@ impl RedbStore {
                     info.insert(LAYOUT_KEY, LAYOUT_VERSION)?;
                 }
                 Some(LAYOUT_VERSION) => {}
+                Some(2) => {
+                    index_paths(&txn)?;
+                    info.insert(LAYOUT_KEY, LAYOUT_VERSION)?;
+                }
                 Some(found) => {
                     return Err(StoreError::UnsupportedLayout {
                         path,
@@ -187,6 +195,7 @@ impl RedbStore {
                 }
             }
             txn.open_table(CHUNKS)?;
+            txn.open_table(PATHS)?;
             let meta = txn.open_table(META)?;
             let last = meta.last()?.map(|(k, _)| k.value());
             last
@@ -255,11 +264,26 @@ impl RedbStore {
         let mut stats = CommitStats::default();
         let mut meta = txn.open_table(META)?;
         let mut chunks = txn.open_table(CHUNKS)?;
+        let mut paths = txn.open_table(PATHS)?;
         for (&key, change) in &changes.series {
             stats.series += 1;
             match &change.meta {
                 Some(m) => {
-                    meta.insert(key, codec::encode_meta(m).as_slice())?;
+                    let path = m.full_path();
+                    if let Some(existing) = paths.get(path.as_str())?.map(|k| k.value()) {
+                        if existing != key {
+                            return Err(StoreError::PathTaken { path, existing });
+                        }
+                    }
+                    let previous = meta.insert(key, codec::encode_meta(m).as_slice())?;
+                    if let Some(previous) = previous {
+                        let previous = codec::decode_meta(previous.value())
+                            .map_err(|reason| StoreError::CorruptMeta { key, reason })?;
+                        if previous.full_path() != path {
+                            paths.remove(previous.full_path().as_str())?;
+                        }
+                    }
+                    paths.insert(path.as_str(), key)?;
                     stats.metas_written += 1;
                 }
                 None if change.replaces.is_empty() => {}
@@ -541,31 +565,50 @@ impl TimeseriesStore for RedbStore {
         Ok(Some(meta))
     }
 
-    fn read(&self, key: i64, start_ms: i64, end_ms: i64) -> Result<Vec<Point>> {
+    fn read_ranges(
+        &self,
+        key: i64,
+        ranges: &[(i64, i64)],
+        max_points: usize,
+    ) -> Result<Option<Vec<Point>>> {
         let mut out = Vec::new();
-        if start_ms >= end_ms {
-            return Ok(out);
-        }
+        // One transaction for every range: one consistent state.
         let txn = self.db.begin_read()?;
         let table = txn.open_table(CHUNKS)?;
         let mut scratch = Vec::new();
-        // The chunk that may hold `start_ms`, then every chunk starting
-        // inside the interval; only the first and the last of them can hold
-        // points outside it.
-        let first = table.range((key, i64::MIN)..=(key, start_ms))?.next_back();
-        let rest = table.range((
-            Bound::Excluded((key, start_ms)),
-            Bound::Excluded((key, end_ms)),
-        ))?;
-        for entry in first.into_iter().chain(rest) {
-            let (k, v) = entry?;
-            scratch.clear();
-            decode(key, k.value().1, v.value(), &mut scratch)?;
-            let from = scratch.partition_point(|p| p.utc_ms < start_ms);
-            let to = scratch.partition_point(|p| p.utc_ms < end_ms);
-            out.extend_from_slice(&scratch[from..to]);
+        for &(start_ms, end_ms) in ranges {
+            if start_ms >= end_ms {
+                continue;
+            }
+            // The chunk that may hold `start_ms`, then every chunk starting
+            // inside the interval; only the first and the last of them can
+            // hold points outside it.
+            let first = table.range((key, i64::MIN)..=(key, start_ms))?.next_back();
+            let rest = table.range((
+                Bound::Excluded((key, start_ms)),
+                Bound::Excluded((key, end_ms)),
+            ))?;
+            for entry in first.into_iter().chain(rest) {
+                let (k, v) = entry?;
+                scratch.clear();
+                decode(key, k.value().1, v.value(), &mut scratch)?;
+                let from = scratch.partition_point(|p| p.utc_ms < start_ms);
+                let to = scratch.partition_point(|p| p.utc_ms < end_ms);
+                out.extend_from_slice(&scratch[from..to]);
+                // Stop at the first chunk past the limit: a refused read
+                // costs at most one chunk more than an allowed one.
+                if out.len() > max_points {
+                    return Ok(None);
+                }
+            }
         }
-        Ok(out)
+        Ok(Some(out))
+    }
+
+    fn series_at_path(&self, full_path: &str) -> Result<Option<i64>> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(PATHS)?;
+        Ok(table.get(full_path)?.map(|key| key.value()))
     }
 
     fn first_at_or_after(&self, key: i64, t_ms: i64) -> Result<Option<Point>> {
@@ -630,6 +673,26 @@ impl TimeseriesStore for RedbStore {
         }
         Ok(stats)
     }
+}
+
+/// Fills the `paths` index from the metadata, for files of layout 2. Such
+/// files may already hold two series with one path (nothing refused it
+/// then); the index names the lower key, and the other stays reachable by
+/// its key.
+fn index_paths(txn: &WriteTransaction) -> Result<()> {
+    let meta = txn.open_table(META)?;
+    let mut paths = txn.open_table(PATHS)?;
+    for entry in meta.iter()? {
+        let (key, bytes) = entry?;
+        let key = key.value();
+        let record = codec::decode_meta(bytes.value())
+            .map_err(|reason| StoreError::CorruptMeta { key, reason })?;
+        let path = record.full_path();
+        if paths.get(path.as_str())?.is_none() {
+            paths.insert(path.as_str(), key)?;
+        }
+    }
+    Ok(())
 }
 
 fn corrupt(key: i64, chunk_start_ms: i64, reason: impl Into<String>) -> StoreError {

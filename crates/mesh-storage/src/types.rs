@@ -39,6 +39,10 @@ impl PartialEq for Point {
 impl Eq for Point {}
 
 /// What is known about a time series apart from its points.
+///
+/// A series is also known by its full path, [`SeriesMeta::full_path`]: no
+/// two committed series share one (stores refuse such a commit with
+/// [`crate::StoreError::PathTaken`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeriesMeta {
     pub key: i64,
@@ -52,6 +56,14 @@ pub struct SeriesMeta {
     pub unit_id: [u8; 16],
     /// IANA time zone of daily and coarser series, if any.
     pub time_zone: Option<String>,
+}
+
+impl SeriesMeta {
+    /// The catalogue path and the name together (`/Catalog/` and `Inflow`
+    /// give `/Catalog/Inflow`): what identifies the series besides its key.
+    pub fn full_path(&self) -> String {
+        format!("{}{}", self.path, self.name)
+    }
 }
 
 /// Replace everything in `[start_ms, end_ms)` with `points`.
@@ -107,6 +119,9 @@ pub struct SeriesChange {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChangeSet {
     pub series: BTreeMap<i64, SeriesChange>,
+    /// Full path → key of the series this change set creates or updates,
+    /// so that a duplicate path is found without a scan of every series.
+    by_path: BTreeMap<String, i64>,
 }
 
 impl ChangeSet {
@@ -117,7 +132,18 @@ impl ChangeSet {
     /// Records the creation of a series under `meta.key`.
     pub fn create_series(&mut self, meta: SeriesMeta) {
         let key = meta.key;
-        self.series.entry(key).or_default().meta = Some(meta);
+        let change = self.series.entry(key).or_default();
+        if let Some(old) = &change.meta {
+            self.by_path.remove(&old.full_path());
+        }
+        self.by_path.insert(meta.full_path(), key);
+        change.meta = Some(meta);
+    }
+
+    /// The key of the series with this full path ([`SeriesMeta::full_path`])
+    /// among the metadata recorded here.
+    pub fn series_at_path(&self, full_path: &str) -> Option<i64> {
+        self.by_path.get(full_path).copied()
     }
 
     /// Records new metadata for an existing series. Stores treat it exactly
@@ -153,6 +179,7 @@ impl ChangeSet {
 
     pub fn clear(&mut self) {
         self.series.clear();
+        self.by_path.clear();
     }
 }
 
