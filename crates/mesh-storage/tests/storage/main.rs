@@ -3,6 +3,7 @@
 mod common;
 mod crash;
 mod model;
+mod paths_and_limits;
 mod replace;
 mod roundtrip;
 mod size;
