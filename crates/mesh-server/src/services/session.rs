@@ -8,7 +8,7 @@ use mesh_proto::session::{
     StartSessionResponse,
 };
 use mesh_proto::types::Guid;
-use mesh_storage::TimeseriesStore;
+use mesh_storage::{StoreError, TimeseriesStore};
 use tonic::{Request, Response, Status};
 
 use crate::auth::Identity;
@@ -56,13 +56,18 @@ impl SessionService for SessionApi {
         let lease = self.lease(&request)?;
         let stats = lease
             .session()
-            .workspace()
-            .await
             .commit(self.store.clone())
             .await
-            .map_err(|error| {
-                tracing::error!(session = %lease.session().id(), %error, "commit failed; the changes stay in the session");
-                Status::internal(format!("commit failed, nothing was committed: {error}"))
+            .map_err(|error| match error {
+                StoreError::PathTaken { path, existing } => Status::already_exists(format!(
+                    "commit refused, nothing was committed: a time series with the path '{}' was committed by another session \
+                     (key {existing}) since this session created its own; the changes stay in the session (roll back, or end the session)",
+                    mesh_timeseries::echo(&path)
+                )),
+                error => {
+                    tracing::error!(session = %lease.session().id(), %error, "commit failed; the changes stay in the session");
+                    Status::internal(format!("commit failed, nothing was committed: {error}"))
+                }
             })?;
         tracing::debug!(session = %lease.session().id(), ?stats, "committed");
         Ok(Response::new(CommitResponse {}))

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dashmap::DashMap;
+use mesh_storage::{CommitStats, StoreError, TimeseriesStore};
 use uuid::Uuid;
 
 use super::activity::{Activity, Clock, SessionLease};
@@ -30,7 +31,8 @@ pub struct Session {
     id: Uuid,
     owner: Arc<Identity>,
     pub(crate) activity: Activity,
-    workspace: tokio::sync::Mutex<Workspace>,
+    /// Shared with a commit in progress, which may outlive its request.
+    workspace: Arc<tokio::sync::Mutex<Workspace>>,
 }
 
 impl Session {
@@ -41,6 +43,18 @@ impl Session {
     /// Exclusive access to the workspace; requests of this session queue here.
     pub async fn workspace(&self) -> tokio::sync::MutexGuard<'_, Workspace> {
         self.workspace.lock().await
+    }
+
+    /// Commits the pending changes: the store write and the clearing of
+    /// what was written happen as one unit, in a task of their own, so a
+    /// caller that goes away (a deadline, a cancelled call, a dropped
+    /// connection) cannot leave changes both committed and still pending,
+    /// to be committed again over newer data later.
+    pub async fn commit(&self, store: Arc<dyn TimeseriesStore>) -> Result<CommitStats, StoreError> {
+        let workspace = self.workspace.clone();
+        tokio::spawn(async move { workspace.lock_owned().await.commit(store).await })
+            .await
+            .map_err(|stopped| StoreError::Backend(Box::new(stopped)))?
     }
 }
 
@@ -86,7 +100,7 @@ impl SessionManager {
             id,
             owner,
             activity: Activity::new(self.clock.now()),
-            workspace: tokio::sync::Mutex::new(Workspace::default()),
+            workspace: Arc::new(tokio::sync::Mutex::new(Workspace::default())),
         });
         tracing::info!(session = %id, user = %session.owner.identifier, "session opened");
         self.sessions.insert(id, session);

@@ -28,6 +28,10 @@ impl Workspace {
 
     /// Makes the pending changes permanent: all of them or none, on disk
     /// before this returns. On failure they stay pending.
+    ///
+    /// Dropping this future between the store write and the clearing would
+    /// leave committed changes pending; callers run it to completion in a
+    /// task of its own (`Session::commit`).
     pub async fn commit(
         &mut self,
         store: Arc<dyn TimeseriesStore>,
