@@ -14,6 +14,7 @@ pub mod services;
 pub mod session;
 pub mod tls;
 pub mod units;
+pub mod unserved;
 
 pub use config::ServerConfig;
 pub use server::RunningServer;

@@ -27,6 +27,7 @@ use crate::services::session::SessionApi;
 use crate::services::time_series::TimeseriesApi;
 use crate::session::{SessionManager, SessionSettings};
 use crate::tls::{self, ReloadableCert, TlsFiles};
+use crate::unserved;
 use mesh_storage::{RedbStore, StoreOptions, TimeseriesStore};
 use tower::util::MapResponseLayer;
 
@@ -169,6 +170,7 @@ pub async fn serve(
         .layer(MapResponseLayer::new(move |response| {
             limits::explain_oversize(response, limit)
         }))
+        .layer(unserved::NameUnservedLayer)
         .add_service(health_service)
         .add_service(guarded(&authenticator, reflection_v1))
         .add_service(guarded(&authenticator, reflection_v1alpha))
