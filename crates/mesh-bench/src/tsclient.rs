@@ -103,7 +103,7 @@ pub async fn create_series(
     let resource = ts
         .create_physical_timeseries(CreatePhysicalTimeseriesRequest {
             session_id: Some(session.clone()),
-            path: format!("/bench/series-{ordinal}"),
+            path: "/bench/".to_string(),
             name: format!("series-{ordinal}"),
             curve_type: Some(Curve {
                 r#type: CurveType::Staircasestartofstep as i32,

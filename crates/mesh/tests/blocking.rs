@@ -19,7 +19,7 @@ fn server(timeout: Duration) -> (tokio::runtime::Runtime, common::TestServer) {
 fn blocking_sessions_work_like_async_ones() {
     let (runtime, server) = server(Duration::from_secs(300));
     let connection = Connection::insecure(&server.address).unwrap();
-    assert_eq!(connection.get_version().unwrap().version, "2.21.0");
+    assert_eq!(connection.get_version().unwrap().version, "2.21.0+100");
 
     let session = connection.create_session();
     let id = match session.open().unwrap() {

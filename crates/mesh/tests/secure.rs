@@ -96,7 +96,10 @@ async fn tls_with_the_right_root_connects_for_ecdsa_and_rsa_certificates() {
         let connection = Connection::with_tls(&server.address, Some(server.root_pem.as_bytes()))
             .await
             .unwrap();
-        assert_eq!(connection.get_version().await.unwrap().version, "2.21.0");
+        assert_eq!(
+            connection.get_version().await.unwrap().version,
+            "2.21.0+100"
+        );
         connection
             .with_session(|session| async move { session.commit().await })
             .await

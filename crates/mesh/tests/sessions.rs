@@ -364,7 +364,7 @@ async fn get_version_names_the_server_and_an_accepted_api_level() {
     let server = common::start_default().await;
     let connection = Connection::insecure(&server.address).await.unwrap();
     let version = connection.get_version().await.unwrap();
-    assert_eq!(version.version, "2.21.0");
+    assert_eq!(version.version, "2.21.0+100");
     assert!(version.name.starts_with("mesh-rs"), "{}", version.name);
 }
 

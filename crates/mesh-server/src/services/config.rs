@@ -13,13 +13,25 @@ use tonic::{Request, Response, Status};
 use crate::config::ServerConfig;
 use crate::session::SessionManager;
 
-/// The Mesh API level mesh-rs implements, reported as `VersionInfo.version`.
+/// The Mesh API level mesh-rs implements, the first part of
+/// `VersionInfo.version` (see [`reported_version`]).
 ///
 /// Clients compare this with the oldest server they support (the official
 /// Python SDK refuses anything below 2.21.0), so it names the level of the
 /// public API whose behaviour we follow, not mesh-rs's own release; that is
 /// in `VersionInfo.name`. See docs/decisions.md.
 pub const MESH_API_LEVEL: &str = "2.21.0";
+
+/// `VersionInfo.version`: the API level with mesh-rs's own release as the
+/// build number, `MAJOR.MINOR.PATCH+BUILD` as clients parse it; 0.1.0 is
+/// build 100 (major × 10,000 + minor × 100 + patch).
+pub fn reported_version() -> String {
+    let part = |text: &str| text.parse::<u64>().unwrap_or(0);
+    let build = part(env!("CARGO_PKG_VERSION_MAJOR")) * 10_000
+        + part(env!("CARGO_PKG_VERSION_MINOR")) * 100
+        + part(env!("CARGO_PKG_VERSION_PATCH"));
+    format!("{MESH_API_LEVEL}+{build}")
+}
 
 /// Metadata key under which clients announce their own version.
 pub const CLIENT_VERSION_HEADER: &str = "x-volue-mesh-client-version";
@@ -75,7 +87,7 @@ impl ConfigurationService for ConfigurationApi {
             .unwrap_or("not given");
         tracing::info!(client_version, "client asked for the server version");
         Ok(Response::new(VersionInfo {
-            version: MESH_API_LEVEL.to_string(),
+            version: reported_version(),
             name: server_name(),
         }))
     }

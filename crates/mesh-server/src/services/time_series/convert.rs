@@ -65,13 +65,42 @@ pub fn resolution(value: Option<&ProtoResolution>) -> Result<Resolution, Status>
     })
 }
 
+/// A curve type; `UNKNOWN` (0, also what an absent curve means) is one:
+/// clients of the reference server create series with it.
 pub fn curve_type(value: Option<&Curve>) -> Result<CurveType, Status> {
     let number = value.map_or(0, |c| c.r#type);
     CurveType::from_proto(number).ok_or_else(|| {
         Status::invalid_argument(format!(
-            "curve type {number} is not one a time series can have (STAIRCASESTARTOFSTEP, PIECEWISELINEAR or STAIRCASE)"
+            "curve type {number} is not one a time series can have (UNKNOWN, STAIRCASESTARTOFSTEP, PIECEWISELINEAR or STAIRCASE)"
         ))
     })
+}
+
+/// The catalogue path of a new series: it begins and ends with `/`, so
+/// that path and name join into the full path unambiguously.
+pub fn catalogue_path(path: &str) -> Result<(), Status> {
+    if !(path.starts_with('/') && path.ends_with('/')) {
+        return Err(Status::invalid_argument(format!(
+            "the path '{}' must begin and end with '/' (for example '/' or '/Plants/Upper/')",
+            mesh_timeseries::echo(path)
+        )));
+    }
+    Ok(())
+}
+
+/// The name of a new series: not empty, and without `/`, which separates
+/// the catalogues of the full path.
+pub fn series_name(name: &str) -> Result<(), Status> {
+    if name.trim().is_empty() {
+        return Err(Status::invalid_argument("the time series needs a name"));
+    }
+    if name.contains('/') {
+        return Err(Status::invalid_argument(format!(
+            "the name '{}' contains '/', which separates catalogues; put catalogues in the path",
+            mesh_timeseries::echo(name)
+        )));
+    }
+    Ok(())
 }
 
 pub fn unit(id: Option<&mesh_proto::types::Guid>) -> Result<units::Unit, Status> {
@@ -93,8 +122,10 @@ pub fn time_zone(zone: Option<&str>, resolution: Resolution) -> Result<Option<St
     mesh_timeseries::resolution::parse_time_zone(zone)
         .map_err(|e| Status::invalid_argument(e.to_string()))?;
     if !resolution.is_calendar() {
+        // Starts as the reference server's text, which clients match on.
         return Err(Status::invalid_argument(format!(
-            "a time zone applies to DAY, WEEK, MONTH and YEAR series only, not to {resolution}"
+            "time zone can only be set for a time series with a daily resolution or coarser; \
+             this one's resolution is {resolution} (a time zone applies to DAY, WEEK, MONTH and YEAR)"
         )));
     }
     Ok(Some(zone.to_string()))
@@ -116,7 +147,7 @@ pub fn resource(meta: &SeriesMeta) -> TimeseriesResource {
     let unit_id = Uuid::from_bytes_le(meta.unit_id);
     TimeseriesResource {
         timeseries_key: meta.key,
-        path: meta.path.clone(),
+        path: resource_path(meta),
         name: meta.name.clone(),
         temporary: false,
         curve_type: Some(Curve {
@@ -136,6 +167,24 @@ pub fn resource(meta: &SeriesMeta) -> TimeseriesResource {
     }
 }
 
+/// The full resource path clients see: `Resource` followed by the
+/// catalogue path and the name (`/Plants/` and `Inflow` give
+/// `Resource/Plants/Inflow`).
+pub fn resource_path(meta: &SeriesMeta) -> String {
+    format!("Resource{}", meta.full_path())
+}
+
+/// The id a read answers with: the key it was read by, and a Guid, since
+/// clients convert the Guid whenever the id is there. A series read by key
+/// has no attribute, so the Guid is the nil one.
+pub fn read_id(key: i64) -> MeshId {
+    MeshId {
+        id: Some(guid::to_proto(Uuid::nil())),
+        path: None,
+        timeseries_key: Some(key),
+    }
+}
+
 /// The store has a point type of its own, free of the Arrow and time-zone
 /// dependencies; the two have the same fields.
 pub fn from_stored(point: mesh_storage::Point) -> mesh_timeseries::Point {
@@ -144,6 +193,15 @@ pub fn from_stored(point: mesh_storage::Point) -> mesh_timeseries::Point {
 
 pub fn to_stored(point: mesh_timeseries::Point) -> mesh_storage::Point {
     mesh_storage::Point::new(point.utc_ms, point.flags, point.value)
+}
+
+/// A path taken by another series, whether committed or created earlier
+/// in the same session.
+pub fn path_taken(meta: &SeriesMeta, existing: i64) -> Status {
+    Status::already_exists(format!(
+        "a time series with the path '{}' already exists (key {existing})",
+        mesh_timeseries::echo(&resource_path(meta))
+    ))
 }
 
 pub fn storage_error(error: mesh_storage::StoreError) -> Status {

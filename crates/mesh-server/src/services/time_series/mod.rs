@@ -16,7 +16,7 @@ use mesh_proto::time_series::{
     UpdateTimeseriesResourceRequest, UpdateTimeseriesResourceResponse, WriteTimeseriesRequest,
     WriteTimeseriesResponse,
 };
-use mesh_proto::types::{MeshId, Resolution as ProtoResolution, UtcInterval};
+use mesh_proto::types::{Resolution as ProtoResolution, UtcInterval};
 use mesh_storage::{ChangeSet, Replace, SeriesMeta, TimeseriesStore};
 use mesh_timeseries::{arrow_ipc, segment, CurveType, Point};
 use tokio_stream::wrappers::ReceiverStream;
@@ -90,8 +90,8 @@ async fn read_series(
 ) -> Result<Timeseries, Status> {
     let meta = series(store, changes, key).await?;
     let grid = convert::grid(&meta)?;
-    let piecewise_linear =
-        CurveType::from_proto(meta.curve_type) == Some(CurveType::PiecewiseLinear);
+    let piecewise_linear = CurveType::from_proto(meta.curve_type).map(CurveType::reads_as)
+        == Some(CurveType::PiecewiseLinear);
     let limit = max_message_size.saturating_sub(ANSWER_OVERHEAD) / BYTES_PER_POINT;
     let (store, changes) = (store.clone(), changes.clone());
     let points = tokio::task::spawn_blocking(move || -> Result<Vec<Point>, Status> {
@@ -104,11 +104,15 @@ async fn read_series(
                 return Err(too_large(steps, max_message_size));
             }
         }
-        let stored: Vec<Point> = mesh_storage::read_overlay(&*store, pending, key, start, end)
-            .map_err(convert::storage_error)?
-            .into_iter()
-            .map(convert::from_stored)
-            .collect();
+        // Stored points are counted as they are read, so an answer too
+        // large to send is refused before it is loaded whole.
+        let stored: Vec<Point> =
+            mesh_storage::read_overlay_at_most(&*store, pending, key, start, end, limit)
+                .map_err(convert::storage_error)?
+                .ok_or_else(|| too_large_at_least(limit, max_message_size))?
+                .into_iter()
+                .map(convert::from_stored)
+                .collect();
         let mut points = segment::fill(&stored, start, end, &grid)
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
         if piecewise_linear {
@@ -125,17 +129,29 @@ async fn read_series(
     })
     .await
     .map_err(|e| Status::internal(format!("read failed: {e}")))??;
+    // A breakpoint read that found nothing has no interval of points to
+    // report; clients take an absent interval to mean exactly that.
+    let interval = (!(grid.resolution().is_breakpoint() && points.is_empty()))
+        .then(|| UtcInterval::from_millis(start, end));
     Ok(Timeseries {
-        id: Some(MeshId::by_timeseries_key(key)),
+        id: Some(convert::read_id(key)),
         resolution: Some(ProtoResolution {
             r#type: meta.resolution,
         }),
-        interval: Some(UtcInterval::from_millis(start, end)),
+        interval,
         data: arrow_ipc::encode(&points),
     })
 }
 
 fn too_large(points: u64, max_message_size: usize) -> Status {
+    too_large_answer(&points.to_string(), max_message_size)
+}
+
+fn too_large_at_least(limit: usize, max_message_size: usize) -> Status {
+    too_large_answer(&format!("more than {limit}"), max_message_size)
+}
+
+fn too_large_answer(points: &str, max_message_size: usize) -> Status {
     Status::resource_exhausted(format!(
         "the answer would hold {points} points, more than fit in one message of {max_message_size} bytes; read a shorter interval (the Rust SDK splits reads by itself)"
     ))
@@ -149,15 +165,14 @@ impl TimeseriesService for TimeseriesApi {
     ) -> Result<Response<TimeseriesResource>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let wanted = request.into_inner();
-        if wanted.name.trim().is_empty() {
-            return Err(Status::invalid_argument("the time series needs a name"));
-        }
+        convert::series_name(&wanted.name)?;
+        convert::catalogue_path(&wanted.path)?;
         let curve = convert::curve_type(wanted.curve_type.as_ref())?;
         let resolution = convert::resolution(wanted.resolution.as_ref())?;
         let unit = convert::unit(wanted.unit_of_measurement_id.as_ref())?;
         let time_zone = convert::time_zone(wanted.time_zone.as_deref(), resolution)?;
-        let meta = SeriesMeta {
-            key: self.store.allocate_key(),
+        let mut meta = SeriesMeta {
+            key: 0,
             path: wanted.path,
             name: wanted.name,
             curve_type: curve.to_proto(),
@@ -165,12 +180,24 @@ impl TimeseriesService for TimeseriesApi {
             unit_id: unit.id.to_bytes_le(),
             time_zone,
         };
-        lease
-            .session()
-            .workspace()
+        let mut workspace = lease.session().workspace().await;
+        // No two series share a full path: not two in this session, nor one
+        // here and one committed. (A path committed by another session after
+        // this check is caught when this session commits.)
+        let full_path = meta.full_path();
+        if let Some(existing) = workspace.changes().series_at_path(&full_path) {
+            return Err(convert::path_taken(&meta, existing));
+        }
+        let store = self.store.clone();
+        let committed = tokio::task::spawn_blocking(move || store.series_at_path(&full_path))
             .await
-            .changes_mut()
-            .create_series(meta.clone());
+            .map_err(|e| Status::internal(format!("lookup failed: {e}")))?
+            .map_err(convert::storage_error)?;
+        if let Some(existing) = committed {
+            return Err(convert::path_taken(&meta, existing));
+        }
+        meta.key = self.store.allocate_key();
+        workspace.changes_mut().create_series(meta.clone());
         Ok(Response::new(convert::resource(&meta)))
     }
 
@@ -195,12 +222,9 @@ impl TimeseriesService for TimeseriesApi {
     ) -> Result<Response<UpdateTimeseriesResourceResponse>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let update = request.into_inner();
+        // An empty mask changes nothing: the official SDK sends one when asked
+        // to update nothing. The series must still exist.
         let paths = update.field_mask.map(|mask| mask.paths).unwrap_or_default();
-        if paths.is_empty() {
-            return Err(Status::invalid_argument(
-                "field_mask names no field to update (new_curve_type, new_unit_of_measurement_id, new_time_zone)",
-            ));
-        }
         let mut workspace = lease.session().workspace().await;
         let mut meta = series(
             &self.store,
@@ -208,6 +232,9 @@ impl TimeseriesService for TimeseriesApi {
             update.timeseries_resource_key,
         )
         .await?;
+        if paths.is_empty() {
+            return Ok(Response::new(UpdateTimeseriesResourceResponse {}));
+        }
         let resolution = convert::resolution(Some(&ProtoResolution {
             r#type: meta.resolution,
         }))?;
@@ -220,7 +247,8 @@ impl TimeseriesService for TimeseriesApi {
                 "new_time_zone" => meta.time_zone = convert::time_zone(Some(&update.new_time_zone), resolution)?,
                 other => {
                     return Err(Status::invalid_argument(format!(
-                        "field_mask path {other:?} cannot be updated; use new_curve_type, new_unit_of_measurement_id or new_time_zone"
+                        "field_mask path '{}' cannot be updated; use new_curve_type, new_unit_of_measurement_id or new_time_zone",
+                        mesh_timeseries::echo(other)
                     )))
                 }
             }
