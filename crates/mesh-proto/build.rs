@@ -12,6 +12,11 @@ const FILES: &[&str] = &[
     "volue/mesh/proto/model_definition/v1alpha/resources.proto",
     "volue/mesh/proto/model_definition/v1alpha/model_definition.proto",
     "volue/mesh/proto/time_series/v1alpha/time_series.proto",
+    "volue/mesh/proto/model/v1alpha/resources.proto",
+    "volue/mesh/proto/model/v1alpha/model.proto",
+    "volue/mesh/proto/calc/v1alpha/calc.proto",
+    "volue/mesh/proto/hydsim/v1alpha/hydsim.proto",
+    "volue/mesh/proto/availability/v1alpha/availability.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -36,13 +36,41 @@ pub mod volue {
                     tonic::include_proto!("volue.mesh.grpc.time_series.v1alpha");
                 }
             }
+            /// Model instances: objects and their attribute values.
+            pub mod model {
+                pub mod v1alpha {
+                    tonic::include_proto!("volue.mesh.grpc.model.v1alpha");
+                }
+            }
+            /// Ad-hoc evaluation of calculation expressions.
+            pub mod calc {
+                pub mod v1alpha {
+                    tonic::include_proto!("volue.mesh.grpc.calc.v1alpha");
+                }
+            }
+            /// HydSim hydro simulations and inflow calculations.
+            pub mod hydsim {
+                pub mod v1alpha {
+                    tonic::include_proto!("volue.mesh.grpc.hydsim.v1alpha");
+                }
+            }
+            /// Availability events: revisions and restrictions.
+            pub mod availability {
+                pub mod v1alpha {
+                    tonic::include_proto!("volue.mesh.grpc.availability.v1alpha");
+                }
+            }
         }
     }
 }
 
 // Short names for the packages, used throughout mesh-rs.
 pub use volue::mesh::grpc::auth::v1alpha as auth;
+pub use volue::mesh::grpc::availability::v1alpha as availability;
+pub use volue::mesh::grpc::calc::v1alpha as calc;
 pub use volue::mesh::grpc::config::v1alpha as config;
+pub use volue::mesh::grpc::hydsim::v1alpha as hydsim;
+pub use volue::mesh::grpc::model::v1alpha as model;
 pub use volue::mesh::grpc::model_definition::v1alpha as model_definition;
 pub use volue::mesh::grpc::r#type as types;
 pub use volue::mesh::grpc::session::v1alpha as session;
