@@ -8,7 +8,11 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use mesh_proto::auth::authentication_service_server::AuthenticationServiceServer;
+use mesh_proto::availability::availability_service_server::AvailabilityServiceServer;
+use mesh_proto::calc::calculation_service_server::CalculationServiceServer;
 use mesh_proto::config::configuration_service_server::ConfigurationServiceServer;
+use mesh_proto::hydsim::hydsim_service_server::HydsimServiceServer;
+use mesh_proto::model::model_service_server::ModelServiceServer;
 use mesh_proto::model_definition::model_definition_service_server::ModelDefinitionServiceServer;
 use mesh_proto::session::session_service_server::SessionServiceServer;
 use mesh_proto::time_series::timeseries_service_server::TimeseriesServiceServer;
@@ -23,6 +27,7 @@ use crate::limits;
 use crate::services::auth::AuthApi;
 use crate::services::config::ConfigurationApi;
 use crate::services::model_definition::ModelDefinitionApi;
+use crate::services::not_served::NotServed;
 use crate::services::session::SessionApi;
 use crate::services::time_series::TimeseriesApi;
 use crate::session::{SessionManager, SessionSettings};
@@ -203,6 +208,16 @@ pub async fn serve(
             &authenticator,
             ModelDefinitionServiceServer::new(ModelDefinitionApi::new(sessions.clone()))
                 .max_decoding_message_size(limit),
+        ))
+        .add_service(guarded(&authenticator, ModelServiceServer::new(NotServed)))
+        .add_service(guarded(
+            &authenticator,
+            CalculationServiceServer::new(NotServed),
+        ))
+        .add_service(guarded(&authenticator, HydsimServiceServer::new(NotServed)))
+        .add_service(guarded(
+            &authenticator,
+            AvailabilityServiceServer::new(NotServed),
         ));
 
     let (draining, drain_started) = oneshot::channel::<()>();

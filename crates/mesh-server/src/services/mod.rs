@@ -3,5 +3,6 @@
 pub mod auth;
 pub mod config;
 pub mod model_definition;
+pub mod not_served;
 pub mod session;
 pub mod time_series;
