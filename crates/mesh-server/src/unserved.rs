@@ -15,6 +15,10 @@ use tonic::codegen::http;
 use tonic::{Code, Status};
 use tower::{Layer, Service};
 
+/// The most characters of the request path quoted: every path of the
+/// public API fits; a longer one is not a call anybody serves.
+const MAX_CALL_CHARS: usize = 200;
+
 /// The text of tonic's generated default stubs.
 const STUB_MESSAGE: &str = "Not yet implemented";
 
@@ -76,7 +80,7 @@ fn name_the_call<B>(response: &mut http::Response<B>, call: &str) {
     if !(unimplemented && anonymous) {
         return;
     }
-    let call = mesh_timeseries::echo(call.trim_start_matches('/'));
+    let call = mesh_timeseries::echo::echo_within(call.trim_start_matches('/'), MAX_CALL_CHARS);
     let named =
         Status::unimplemented(format!("mesh-server does not serve {call} yet")).into_http::<()>();
     if let Some(message) = named.headers().get("grpc-message") {

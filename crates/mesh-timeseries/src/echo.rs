@@ -14,7 +14,13 @@ pub const MAX_ECHO_CHARS: usize = 64;
 /// `input` as it may appear in an error message: whole when short, else its
 /// first [`MAX_ECHO_CHARS`] characters followed by how many were left out.
 pub fn echo(input: &str) -> Cow<'_, str> {
-    match input.char_indices().nth(MAX_ECHO_CHARS) {
+    echo_within(input, MAX_ECHO_CHARS)
+}
+
+/// [`echo`] with another bound, for input known to be longer as a rule
+/// (a gRPC method path, say) but still sent by the client.
+pub fn echo_within(input: &str, max_chars: usize) -> Cow<'_, str> {
+    match input.char_indices().nth(max_chars) {
         None => Cow::Borrowed(input),
         Some((cut, _)) => {
             let left_out = input[cut..].chars().count();
