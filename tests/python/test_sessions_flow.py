@@ -99,7 +99,8 @@ def test_get_version_reports_the_api_level(channel):
         metadata=[("x-volue-mesh-client-version", "python-wire-test")],
         timeout=DEADLINE_S,
     )
-    assert version.version == "2.21.0"
+    # The Mesh API level followed, with our own release as the build number.
+    assert version.version == "2.21.0+100"
     assert "mesh-rs" in version.name
 
 
@@ -118,6 +119,11 @@ def test_calls_not_built_yet_are_unimplemented(channel):
             time_series_pb2.CopyTimeseriesBetweenObjectsRequest(), timeout=DEADLINE_S
         )
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    # The answer names the call, so a missing feature is told from a typo.
+    assert caught.value.details() == (
+        "mesh-server does not serve "
+        "volue.mesh.grpc.time_series.v1alpha.TimeseriesService/CopyTimeseriesBetweenObjects yet"
+    )
 
 
 @pytest.mark.parametrize("service", ["", "volue.mesh.grpc.session.v1alpha.SessionService"])
