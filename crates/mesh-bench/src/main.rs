@@ -7,11 +7,13 @@
 //! cargo build --release -p mesh-server -p mesh-bench
 //! cargo run --release -p mesh-bench -- sessions [--seconds S] [--idle-sessions N]
 //! cargo run --release -p mesh-bench -- timeseries [--scale F] [--store-points N] [--seconds S]
+//! cargo run --release -p mesh-bench -- commits [--sessions N] [--points P] [--seconds S] [--kill-every S]
 //! ```
 //!
 //! The server binary must be built first, in the same profile: mesh-bench
 //! looks for `mesh-server` in its own directory (or takes `--server-bin`).
 
+mod commits;
 mod data;
 mod disk;
 mod load;
@@ -64,6 +66,9 @@ enum Command {
     /// Committed write and read throughput of hourly series, one-week read latency in a large
     /// store, and bytes on disk per point.
     Timeseries(timeseries::TimeseriesArgs),
+    /// Many sessions writing and committing at once, optionally with SIGKILL and restart;
+    /// checks every acknowledged commit afterwards (exits with an error if one is lost).
+    Commits(commits::CommitsArgs),
 }
 
 #[derive(Args)]
@@ -144,6 +149,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Sessions(args) => sessions(args).await,
         Command::Timeseries(args) => timeseries::run(args).await,
+        Command::Commits(args) => commits::run(args).await,
     }
 }
 

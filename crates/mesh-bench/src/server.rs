@@ -85,7 +85,10 @@ pub struct ServerProcess {
     child: Child,
     // Kept open: closing our end would make any later server print fail.
     _stdout: BufReader<ChildStdout>,
-    data_dir: TempDir,
+    /// Owned when the server made it; `None` when the caller keeps the data
+    /// directory across restarts.
+    _owned_dir: Option<TempDir>,
+    data_dir: PathBuf,
     pid: u32,
     addr: SocketAddr,
     pub command_line: String,
@@ -97,16 +100,25 @@ impl ServerProcess {
         label: &str,
         args: &ServerArgs,
     ) -> anyhow::Result<ServerProcess> {
-        let data_dir = TempDir::new(label)?;
+        let dir = TempDir::new(label)?;
+        let mut server = Self::start_in(binary, dir.path(), args).await?;
+        server._owned_dir = Some(dir);
+        Ok(server)
+    }
+
+    /// Starts the server on a data directory the caller owns and keeps,
+    /// to restart a server on the data of the one before.
+    pub async fn start_in(
+        binary: &Path,
+        data_dir: &Path,
+        args: &ServerArgs,
+    ) -> anyhow::Result<ServerProcess> {
         let max_sessions = args.max_sessions.to_string();
         let argv = [
             "--listen",
             "127.0.0.1:0",
             "--data-dir",
-            data_dir
-                .path()
-                .to_str()
-                .context("temp dir path is not UTF-8")?,
+            data_dir.to_str().context("data dir path is not UTF-8")?,
             "--session-timeout",
             args.session_timeout,
             "--max-sessions",
@@ -142,7 +154,8 @@ impl ServerProcess {
         Ok(ServerProcess {
             child,
             _stdout: stdout,
-            data_dir,
+            _owned_dir: None,
+            data_dir: data_dir.to_path_buf(),
             pid,
             addr,
             command_line,
@@ -159,7 +172,7 @@ impl ServerProcess {
 
     /// The server's private data directory (removed when the server is dropped).
     pub fn data_dir(&self) -> &Path {
-        self.data_dir.path()
+        &self.data_dir
     }
 
     /// The server's resident set size in bytes, from /proc/<pid>/status.
@@ -170,7 +183,8 @@ impl ServerProcess {
         parse_vm_rss(&status).with_context(|| format!("no VmRSS line in {path}"))
     }
 
-    /// Kills the server and waits for it, so no zombie is left behind.
+    /// Kills the server (SIGKILL, as a crash would) and waits for it, so no
+    /// zombie is left behind.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         self.child
             .kill()
