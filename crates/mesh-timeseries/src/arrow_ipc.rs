@@ -32,12 +32,13 @@
 //!   lose data.
 //! - Several record batches are concatenated in order; rows are counted
 //!   across batches in messages.
-//! - A stream with a schema and no batch is zero points, with or without
-//!   the end-of-stream marker.
+//! - **Zero bytes are zero points**: the official Python SDK sends nothing
+//!   at all for an empty table. A stream with a schema and no batch means
+//!   the same, with or without the end-of-stream marker.
 //! - The end-of-stream marker may be missing (the Python SDK never closes
 //!   its IPC writer), but the bytes must then end exactly after a message.
-//!   Empty bytes, bytes that are not an IPC stream (an IPC *file* included)
-//!   and bytes after the end-of-stream marker are refused; the latter could be a
+//!   Bytes that are not an IPC stream (an IPC *file* included) and bytes
+//!   after the end-of-stream marker are refused; the latter could be a
 //!   second stream whose points would otherwise be ignored.
 //!
 //! Decoding refuses, with a message saying where and why, whatever pyarrow
@@ -91,9 +92,6 @@ const EXPECTED: &str =
 /// client as they are (the server sends them as `INVALID_ARGUMENT`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PayloadError {
-    /// No bytes at all.
-    #[error("the time series data is empty: expected an Arrow IPC stream with the columns {expected}", expected = EXPECTED)]
-    Empty,
     /// The bytes are not a readable Arrow IPC stream.
     #[error("the time series data is not a valid Arrow IPC stream: {0}")]
     Malformed(String),
@@ -194,13 +192,17 @@ pub fn encode_batches(batches: &[RecordBatch]) -> Result<Vec<u8>, PayloadError> 
 }
 
 /// Decodes a payload into points, in the order they were sent.
+///
+/// Zero bytes are zero points: the official Python SDK sends nothing at all
+/// for an empty table (a stream with a schema and no batch means the same).
 pub fn decode(bytes: &[u8]) -> Result<Vec<Point>, PayloadError> {
     Ok(read_payload(bytes)?.points)
 }
 
 /// Decodes a payload into its record batches, checked and normalised: one
 /// per record batch of the stream, each with exactly [`schema`] (canonical
-/// column order, no time zone) and no nulls.
+/// column order, no time zone) and no nulls. Zero bytes, like a stream
+/// without batches, give none.
 pub fn decode_batches(bytes: &[u8]) -> Result<Vec<RecordBatch>, PayloadError> {
     let decoded = read_payload(bytes)?;
     let mut batches = Vec::with_capacity(decoded.batch_rows.len());
@@ -219,7 +221,7 @@ pub fn decode_batches(bytes: &[u8]) -> Result<Vec<RecordBatch>, PayloadError> {
 
 /// Decodes a payload into a single record batch with [`schema`], checked
 /// as [`decode`] does: the rows of all its batches, in order (an empty batch
-/// if it has none).
+/// if it has none, zero bytes included).
 pub fn decode_batch(bytes: &[u8]) -> Result<RecordBatch, PayloadError> {
     Ok(to_batch(&read_payload(bytes)?.points))
 }
@@ -322,7 +324,7 @@ struct Decoded {
 fn read_payload(bytes: &[u8]) -> Result<Decoded, PayloadError> {
     let mut decoded = Decoded::default();
     if bytes.is_empty() {
-        return Err(PayloadError::Empty);
+        return Ok(decoded);
     }
     if bytes.starts_with(FILE_MAGIC) {
         return Err(PayloadError::Malformed(
@@ -1057,12 +1059,16 @@ mod tests {
     }
 
     #[test]
+    fn zero_bytes_are_zero_points() {
+        // What the Python SDK sends for an empty table.
+        assert_eq!(decode(&[]).unwrap(), vec![]);
+        assert!(decode_batches(&[]).unwrap().is_empty());
+        let batch = decode_batch(&[]).unwrap();
+        assert_eq!((batch.num_rows(), batch.schema()), (0, schema()));
+    }
+
+    #[test]
     fn undecodable_bytes_are_refused() {
-        assert_eq!(
-            message(&[]),
-            "the time series data is empty: expected an Arrow IPC stream with the columns \
-             `utc_time` timestamp[ms] (without time zone), `flags` uint32, `value` float64"
-        );
         let garbage = message(b"definitely not arrow");
         assert!(
             garbage.starts_with("the time series data is not a valid Arrow IPC stream: "),

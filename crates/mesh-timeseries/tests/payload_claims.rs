@@ -523,8 +523,9 @@ fn only_record_batches_follow_the_schema() {
 
 #[test]
 fn what_the_python_sdk_sends_is_read() {
-    // The writer never closed, so no end-of-stream marker; a schema and no
-    // batch.
+    // No bytes for an empty table; the writer never closed, so no
+    // end-of-stream marker; a schema and no batch.
+    assert!(decode(&[]).unwrap().is_empty());
     assert!(decode(&schema_frame()).unwrap().is_empty());
     let mut closed = schema_frame();
     closed.extend_from_slice(&EOS);
