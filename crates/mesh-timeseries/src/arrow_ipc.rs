@@ -521,7 +521,8 @@ fn read_schema(at: usize, message: Message<'_>) -> Result<Layout, PayloadError> 
             }
         )));
     }
-    let schema = try_fb_to_schema(schema).map_err(malformed)?;
+    let schema = try_fb_to_schema(schema)
+        .map_err(|e| PayloadError::Malformed(format!("its schema cannot be read: {e}")))?;
     Layout::of(&schema)
 }
 

@@ -200,6 +200,46 @@ fn metadata_that_expands_far_beyond_its_size_is_refused() {
 }
 
 #[test]
+fn a_schema_arrow_cannot_convert_is_refused_as_such() {
+    // A field without a type: the flatbuffer verifies, arrow's conversion
+    // refuses it.
+    let mut fbb = flatbuffers::FlatBufferBuilder::new();
+    let name = fbb.create_string("utc_time");
+    let field = arrow_ipc::Field::create(
+        &mut fbb,
+        &arrow_ipc::FieldArgs {
+            name: Some(name),
+            type_type: arrow_ipc::Type::NONE,
+            ..Default::default()
+        },
+    );
+    let fields = fbb.create_vector(&[field]);
+    let schema = arrow_ipc::Schema::create(
+        &mut fbb,
+        &arrow_ipc::SchemaArgs {
+            fields: Some(fields),
+            ..Default::default()
+        },
+    );
+    let message = arrow_ipc::Message::create(
+        &mut fbb,
+        &arrow_ipc::MessageArgs {
+            version: MetadataVersion::V5,
+            header_type: arrow_ipc::MessageHeader::Schema,
+            header: Some(schema.as_union_value()),
+            ..Default::default()
+        },
+    );
+    fbb.finish(message, None);
+    let mut bytes = Vec::new();
+    frame(&mut bytes, fbb.finished_data(), &[]);
+    assert_eq!(
+        refusal(&bytes),
+        format!("{MALFORMED}its schema cannot be read: Parser error: Type NONE not supported")
+    );
+}
+
+#[test]
 fn a_stream_cut_inside_its_end_of_stream_marker_is_refused() {
     // pyarrow: "Corrupted metadata length" / "Corrupted message". The
     // decoder took 1 to 3 bytes of the marker for the end of the stream.
