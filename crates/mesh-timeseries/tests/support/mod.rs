@@ -32,16 +32,6 @@ pub enum Kind {
     Float64,
 }
 
-impl Kind {
-    /// Bytes of one value.
-    pub fn width(self) -> usize {
-        match self {
-            Kind::TimestampMs | Kind::Float64 => 8,
-            Kind::UInt32 => 4,
-        }
-    }
-}
-
 /// The payload's columns, in the canonical order.
 pub const COLUMNS: [(&str, Kind); 3] = [
     ("utc_time", Kind::TimestampMs),
@@ -279,25 +269,4 @@ pub fn three_points() -> Vec<Point> {
         Point::new(1_711_846_800_000, 0x0200_0000, -0.0),
         Point::new(1_711_850_400_000, 0x0400_0000, f64::NAN),
     ]
-}
-
-/// Where each message of a well-formed stream sits: (start of its prefix,
-/// start of its metadata, start of its body, end of its body). Stops at the
-/// end-of-stream marker or at the end of the bytes.
-pub fn message_spans(bytes: &[u8]) -> Vec<(usize, usize, usize, usize)> {
-    let mut spans = Vec::new();
-    let mut at = 0;
-    while at + 8 <= bytes.len() {
-        let length = i32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap());
-        if length <= 0 {
-            break;
-        }
-        let metadata = at + 8;
-        let body = metadata + length as usize;
-        let message = arrow_ipc::root_as_message(&bytes[metadata..body]).unwrap();
-        let end = body + message.bodyLength() as usize;
-        spans.push((at, metadata, body, end));
-        at = end;
-    }
-    spans
 }
