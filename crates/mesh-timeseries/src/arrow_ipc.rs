@@ -32,23 +32,48 @@
 //!   lose data.
 //! - Several record batches are concatenated in order; rows are counted
 //!   across batches in messages.
-//! - Empty bytes, bytes that are not an IPC stream (an IPC *file* included),
-//!   and bytes after the end of the stream are refused; the latter could be
-//!   a second stream whose points would otherwise be ignored.
+//! - **Zero bytes are zero points**: the official Python SDK sends nothing
+//!   at all for an empty table. A stream with a schema and no batch means
+//!   the same, with or without the end-of-stream marker.
+//! - The end-of-stream marker may be missing (the Python SDK never closes
+//!   its IPC writer), but the bytes must then end exactly after a message.
+//!   Bytes that are not an IPC stream (an IPC *file* included) and bytes
+//!   after the end-of-stream marker are refused; the latter could be a
+//!   second stream whose points would otherwise be ignored.
 //!
-//! Fields' nullability and metadata in a decoded schema are not looked at.
-//! Compressed bodies are not supported (the codecs are not built in) and are
-//! refused with Arrow's own message.
+//! Decoding refuses, with a message saying where and why, whatever pyarrow
+//! refuses or would read differently, and never panics or allocates more
+//! than the payload's size warrants, whatever the bytes claim:
+//!
+//! - messages of metadata versions other than V4 and V5, messages cut
+//!   short (an end-of-stream marker included), a second schema, dictionary
+//!   batches;
+//! - record batches whose row count, field nodes (exactly one a column) or
+//!   buffers (exactly two a column) disagree; negative lengths, offsets or
+//!   null counts; buffers not at a multiple of 8 bytes or reaching past the
+//!   message body; a values buffer too short for the rows; a null count the
+//!   validity bitmap does not bear out;
+//! - big-endian schemas (pyarrow would byte-swap them) and compressed bodies
+//!   (the codecs are not built in), as unsupported.
+//!
+//! Streams of writers older than Arrow 0.15 (no continuation marker before
+//! each message's length) are read, as pyarrow reads them. Fields'
+//! nullability and metadata in a decoded schema are not looked at, nor is a
+//! validity bitmap when its column claims no nulls (pyarrow ignores it too).
 
-use std::io::Cursor;
 use std::sync::{Arc, OnceLock};
 
-use ::arrow_ipc::reader::StreamReader;
+use ::arrow_ipc::convert::try_fb_to_schema;
 use ::arrow_ipc::writer::StreamWriter;
+use ::arrow_ipc::{
+    root_as_message_with_opts, Endianness, FieldNode, Message, MessageHeader, MetadataVersion,
+};
 use arrow_array::{
     Array, ArrayRef, Float64Array, RecordBatch, TimestampMillisecondArray, UInt32Array,
 };
+use arrow_buffer::{BooleanBuffer, Buffer as ArrowBuffer};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
+use flatbuffers::VerifierOptions;
 
 use crate::Point;
 
@@ -67,12 +92,13 @@ const EXPECTED: &str =
 /// client as they are (the server sends them as `INVALID_ARGUMENT`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PayloadError {
-    /// No bytes at all.
-    #[error("the time series data is empty: expected an Arrow IPC stream with the columns {expected}", expected = EXPECTED)]
-    Empty,
     /// The bytes are not a readable Arrow IPC stream.
     #[error("the time series data is not a valid Arrow IPC stream: {0}")]
     Malformed(String),
+    /// A valid Arrow IPC stream that uses what the decoder does not read
+    /// (compressed bodies, big-endian data).
+    #[error("the time series data uses an Arrow IPC feature that is not supported: {0}")]
+    Unsupported(String),
     /// Bytes follow the end of the stream.
     #[error(
         "the time series data has {trailing} bytes after the end of its Arrow IPC stream \
@@ -166,59 +192,38 @@ pub fn encode_batches(batches: &[RecordBatch]) -> Result<Vec<u8>, PayloadError> 
 }
 
 /// Decodes a payload into points, in the order they were sent.
+///
+/// Zero bytes are zero points: the official Python SDK sends nothing at all
+/// for an empty table (a stream with a schema and no batch means the same).
 pub fn decode(bytes: &[u8]) -> Result<Vec<Point>, PayloadError> {
-    let batches = decode_batches(bytes)?;
-    let rows = batches.iter().map(RecordBatch::num_rows).sum();
-    let mut points = Vec::with_capacity(rows);
-    for batch in &batches {
-        append_points(batch, &mut points);
-    }
-    Ok(points)
+    Ok(read_payload(bytes)?.points)
 }
 
-/// Decodes a payload into its record batches, checked and normalised: each
-/// has exactly [`schema`] (canonical column order, no time zone) and no
-/// nulls.
+/// Decodes a payload into its record batches, checked and normalised: one
+/// per record batch of the stream, each with exactly [`schema`] (canonical
+/// column order, no time zone) and no nulls. Zero bytes, like a stream
+/// without batches, give none.
 pub fn decode_batches(bytes: &[u8]) -> Result<Vec<RecordBatch>, PayloadError> {
-    if bytes.is_empty() {
-        return Err(PayloadError::Empty);
-    }
-    let mut reader = StreamReader::try_new(Cursor::new(bytes), None).map_err(malformed)?;
-    let layout = Layout::of(&reader.schema())?;
-    let mut batches = Vec::new();
-    let mut rows_before = 0;
-    for batch in &mut reader {
-        let batch = batch.map_err(malformed)?;
-        batches.push(layout.normalise(&batch, rows_before)?);
-        rows_before += batch.num_rows();
-    }
-    // The reader reads exactly up to the end-of-stream marker (it does no
-    // buffering of its own), so the cursor tells what was left over.
-    let used = usize::try_from(reader.get_ref().position()).unwrap_or(usize::MAX);
-    if used < bytes.len() {
-        return Err(PayloadError::TrailingBytes {
-            trailing: bytes.len() - used,
-            used,
-            total: bytes.len(),
-        });
+    let decoded = read_payload(bytes)?;
+    let mut batches = Vec::with_capacity(decoded.batch_rows.len());
+    let mut rest = decoded.points.as_slice();
+    for &rows in &decoded.batch_rows {
+        // The row counts add up to the number of points by construction;
+        // `split_at_checked` keeps that an error rather than a panic.
+        let (batch, after) = rest.split_at_checked(rows).ok_or_else(|| {
+            PayloadError::Malformed("its record batches lost count of their rows".to_owned())
+        })?;
+        batches.push(to_batch(batch));
+        rest = after;
     }
     Ok(batches)
 }
 
 /// Decodes a payload into a single record batch with [`schema`], checked
-/// as [`decode`] does: the stream's only batch as it is, its batches joined
-/// if it has several, an empty batch if it has none.
+/// as [`decode`] does: the rows of all its batches, in order (an empty batch
+/// if it has none, zero bytes included).
 pub fn decode_batch(bytes: &[u8]) -> Result<RecordBatch, PayloadError> {
-    let mut batches = decode_batches(bytes)?;
-    if batches.len() == 1 {
-        return Ok(batches.remove(0));
-    }
-    let rows = batches.iter().map(RecordBatch::num_rows).sum();
-    let mut points = Vec::with_capacity(rows);
-    for batch in &batches {
-        append_points(batch, &mut points);
-    }
-    Ok(to_batch(&points))
+    Ok(to_batch(&read_payload(bytes)?.points))
 }
 
 /// The points as one record batch with [`schema`].
@@ -280,6 +285,429 @@ fn write_stream(batches: &[RecordBatch]) -> Vec<u8> {
     writer
         .into_inner()
         .expect("taking back the in-memory stream")
+}
+
+// Reading a stream.
+//
+// The stream is walked here rather than by arrow's `StreamReader`: that
+// reader trusts the offsets and lengths a record batch claims for its
+// buffers and panics when they reach past the message body, and it accepts
+// streams pyarrow refuses or reads differently (old metadata versions,
+// unaligned or negative buffers, big-endian data). The payload's schema is
+// fixed to three primitive columns, so reading it takes little: the
+// framing, the flatbuffer metadata (verified by arrow-ipc's generated
+// `root_as_message_with_opts`, within limits of its size) and two buffers a
+// column, each checked against the body before it is read. Everything allocated is bounded by the payload's
+// size: a row needs 8 bytes of the body in each 8-byte column.
+
+/// The marker before each message's length since Arrow 0.15. Streams of
+/// older writers have the length alone; both are read, as pyarrow does.
+const CONTINUATION: [u8; 4] = [0xFF; 4];
+
+/// The magic an Arrow IPC *file* starts with.
+const FILE_MAGIC: &[u8] = b"ARROW1";
+
+/// Buffers start at offsets that are multiples of this, as the Arrow
+/// format requires (pyarrow refuses other offsets).
+const BUFFER_ALIGNMENT: i64 = 8;
+
+/// A payload read: the points of all record batches, and how many of them
+/// each batch held.
+#[derive(Default)]
+struct Decoded {
+    points: Vec<Point>,
+    batch_rows: Vec<usize>,
+}
+
+/// The one place payload bytes are interpreted; see the module docs for
+/// the rules.
+fn read_payload(bytes: &[u8]) -> Result<Decoded, PayloadError> {
+    let mut decoded = Decoded::default();
+    if bytes.is_empty() {
+        return Ok(decoded);
+    }
+    if bytes.starts_with(FILE_MAGIC) {
+        return Err(PayloadError::Malformed(
+            "it is an Arrow IPC file (it starts with `ARROW1`), not a stream; \
+             write it with an IPC stream writer (pyarrow.ipc.new_stream)"
+                .to_owned(),
+        ));
+    }
+    let mut messages = Messages { bytes, at: 0 };
+    let layout = match messages.next()? {
+        Next::Message { at, message, .. } => read_schema(at, message)?,
+        Next::EndMarker | Next::Exhausted => {
+            return Err(PayloadError::Malformed(
+                "it ends before its schema message: a stream starts with one".to_owned(),
+            ))
+        }
+    };
+    loop {
+        match messages.next()? {
+            // The Python SDK never closes its writer: the bytes end after
+            // the last batch, without the end-of-stream marker.
+            Next::Exhausted => return Ok(decoded),
+            Next::EndMarker => {
+                let used = messages.at;
+                return if used < bytes.len() {
+                    Err(PayloadError::TrailingBytes {
+                        trailing: bytes.len() - used,
+                        used,
+                        total: bytes.len(),
+                    })
+                } else {
+                    Ok(decoded)
+                };
+            }
+            Next::Message { at, message, body } => {
+                let header = message.header_type();
+                let batch = match header {
+                    MessageHeader::RecordBatch => message.header_as_record_batch(),
+                    _ => None,
+                };
+                let Some(batch) = batch else {
+                    let what = match header {
+                        MessageHeader::Schema => {
+                            "a second schema message (a stream has one, at its start)".to_owned()
+                        }
+                        MessageHeader::DictionaryBatch => {
+                            "a dictionary batch, but no column is dictionary-encoded".to_owned()
+                        }
+                        MessageHeader::RecordBatch => {
+                            "a record batch message without its record batch".to_owned()
+                        }
+                        other => format!(
+                            "a message of type {} where a record batch should be",
+                            other.variant_name().unwrap_or("unknown")
+                        ),
+                    };
+                    return Err(PayloadError::Malformed(format!(
+                        "the message at byte {at} is {what}"
+                    )));
+                };
+                read_batch(at, batch, body, &layout, &mut decoded)?;
+            }
+        }
+    }
+}
+
+/// The messages of a stream, one at a time, from `at`.
+struct Messages<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+/// What follows in a stream.
+enum Next<'a> {
+    /// A message, which starts at byte `at` of the payload; its metadata
+    /// is verified and of a supported version, and its body lies within
+    /// the payload.
+    Message {
+        at: usize,
+        message: Message<'a>,
+        body: &'a [u8],
+    },
+    /// The end-of-stream marker (a zero length).
+    EndMarker,
+    /// Nothing: the bytes end where a message could start.
+    Exhausted,
+}
+
+impl<'a> Messages<'a> {
+    fn next(&mut self) -> Result<Next<'a>, PayloadError> {
+        let at = self.at;
+        let rest = self.bytes.get(at..).unwrap_or_default();
+        if rest.is_empty() {
+            return Ok(Next::Exhausted);
+        }
+        let error = |what: String| PayloadError::Malformed(format!("at byte {at}, {what}"));
+        let (prefix, length) = match rest.split_first_chunk::<4>() {
+            Some((&CONTINUATION, after)) => match after.first_chunk::<4>() {
+                Some(length) => (8, i32::from_le_bytes(*length)),
+                None => {
+                    return Err(error(format!(
+                        "it ends {} byte(s) into the 4-byte length that follows a \
+                         continuation marker (an end-of-stream marker cut short?)",
+                        after.len()
+                    )))
+                }
+            },
+            Some((length, _)) => (4, i32::from_le_bytes(*length)),
+            None => {
+                return Err(error(format!(
+                    "it ends {} byte(s) into a message's length prefix \
+                     (an end-of-stream marker cut short?)",
+                    rest.len()
+                )))
+            }
+        };
+        if length == 0 {
+            self.at = at + prefix;
+            return Ok(Next::EndMarker);
+        }
+        let metadata = usize::try_from(length)
+            .ok()
+            .and_then(|length| rest.get(prefix..)?.get(..length))
+            .ok_or_else(|| {
+                error(format!(
+                    "a message claims {length} bytes of metadata, but {} remain",
+                    rest.len().saturating_sub(prefix)
+                ))
+            })?;
+        let message = root_as_message_with_opts(&verifier_options(metadata.len()), metadata)
+            .map_err(|e| {
+                error(format!(
+                    "the message's metadata is not a valid Arrow message: {e}"
+                ))
+            })?;
+        let version = message.version();
+        if version != MetadataVersion::V4 && version != MetadataVersion::V5 {
+            let version = match version.variant_name() {
+                Some(name) => format!("{name}, which predates Arrow 0.8"),
+                None => format!("{} (unknown)", version.0),
+            };
+            return Err(error(format!(
+                "a message has Arrow metadata version {version}; only V4 and V5 are supported"
+            )));
+        }
+        let body_start = prefix + metadata.len();
+        let body = usize::try_from(message.bodyLength())
+            .ok()
+            .and_then(|length| rest.get(body_start..)?.get(..length))
+            .ok_or_else(|| {
+                error(format!(
+                    "a message claims a body of {} bytes, but {} remain",
+                    message.bodyLength(),
+                    rest.len() - body_start
+                ))
+            })?;
+        self.at = at + body_start + body.len();
+        Ok(Next::Message { at, message, body })
+    }
+}
+
+/// Limits for verifying `length` bytes of message metadata that keep the
+/// work on it, and what arrow builds from it, proportional to its size.
+/// The defaults allow a million tables and 2 GiB of "apparent" size (the
+/// metadata expanded into a tree), which a few kilobytes of flatbuffer whose
+/// tables point at the same tables over and over can claim; a schema
+/// converted from such a buffer would hold every copy. Metadata written the
+/// usual way is a tree: each table is visited once and takes 4 bytes of its
+/// own at least, and its apparent size is its length plus a vtable (a few
+/// dozen bytes) for each table.
+fn verifier_options(length: usize) -> VerifierOptions {
+    VerifierOptions {
+        max_tables: length / 4 + 1,
+        max_apparent_size: length.saturating_mul(32),
+        ..VerifierOptions::default()
+    }
+}
+
+/// The layout of the stream's schema, from its first message.
+fn read_schema(at: usize, message: Message<'_>) -> Result<Layout, PayloadError> {
+    let schema = message.header_as_schema().ok_or_else(|| {
+        PayloadError::Malformed(format!(
+            "its first message (at byte {at}) is not a schema, which a stream starts with"
+        ))
+    })?;
+    // pyarrow byte-swaps big-endian data as it reads it; refusing is the
+    // simpler way not to read it differently.
+    if schema.endianness() != Endianness::Little {
+        return Err(PayloadError::Unsupported(format!(
+            "its schema declares {} byte order; only little-endian data is read",
+            match schema.endianness() {
+                Endianness::Big => "big-endian".to_owned(),
+                other => format!("an unknown ({})", other.0),
+            }
+        )));
+    }
+    let schema = try_fb_to_schema(schema)
+        .map_err(|e| PayloadError::Malformed(format!("its schema cannot be read: {e}")))?;
+    Layout::of(&schema)
+}
+
+/// One column of a record batch, its buffers checked against the body.
+struct ColumnData<'a> {
+    name: &'static str,
+    null_count: usize,
+    validity: &'a [u8],
+    values: &'a [u8],
+}
+
+/// Appends the points of a record batch (the message at byte `at`).
+fn read_batch(
+    at: usize,
+    batch: ::arrow_ipc::RecordBatch<'_>,
+    body: &[u8],
+    layout: &Layout,
+    decoded: &mut Decoded,
+) -> Result<(), PayloadError> {
+    let error =
+        |what: String| PayloadError::Malformed(format!("the record batch at byte {at} {what}"));
+    if let Some(compression) = batch.compression() {
+        return Err(PayloadError::Unsupported(format!(
+            "the record batch at byte {at} is compressed ({}); send it uncompressed",
+            compression
+                .codec()
+                .variant_name()
+                .unwrap_or("unknown codec")
+        )));
+    }
+    let rows = usize::try_from(batch.length())
+        .map_err(|_| error(format!("claims {} rows", batch.length())))?;
+    // Exactly one node and two buffers (validity, values) a column: what
+    // three primitive columns take, and what every writer writes.
+    let nodes: Vec<FieldNode> = match batch.nodes() {
+        Some(nodes) if nodes.len() == 3 => nodes.iter().copied().collect(),
+        nodes => {
+            return Err(error(format!(
+                "has {} field nodes; its 3 columns need exactly 3",
+                nodes.map_or(0, |n| n.len())
+            )))
+        }
+    };
+    let buffers: Vec<::arrow_ipc::Buffer> = match batch.buffers() {
+        Some(buffers) if buffers.len() == 6 => buffers.iter().copied().collect(),
+        buffers => {
+            return Err(error(format!(
+                "has {} buffers; its 3 columns need exactly 6",
+                buffers.map_or(0, |b| b.len())
+            )))
+        }
+    };
+
+    let mut columns = Vec::with_capacity(3);
+    for (name, index, width) in [
+        (UTC_TIME, layout.utc_time, 8),
+        (FLAGS, layout.flags, 4),
+        (VALUE, layout.value, 8),
+    ] {
+        let (Some(node), Some(validity), Some(values)) = (
+            nodes.get(index),
+            buffers.get(2 * index),
+            buffers.get(2 * index + 1),
+        ) else {
+            return Err(error(format!("has no node or buffers for column `{name}`")));
+        };
+        if node.length() != batch.length() {
+            return Err(error(format!(
+                "has {rows} rows, but its column `{name}` claims {}",
+                node.length()
+            )));
+        }
+        let null_count = usize::try_from(node.null_count())
+            .ok()
+            .filter(|&nulls| nulls <= rows)
+            .ok_or_else(|| {
+                error(format!(
+                    "claims {} null(s) in the {rows} rows of column `{name}`",
+                    node.null_count()
+                ))
+            })?;
+        let buffer = |number: usize, role: &str, buffer: &::arrow_ipc::Buffer| {
+            let (offset, length) = (buffer.offset(), buffer.length());
+            let what = format!("buffer {number} ({role} of column `{name}`)");
+            if offset < 0 || length < 0 {
+                return Err(error(format!(
+                    "claims offset {offset} and length {length} for its {what}; \
+                     neither may be negative"
+                )));
+            }
+            if offset % BUFFER_ALIGNMENT != 0 {
+                return Err(error(format!(
+                    "places its {what} at offset {offset}, which is not a multiple of \
+                     {BUFFER_ALIGNMENT} as Arrow requires"
+                )));
+            }
+            usize::try_from(offset)
+                .ok()
+                .zip(usize::try_from(length).ok())
+                .and_then(|(offset, length)| body.get(offset..)?.get(..length))
+                .ok_or_else(|| {
+                    error(format!(
+                        "claims bytes {offset}..{} of its body for its {what}, \
+                         but the body has {} bytes",
+                        offset.saturating_add(length),
+                        body.len()
+                    ))
+                })
+        };
+        let validity = buffer(2 * index, "validity", validity)?;
+        let values = buffer(2 * index + 1, "values", values)?;
+        let needed = rows.checked_mul(width).filter(|&n| n <= values.len());
+        if needed.is_none() {
+            return Err(error(format!(
+                "has {rows} rows, but buffer {} (values of column `{name}`) holds only {} bytes, \
+                 room for {} values of {width} bytes",
+                2 * index + 1,
+                values.len(),
+                values.len() / width
+            )));
+        }
+        columns.push(ColumnData {
+            name,
+            null_count,
+            validity,
+            values,
+        });
+    }
+
+    let rows_before = decoded.points.len();
+    for column in &columns {
+        if column.null_count == 0 {
+            // With no nulls the validity bitmap means nothing and may be
+            // left out; pyarrow ignores it too.
+            continue;
+        }
+        let name = column.name;
+        let bitmap = column.validity.get(..rows.div_ceil(8)).ok_or_else(|| {
+            error(format!(
+                "claims {} null(s) in column `{name}`, but its validity bitmap has {} bytes, \
+                     fewer than the {} its {rows} rows need",
+                column.null_count,
+                column.validity.len(),
+                rows.div_ceil(8)
+            ))
+        })?;
+        let valid = BooleanBuffer::new(ArrowBuffer::from_slice_ref(bitmap), 0, rows);
+        let marked = rows - valid.count_set_bits();
+        if marked != column.null_count {
+            return Err(error(format!(
+                "claims {} null(s) in column `{name}`, but its validity bitmap marks {marked}",
+                column.null_count
+            )));
+        }
+        let row = valid.iter().position(|valid| !valid).unwrap_or_default();
+        return Err(PayloadError::Null {
+            name,
+            row: rows_before + row,
+        });
+    }
+
+    let [times, flags, values] = columns.as_slice() else {
+        return Err(error("lost one of its columns".to_owned()));
+    };
+    // Each values buffer holds at least `rows` values (checked above), so
+    // this reserves no more than the body could fill.
+    decoded.points.reserve(rows);
+    let times = times.values.as_chunks::<8>().0.iter();
+    let flags = flags.values.as_chunks::<4>().0.iter();
+    let values = values.values.as_chunks::<8>().0.iter();
+    decoded
+        .points
+        .extend(
+            times
+                .zip(flags)
+                .zip(values)
+                .take(rows)
+                .map(|((utc_ms, flags), value)| Point {
+                    utc_ms: i64::from_le_bytes(*utc_ms),
+                    flags: u32::from_le_bytes(*flags),
+                    value: f64::from_le_bytes(*value),
+                }),
+        );
+    decoded.batch_rows.push(rows);
+    Ok(())
 }
 
 /// Where the three columns sit in a payload's schema, once checked.
@@ -436,7 +864,9 @@ fn describe(data_type: &DataType) -> String {
 mod tests {
     use super::*;
     use crate::flags;
+    use ::arrow_ipc::reader::StreamReader;
     use arrow_array::{Int64Array, StringArray, TimestampSecondArray};
+    use std::io::Cursor;
 
     fn sample() -> Vec<Point> {
         vec![
@@ -630,12 +1060,16 @@ mod tests {
     }
 
     #[test]
+    fn zero_bytes_are_zero_points() {
+        // What the Python SDK sends for an empty table.
+        assert_eq!(decode(&[]).unwrap(), vec![]);
+        assert!(decode_batches(&[]).unwrap().is_empty());
+        let batch = decode_batch(&[]).unwrap();
+        assert_eq!((batch.num_rows(), batch.schema()), (0, schema()));
+    }
+
+    #[test]
     fn undecodable_bytes_are_refused() {
-        assert_eq!(
-            message(&[]),
-            "the time series data is empty: expected an Arrow IPC stream with the columns \
-             `utc_time` timestamp[ms] (without time zone), `flags` uint32, `value` float64"
-        );
         let garbage = message(b"definitely not arrow");
         assert!(
             garbage.starts_with("the time series data is not a valid Arrow IPC stream: "),
@@ -656,7 +1090,12 @@ mod tests {
             writer.write(&to_batch(&sample())).unwrap();
             writer.finish().unwrap();
         }
-        assert!(matches!(decode(&file), Err(PayloadError::Malformed(_))));
+        assert_eq!(
+            message(&file),
+            "the time series data is not a valid Arrow IPC stream: it is an Arrow IPC file \
+             (it starts with `ARROW1`), not a stream; write it with an IPC stream writer \
+             (pyarrow.ipc.new_stream)"
+        );
     }
 
     #[test]
