@@ -525,6 +525,20 @@ def test_piecewise_linear_read_has_the_point_after_the_end(mesh, session):
     assert reply["table"].num_rows == 9
     assert reply["table"].column("value").to_pylist() == [float(i) for i in range(1, 10)]
 
+    # Deleted up to and including the end's step (the SDK's own test does
+    # this): still nine steps, the last one at the end, all missing.
+    mesh.series.WriteTimeseries(
+        sdk_write_request(session, key, SDK_SCHEMA.empty_table(),
+                          t0 + timedelta(hours=1), t0 + timedelta(hours=10)),
+        timeout=DEADLINE_S,
+    )
+    table = sdk_read_reply(
+        mesh.read(session, key, t0 + timedelta(hours=1), t0 + timedelta(hours=9))
+    )["table"]
+    assert table.num_rows == 9
+    assert table.column("utc_time").to_pylist()[-1] == t0 + timedelta(hours=9)
+    assert table.column("flags").to_pylist() == [MISSING] * 9
+
 
 # --- calls not served yet ------------------------------------------------------------
 

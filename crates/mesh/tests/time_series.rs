@@ -534,7 +534,8 @@ async fn piecewise_linear_reads_include_the_first_point_at_or_after_the_end() {
     let other = connection.open_session().await.unwrap();
     assert_eq!(read(&other, linear, T0, T0 + 2 * HOUR).await, points[..3]);
 
-    // The same for a fixed resolution: every step, then the next point.
+    // A fixed resolution: every step, then the step at the end, filled like
+    // the others (as the reference server answers).
     let hourly_linear = create(&session, Resolution::Hour, CurveType::PiecewiseLinear).await;
     write(
         &session,
@@ -549,7 +550,15 @@ async fn piecewise_linear_reads_include_the_first_point_at_or_after_the_end() {
     assert_eq!(read_back[0], points[0]);
     assert!(read_back[1].is_missing() && read_back[1].utc_ms == T0 + HOUR);
     assert!(read_back[2].is_missing() && read_back[2].utc_ms == T0 + 2 * HOUR);
-    assert_eq!(read_back[3], points[2]);
+    assert!(read_back[3].is_missing() && read_back[3].utc_ms == T0 + 3 * HOUR);
+    // The step at the end when it holds a point, and when the end is
+    // between two steps, the step after it.
+    let read_back = read(&session, hourly_linear, T0, T0 + 5 * HOUR).await;
+    assert_eq!(read_back.len(), 6);
+    assert_eq!(read_back[5], points[2]);
+    let read_back = read(&session, hourly_linear, T0, T0 + 4 * HOUR + 1).await;
+    assert_eq!(read_back.len(), 6);
+    assert_eq!(read_back[5], points[2]);
 }
 
 #[tokio::test]
@@ -1281,7 +1290,8 @@ async fn the_sdk_writes_and_reads_a_million_points_in_pieces() {
         .collect();
     let end = T0 + COUNT * HOUR;
     write(&session, hours, T0, end, &points).await;
-    let after = Point::new(end + 5 * HOUR, 3, -1.0);
+    // The step at the end comes too.
+    let after = Point::new(end, 3, -1.0);
     write(&session, hours, end, end + 10 * HOUR, &[after]).await;
     let read_back = read(&session, hours, T0, end).await;
     assert_eq!(read_back.len(), points.len() + 1);
@@ -1411,7 +1421,11 @@ fn the_blocking_sdk_writes_and_reads() {
     let read_back = session
         .read_timeseries_points(key, at(T0), at(T0 + 4 * HOUR))
         .unwrap();
-    assert_eq!(read_back.points(), hourly(0, 4, 1.0));
+    // Piecewise linear: the step at the end too, missing here.
+    let read_back = read_back.points();
+    assert_eq!(read_back[..4], hourly(0, 4, 1.0));
+    assert!(read_back[4].is_missing() && read_back[4].utc_ms == T0 + 4 * HOUR);
+    assert_eq!(read_back.len(), 5);
     let many = session
         .read_timeseries_points_many(&[key], at(T0), at(T0 + HOUR))
         .unwrap();

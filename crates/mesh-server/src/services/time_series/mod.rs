@@ -94,12 +94,21 @@ async fn read_series(
         == Some(CurveType::PiecewiseLinear);
     let limit = max_message_size.saturating_sub(ANSWER_OVERHEAD) / BYTES_PER_POINT;
     let (store, changes) = (store.clone(), changes.clone());
+    let breakpoint = grid.resolution().is_breakpoint();
+    // A piecewise linear read also answers the point it interpolates up to
+    // `end` towards: for a fixed resolution the step at (or just after)
+    // `end`, filled like any other step; for breakpoints the first point
+    // at or after `end`, wherever it is.
+    let filled_end = match (piecewise_linear, grid.ceil(end)) {
+        (true, Some(step)) => step.saturating_add(1),
+        _ => end,
+    };
     let points = tokio::task::spawn_blocking(move || -> Result<Vec<Point>, Status> {
         let pending = changes.get(key);
-        if !grid.resolution().is_breakpoint() {
+        if !breakpoint {
             // Refuse before reading: the bound may exceed the real count by a
             // few steps for calendar resolutions, hence the slack.
-            let steps = grid.step_count_bound(start, end);
+            let steps = grid.step_count_bound(start, filled_end);
             if steps > limit as u64 + mesh_timeseries::resolution::CALENDAR_BOUND_SLACK {
                 return Err(too_large(steps, max_message_size));
             }
@@ -107,15 +116,15 @@ async fn read_series(
         // Stored points are counted as they are read, so an answer too
         // large to send is refused before it is loaded whole.
         let stored: Vec<Point> =
-            mesh_storage::read_overlay_at_most(&*store, pending, key, start, end, limit)
+            mesh_storage::read_overlay_at_most(&*store, pending, key, start, filled_end, limit)
                 .map_err(convert::storage_error)?
                 .ok_or_else(|| too_large_at_least(limit, max_message_size))?
                 .into_iter()
                 .map(convert::from_stored)
                 .collect();
-        let mut points = segment::fill(&stored, start, end, &grid)
+        let mut points = segment::fill(&stored, start, filled_end, &grid)
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        if piecewise_linear {
+        if piecewise_linear && breakpoint {
             if let Some(next) = mesh_storage::first_at_or_after_overlay(&*store, pending, key, end)
                 .map_err(convert::storage_error)?
             {
