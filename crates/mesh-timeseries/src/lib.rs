@@ -15,12 +15,14 @@
 //! it builds without `mesh-proto` and both sides map the proto types
 //! themselves.
 
+#[cfg(feature = "arrow")]
 pub mod arrow_ipc;
 pub mod echo;
 pub mod resolution;
 pub mod segment;
 mod time;
 
+#[cfg(feature = "arrow")]
 pub use crate::arrow_ipc::PayloadError;
 pub use crate::echo::echo;
 pub use crate::resolution::{CurveType, Grid, GridError, Resolution, Steps};
@@ -30,11 +32,17 @@ pub use crate::time::format_utc_ms;
 /// `chrono-tz` themselves.
 pub use chrono_tz::Tz;
 
-/// One value of a time series.
+/// One value of a time series, the one point type of server, store and SDK.
 ///
 /// The fields mirror the three columns of the Arrow payload one to one.
 /// `value` may be any `f64`, NaN included; its bit pattern is carried as is.
-#[derive(Debug, Clone, Copy, PartialEq)]
+///
+/// Two points are equal when their instants and flags are equal and their
+/// values have the same bit pattern: a store must hand back exactly what
+/// was written, NaN payloads and the sign of zero included, so comparing
+/// bits is the only honest equality (a NaN point equals itself; `0.0` and
+/// `-0.0` differ).
+#[derive(Debug, Clone, Copy)]
 pub struct Point {
     /// The instant, in milliseconds since the Unix epoch (UTC).
     pub utc_ms: i64,
@@ -70,6 +78,16 @@ impl Point {
         self.flags & flags::MISSING != 0
     }
 }
+
+impl PartialEq for Point {
+    fn eq(&self, other: &Self) -> bool {
+        self.utc_ms == other.utc_ms
+            && self.flags == other.flags
+            && self.value.to_bits() == other.value.to_bits()
+    }
+}
+
+impl Eq for Point {}
 
 /// The named bits of [`Point::flags`]. Any other bit may be set too and is
 /// preserved as written.
