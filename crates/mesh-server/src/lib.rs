@@ -15,6 +15,7 @@ pub mod session;
 pub mod tls;
 pub mod units;
 pub mod unserved;
+pub mod view;
 
 pub use config::ServerConfig;
 pub use server::RunningServer;

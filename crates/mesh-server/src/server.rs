@@ -33,7 +33,7 @@ use crate::services::time_series::TimeseriesApi;
 use crate::session::{SessionManager, SessionSettings};
 use crate::tls::{self, ReloadableCert, TlsFiles};
 use crate::unserved;
-use mesh_storage::{RedbStore, StoreOptions, TimeseriesStore};
+use mesh_storage::{RedbStore, StoreHandle, StoreOptions};
 use tower::util::MapResponseLayer;
 
 /// How long calls in progress may run on after a shutdown request. A client
@@ -47,7 +47,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub struct Prepared {
     config: ServerConfig,
     listener: TcpListener,
-    store: Arc<dyn TimeseriesStore>,
+    store: StoreHandle,
     certificate: Option<Arc<ReloadableCert>>,
     authenticator: Authenticator,
 }
@@ -102,7 +102,7 @@ pub async fn prepare(config: ServerConfig) -> anyhow::Result<Prepared> {
             config.data_dir.display()
         )
     })?;
-    let store: Arc<dyn TimeseriesStore> = Arc::new(
+    let store = StoreHandle::new(Arc::new(
         RedbStore::open_with(
             &config.data_dir,
             StoreOptions {
@@ -111,7 +111,7 @@ pub async fn prepare(config: ServerConfig) -> anyhow::Result<Prepared> {
             },
         )
         .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?,
-    );
+    ));
     let listener = TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -55,6 +55,9 @@
 //! checked, so damaged data yields an error, never a panic or a huge
 //! allocation.
 
+use mesh_timeseries::{CurveType, Resolution};
+use uuid::Uuid;
+
 use crate::types::{Point, SeriesMeta};
 
 const CHUNK_VERSION: u8 = 2;
@@ -567,9 +570,16 @@ pub(crate) fn encode_meta(meta: &SeriesMeta) -> Vec<u8> {
     put_varint(&mut out, u128::from(zigzag(meta.key)));
     put_str(&mut out, &meta.path);
     put_str(&mut out, &meta.name);
-    put_varint(&mut out, u128::from(zigzag(i64::from(meta.curve_type))));
-    put_varint(&mut out, u128::from(zigzag(i64::from(meta.resolution))));
-    out.extend_from_slice(&meta.unit_id);
+    // Wire numbers on disk: the codec is the one place that maps them.
+    put_varint(
+        &mut out,
+        u128::from(zigzag(i64::from(meta.curve_type.to_proto()))),
+    );
+    put_varint(
+        &mut out,
+        u128::from(zigzag(i64::from(meta.resolution.to_proto()))),
+    );
+    out.extend_from_slice(&meta.unit_id.to_bytes_le());
     match &meta.time_zone {
         None => out.push(0),
         Some(tz) => {
@@ -591,10 +601,15 @@ pub(crate) fn decode_meta(bytes: &[u8]) -> Result<SeriesMeta, String> {
     let name = get_str(&mut r)?;
     let small =
         |v: u64| i32::try_from(unzigzag(v)).map_err(|_| "enum value exceeds 32 bits".to_string());
-    let curve_type = small(r.u64()?)?;
-    let resolution = small(r.u64()?)?;
-    let mut unit_id = [0u8; 16];
-    unit_id.copy_from_slice(r.bytes(16)?);
+    let curve = small(r.u64()?)?;
+    let curve_type =
+        CurveType::from_proto(curve).ok_or_else(|| format!("unknown curve type {curve}"))?;
+    let resolution_number = small(r.u64()?)?;
+    let resolution = Resolution::from_proto(resolution_number)
+        .ok_or_else(|| format!("unknown resolution {resolution_number}"))?;
+    let mut unit_bytes = [0u8; 16];
+    unit_bytes.copy_from_slice(r.bytes(16)?);
+    let unit_id = Uuid::from_bytes_le(unit_bytes);
     let time_zone = match r.u8()? {
         0 => None,
         1 => Some(get_str(&mut r)?),
@@ -815,9 +830,9 @@ mod tests {
             key: -77,
             path: "/Model/Ær/Ø".into(),
             name: "price".into(),
-            curve_type: 2,
-            resolution: -3,
-            unit_id: *b"0123456789abcdef",
+            curve_type: CurveType::PiecewiseLinear,
+            resolution: Resolution::Min5,
+            unit_id: Uuid::from_bytes(*b"0123456789abcdef"),
             time_zone: Some("Europe/Oslo".into()),
         };
         let bytes = encode_meta(&meta);

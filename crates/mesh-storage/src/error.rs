@@ -40,6 +40,10 @@ pub enum StoreError {
     #[error("a time series with the path {path} already exists (key {existing})")]
     PathTaken { path: String, existing: i64 },
 
+    /// No series key is left to hand out.
+    #[error("the store has no series key left to hand out")]
+    KeysExhausted,
+
     /// A change breaks the rules of a change set (for instance unordered
     /// points or metadata filed under another key).
     #[error("invalid change to time series {key}: {reason}")]

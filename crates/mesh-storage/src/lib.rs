@@ -1,17 +1,19 @@
 //! mesh-storage: durable storage of committed time series.
 //!
-//! - [`TimeseriesStore`]: the narrow interface the server uses, so that a
-//!   shared networked store can be added next to the embedded one.
+//! - [`Store`]: the contract between the server and whatever keeps committed
+//!   state: consistent [`Snapshot`]s, atomic commits of a [`ChangeSet`],
+//!   keys from an allocator; [`StoreHandle`] runs it from async code.
 //! - [`RedbStore`]: the embedded store, a single redb file with points kept
 //!   in compressed chunks per series (layout in [`redb_store`]'s docs,
 //!   encoding in `codec`).
 //! - [`ChangeSet`]: a session's uncommitted changes, handed to
-//!   [`TimeseriesStore::commit`].
+//!   [`Store::commit`].
 //! - [`read_overlay`], [`first_at_or_after_overlay`], [`series_overlay`]:
 //!   what a session sees, its pending changes on top of the committed state.
 
 mod codec;
 mod error;
+mod keys;
 mod overlay;
 pub mod redb_store;
 mod store;
@@ -20,5 +22,5 @@ mod types;
 pub use error::{Result, StoreError};
 pub use overlay::{first_at_or_after_overlay, read_overlay, read_overlay_at_most, series_overlay};
 pub use redb_store::{ChunkInfo, RedbStore, SpaceUsage, StoreOptions};
-pub use store::TimeseriesStore;
+pub use store::{Snapshot, Store, StoreHandle};
 pub use types::{ChangeSet, CommitStats, Point, Replace, SeriesChange, SeriesMeta};

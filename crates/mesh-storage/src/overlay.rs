@@ -1,35 +1,36 @@
-//! A session's view of a series: the committed state with the session's
-//! pending changes applied on top, computed without touching the store.
+//! A session's view of a series: one snapshot of the committed state with
+//! the session's pending changes applied on top, computed without changing
+//! the store.
 
 use crate::error::Result;
-use crate::store::TimeseriesStore;
+use crate::store::Snapshot;
 use crate::types::{Point, Replace, SeriesChange, SeriesMeta};
 
 /// The metadata of series `key` as the session sees it: its pending
 /// metadata if it has any, else the committed one.
 pub fn series_overlay(
-    store: &dyn TimeseriesStore,
+    snapshot: &dyn Snapshot,
     pending: Option<&SeriesChange>,
     key: i64,
 ) -> Result<Option<SeriesMeta>> {
     match pending.and_then(|p| p.meta.as_ref()) {
         Some(meta) => Ok(Some(meta.clone())),
-        None => store.series(key),
+        None => snapshot.series(key),
     }
 }
 
 /// The points series `key` would hold in `[start_ms, end_ms)` if the
 /// pending replaces were committed now: exactly what a commit followed by
-/// [`TimeseriesStore::read`] would return.
+/// [`Snapshot::read`] would return.
 pub fn read_overlay(
-    store: &dyn TimeseriesStore,
+    snapshot: &dyn Snapshot,
     pending: Option<&SeriesChange>,
     key: i64,
     start_ms: i64,
     end_ms: i64,
 ) -> Result<Vec<Point>> {
     Ok(
-        read_overlay_at_most(store, pending, key, start_ms, end_ms, usize::MAX)?
+        read_overlay_at_most(snapshot, pending, key, start_ms, end_ms, usize::MAX)?
             .unwrap_or_default(),
     )
 }
@@ -39,7 +40,7 @@ pub fn read_overlay(
 /// replace hides them, and the store stops at the limit, so a refused read
 /// never loads the series whole.
 pub fn read_overlay_at_most(
-    store: &dyn TimeseriesStore,
+    snapshot: &dyn Snapshot,
     pending: Option<&SeriesChange>,
     key: i64,
     start_ms: i64,
@@ -57,7 +58,7 @@ pub fn read_overlay_at_most(
     let mut points = if visible.is_empty() {
         Vec::new()
     } else {
-        match store.read_ranges(key, &visible, max_points)? {
+        match snapshot.read_ranges(key, &visible, max_points)? {
             Some(points) => points,
             None => return Ok(None),
         }
@@ -107,14 +108,14 @@ fn uncovered(replaces: &[Replace], start_ms: i64, end_ms: i64) -> Vec<(i64, i64)
 /// the first committed point not inside any pending interval, and the first
 /// pending point not overwritten by a later replace; the earlier wins.
 pub fn first_at_or_after_overlay(
-    store: &dyn TimeseriesStore,
+    snapshot: &dyn Snapshot,
     pending: Option<&SeriesChange>,
     key: i64,
     t_ms: i64,
 ) -> Result<Option<Point>> {
     let replaces = pending.map_or(&[][..], |p| p.replaces.as_slice());
     if replaces.is_empty() {
-        return store.first_at_or_after(key, t_ms);
+        return snapshot.first_at_or_after(key, t_ms);
     }
 
     let mut best: Option<Point> = None;
@@ -140,7 +141,7 @@ pub fn first_at_or_after_overlay(
     // Committed points inside a pending interval are gone; jump past such
     // intervals until one survives. Each step passes at least one interval.
     let mut at = t_ms;
-    while let Some(p) = store.first_at_or_after(key, at)? {
+    while let Some(p) = snapshot.first_at_or_after(key, at)? {
         if best.is_some_and(|b| b.utc_ms <= p.utc_ms) {
             break;
         }

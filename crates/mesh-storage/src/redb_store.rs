@@ -36,13 +36,13 @@
 
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
 
 use redb::{Database, Durability, ReadableTable, Table, TableDefinition, WriteTransaction};
 
 use crate::codec;
 use crate::error::{Result, StoreError};
-use crate::store::TimeseriesStore;
+use crate::keys::KeyReserve;
+use crate::store::{Snapshot, Store};
 use crate::types::{ChangeSet, CommitStats, Point, Replace, SeriesMeta};
 
 const META: TableDefinition<i64, &[u8]> = TableDefinition::new("meta");
@@ -51,6 +51,8 @@ const INFO: TableDefinition<&str, u64> = TableDefinition::new("info");
 const PATHS: TableDefinition<&str, i64> = TableDefinition::new("paths");
 
 const LAYOUT_KEY: &str = "layout_version";
+/// In `info`: the first series key no reservation has had yet.
+const NEXT_KEY: &str = "next_key";
 // 2: chunk format 2 (a value encoding byte). Files of layout 1 only ever
 // existed in development builds.
 // 3: the `paths` index. Opening a layout 2 file builds it.
@@ -119,7 +121,7 @@ pub struct SpaceUsage {
 pub struct RedbStore {
     db: Database,
     path: PathBuf,
-    next_key: AtomicI64,
+    keys: KeyReserve,
     max_points: usize,
     max_bytes: usize,
     quick_repair: bool,
@@ -205,11 +207,35 @@ impl RedbStore {
         Ok(RedbStore {
             db,
             path,
-            next_key: AtomicI64::new(max_key.map_or(1, |k| k.saturating_add(1)).max(1)),
+            keys: KeyReserve::new(max_key.map_or(1, |k| k.saturating_add(1)).max(1)),
             max_points: options.max_chunk_points.max(4),
             max_bytes: options.max_chunk_bytes.max(64),
             quick_repair: options.quick_repair,
         })
+    }
+
+    /// Reserves `count` keys durably: the first key no reservation has
+    /// had yet is kept in the file, so keys stay unique across restarts and
+    /// whichever process (or server) reserves next. Returns the first.
+    fn reserve_keys(&self, count: i64) -> Result<i64> {
+        let txn = self.db.begin_write()?;
+        let first = {
+            let mut info = txn.open_table(INFO)?;
+            let reserved = info.get(NEXT_KEY)?.map_or(1, |v| v.value());
+            let committed = txn
+                .open_table(META)?
+                .last()?
+                .map_or(1, |(key, _)| key.value().saturating_add(1));
+            let first = u64::try_from(committed.max(1)).unwrap_or(1).max(reserved);
+            let after = first
+                .checked_add(count.unsigned_abs())
+                .filter(|after| i64::try_from(*after).is_ok())
+                .ok_or(StoreError::KeysExhausted)?;
+            info.insert(NEXT_KEY, after)?;
+            first
+        };
+        txn.commit()?;
+        i64::try_from(first).map_err(|_| StoreError::KeysExhausted)
     }
 
     /// The database file.
@@ -547,88 +573,15 @@ impl RedbStore {
     }
 }
 
-impl TimeseriesStore for RedbStore {
-    fn series(&self, key: i64) -> Result<Option<SeriesMeta>> {
-        let txn = self.db.begin_read()?;
-        let table = txn.open_table(META)?;
-        let Some(bytes) = table.get(key)? else {
-            return Ok(None);
-        };
-        let meta = codec::decode_meta(bytes.value())
-            .map_err(|reason| StoreError::CorruptMeta { key, reason })?;
-        if meta.key != key {
-            return Err(StoreError::CorruptMeta {
-                key,
-                reason: format!("record names series {}", meta.key),
-            });
-        }
-        Ok(Some(meta))
+impl Store for RedbStore {
+    fn snapshot(&self) -> Result<Box<dyn Snapshot>> {
+        Ok(Box::new(RedbSnapshot {
+            txn: self.db.begin_read()?,
+        }))
     }
 
-    fn read_ranges(
-        &self,
-        key: i64,
-        ranges: &[(i64, i64)],
-        max_points: usize,
-    ) -> Result<Option<Vec<Point>>> {
-        let mut out = Vec::new();
-        // One transaction for every range: one consistent state.
-        let txn = self.db.begin_read()?;
-        let table = txn.open_table(CHUNKS)?;
-        let mut scratch = Vec::new();
-        for &(start_ms, end_ms) in ranges {
-            if start_ms >= end_ms {
-                continue;
-            }
-            // The chunk that may hold `start_ms`, then every chunk starting
-            // inside the interval; only the first and the last of them can
-            // hold points outside it.
-            let first = table.range((key, i64::MIN)..=(key, start_ms))?.next_back();
-            let rest = table.range((
-                Bound::Excluded((key, start_ms)),
-                Bound::Excluded((key, end_ms)),
-            ))?;
-            for entry in first.into_iter().chain(rest) {
-                let (k, v) = entry?;
-                scratch.clear();
-                decode(key, k.value().1, v.value(), &mut scratch)?;
-                let from = scratch.partition_point(|p| p.utc_ms < start_ms);
-                let to = scratch.partition_point(|p| p.utc_ms < end_ms);
-                out.extend_from_slice(&scratch[from..to]);
-                // Stop at the first chunk past the limit: a refused read
-                // costs at most one chunk more than an allowed one.
-                if out.len() > max_points {
-                    return Ok(None);
-                }
-            }
-        }
-        Ok(Some(out))
-    }
-
-    fn series_at_path(&self, full_path: &str) -> Result<Option<i64>> {
-        let txn = self.db.begin_read()?;
-        let table = txn.open_table(PATHS)?;
-        Ok(table.get(full_path)?.map(|key| key.value()))
-    }
-
-    fn first_at_or_after(&self, key: i64, t_ms: i64) -> Result<Option<Point>> {
-        let txn = self.db.begin_read()?;
-        let table = txn.open_table(CHUNKS)?;
-        if let Some(chunk) = chunk_before_or_at(&table, key, t_ms)? {
-            if let Some(p) = chunk.points.iter().find(|p| p.utc_ms >= t_ms) {
-                return Ok(Some(*p));
-            }
-        }
-        // Every later chunk starts with a point after `t_ms`.
-        let next = match t_ms.checked_add(1) {
-            Some(t) => chunk_at_or_after(&table, key, t)?,
-            None => None,
-        };
-        Ok(next.map(|chunk| chunk.points[0]))
-    }
-
-    fn allocate_key(&self) -> i64 {
-        self.next_key.fetch_add(1, Ordering::Relaxed)
+    fn allocate_key(&self) -> Result<i64> {
+        self.keys.next(|count| self.reserve_keys(count))
     }
 
     fn commit(&self, changes: &ChangeSet) -> Result<CommitStats> {
@@ -665,13 +618,94 @@ impl TimeseriesStore for RedbStore {
         };
         txn.commit()?;
 
-        // Series created with keys this process did not hand out must not
-        // be handed out later.
+        // Series created with keys the allocator did not hand out (tests,
+        // tools) must not be handed out later.
         if let Some((&max, _)) = changes.series.iter().rev().find(|(_, c)| c.meta.is_some()) {
-            self.next_key
-                .fetch_max(max.saturating_add(1), Ordering::Relaxed);
+            self.keys.skip_past(max);
         }
         Ok(stats)
+    }
+}
+
+/// One read transaction of a [`RedbStore`]: redb keeps the state it began
+/// with for as long as it lives.
+struct RedbSnapshot {
+    txn: redb::ReadTransaction,
+}
+
+impl Snapshot for RedbSnapshot {
+    fn series(&self, key: i64) -> Result<Option<SeriesMeta>> {
+        let table = self.txn.open_table(META)?;
+        let Some(bytes) = table.get(key)? else {
+            return Ok(None);
+        };
+        let meta = codec::decode_meta(bytes.value())
+            .map_err(|reason| StoreError::CorruptMeta { key, reason })?;
+        if meta.key != key {
+            return Err(StoreError::CorruptMeta {
+                key,
+                reason: format!("record names series {}", meta.key),
+            });
+        }
+        Ok(Some(meta))
+    }
+
+    fn read_ranges(
+        &self,
+        key: i64,
+        ranges: &[(i64, i64)],
+        max_points: usize,
+    ) -> Result<Option<Vec<Point>>> {
+        let mut out = Vec::new();
+        let table = self.txn.open_table(CHUNKS)?;
+        let mut scratch = Vec::new();
+        for &(start_ms, end_ms) in ranges {
+            if start_ms >= end_ms {
+                continue;
+            }
+            // The chunk that may hold `start_ms`, then every chunk starting
+            // inside the interval; only the first and the last of them can
+            // hold points outside it.
+            let first = table.range((key, i64::MIN)..=(key, start_ms))?.next_back();
+            let rest = table.range((
+                Bound::Excluded((key, start_ms)),
+                Bound::Excluded((key, end_ms)),
+            ))?;
+            for entry in first.into_iter().chain(rest) {
+                let (k, v) = entry?;
+                scratch.clear();
+                decode(key, k.value().1, v.value(), &mut scratch)?;
+                let from = scratch.partition_point(|p| p.utc_ms < start_ms);
+                let to = scratch.partition_point(|p| p.utc_ms < end_ms);
+                out.extend_from_slice(&scratch[from..to]);
+                // Stop at the first chunk past the limit: a refused read
+                // costs at most one chunk more than an allowed one.
+                if out.len() > max_points {
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+
+    fn series_at_path(&self, full_path: &str) -> Result<Option<i64>> {
+        let table = self.txn.open_table(PATHS)?;
+        Ok(table.get(full_path)?.map(|key| key.value()))
+    }
+
+    fn first_at_or_after(&self, key: i64, t_ms: i64) -> Result<Option<Point>> {
+        let table = self.txn.open_table(CHUNKS)?;
+        if let Some(chunk) = chunk_before_or_at(&table, key, t_ms)? {
+            if let Some(p) = chunk.points.iter().find(|p| p.utc_ms >= t_ms) {
+                return Ok(Some(*p));
+            }
+        }
+        // Every later chunk starts with a point after `t_ms`.
+        let next = match t_ms.checked_add(1) {
+            Some(t) => chunk_at_or_after(&table, key, t)?,
+            None => None,
+        };
+        Ok(next.map(|chunk| chunk.points[0]))
     }
 }
 

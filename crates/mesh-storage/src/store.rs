@@ -1,52 +1,29 @@
-//! The interface between the server and whatever keeps committed series.
+//! The contract between the server and whatever keeps committed state.
 
-use crate::error::Result;
+use std::sync::Arc;
+
+use crate::error::{Result, StoreError};
 use crate::types::{ChangeSet, CommitStats, Point, SeriesMeta};
 
-/// Durable storage of committed time series.
+/// Durable storage of everything committed.
 ///
-/// The server talks to storage only through this trait, so that the
-/// embedded store ([`crate::RedbStore`]) can later be joined by a shared,
-/// networked one serving several servers.
+/// The server talks to storage only through this trait (wrapped in a
+/// [`StoreHandle`]), so that the embedded store ([`crate::RedbStore`]) can
+/// be joined by a shared one serving several servers. Three operations:
 ///
-/// Reads see committed data only; a session's own uncommitted changes are
-/// layered on top by [`crate::read_overlay`] and friends.
-pub trait TimeseriesStore: Send + Sync + 'static {
-    /// The committed metadata of series `key`, if it exists.
-    fn series(&self, key: i64) -> Result<Option<SeriesMeta>>;
-
-    /// The committed points of series `key` in `[start_ms, end_ms)`, in
-    /// time order. A series without points, or unknown to the store, gives
-    /// an empty vector: whether the series exists is [`Self::series`]'s
-    /// business.
-    fn read(&self, key: i64, start_ms: i64, end_ms: i64) -> Result<Vec<Point>> {
-        Ok(self
-            .read_ranges(key, &[(start_ms, end_ms)], usize::MAX)?
-            .unwrap_or_default())
-    }
-
-    /// The committed points of series `key` in each of `ranges` (sorted,
-    /// not overlapping), in time order, all from one consistent state; or
-    /// `None` as soon as they number more than `max_points`, so that a read
-    /// too large to answer is refused without loading it whole.
-    fn read_ranges(
-        &self,
-        key: i64,
-        ranges: &[(i64, i64)],
-        max_points: usize,
-    ) -> Result<Option<Vec<Point>>>;
-
-    /// The key of the committed series whose full path
-    /// ([`SeriesMeta::full_path`]) is `full_path`.
-    fn series_at_path(&self, full_path: &str) -> Result<Option<i64>>;
-
-    /// The first committed point of series `key` at or after `t_ms`.
-    fn first_at_or_after(&self, key: i64, t_ms: i64) -> Result<Option<Point>>;
-
-    /// A key for a new series, never handed out before by this process and
-    /// above every committed key. Keys handed out to sessions that never
-    /// commit are simply skipped.
-    fn allocate_key(&self) -> i64;
+/// - [`Store::snapshot`]: a consistent view of the committed state; every
+///   read of one request goes through one snapshot, so metadata, points and
+///   the point after an interval all come from the same commit.
+/// - [`Store::commit`]: a session's [`ChangeSet`], applied whole or not at
+///   all, durable before it returns.
+/// - [`Store::allocate_key`]: keys for new series, unique for as long as the
+///   store lives, whichever server asks.
+///
+/// The calls may wait for a disk or a network; [`Store::blocks`] says so,
+/// and [`StoreHandle`] then runs them where waiting does no harm.
+pub trait Store: Send + Sync + 'static {
+    /// A consistent, read-only view of the committed state as of now.
+    fn snapshot(&self) -> Result<Box<dyn Snapshot>>;
 
     /// Applies `changes` on top of the committed state, atomically (all of
     /// it or none) and durably (on disk before this returns).
@@ -59,4 +36,117 @@ pub trait TimeseriesStore: Send + Sync + 'static {
     /// metadata whose full path another committed series has fails it with
     /// [`crate::StoreError::PathTaken`].
     fn commit(&self, changes: &ChangeSet) -> Result<CommitStats>;
+
+    /// A key for a new series, never handed out before by this store to any
+    /// server, and above every committed key. Keys handed out to sessions
+    /// that never commit are simply skipped. It may fail (a full disk, a
+    /// store out of reach) and may have to wait for the store.
+    fn allocate_key(&self) -> Result<i64>;
+
+    /// Whether the calls above may wait on I/O, so that async callers run
+    /// them on a thread where blocking is allowed. True unless a store
+    /// answers from memory.
+    fn blocks(&self) -> bool {
+        true
+    }
+}
+
+/// A consistent view of the committed state: every call answers as of the
+/// moment the snapshot was taken, whatever is committed meanwhile.
+pub trait Snapshot: Send {
+    /// The metadata of series `key`, if it exists.
+    fn series(&self, key: i64) -> Result<Option<SeriesMeta>>;
+
+    /// The key of the series whose full path ([`SeriesMeta::full_path`]) is
+    /// `full_path`.
+    fn series_at_path(&self, full_path: &str) -> Result<Option<i64>>;
+
+    /// The points of series `key` in each of `ranges` (sorted, not
+    /// overlapping), in time order; or `None` as soon as they number more
+    /// than `max_points`, so that a read too large to answer is refused
+    /// without loading it whole. A series without points, or unknown, gives
+    /// none: whether it exists is [`Snapshot::series`]'s business.
+    fn read_ranges(
+        &self,
+        key: i64,
+        ranges: &[(i64, i64)],
+        max_points: usize,
+    ) -> Result<Option<Vec<Point>>>;
+
+    /// The first point of series `key` at or after `t_ms`.
+    fn first_at_or_after(&self, key: i64, t_ms: i64) -> Result<Option<Point>>;
+
+    /// The points of series `key` in `[start_ms, end_ms)`, in time order.
+    fn read(&self, key: i64, start_ms: i64, end_ms: i64) -> Result<Vec<Point>> {
+        Ok(self
+            .read_ranges(key, &[(start_ms, end_ms)], usize::MAX)?
+            .unwrap_or_default())
+    }
+}
+
+/// A [`Store`] for async code: each call runs where the store wants it,
+/// on tokio's blocking pool when [`Store::blocks`], inline otherwise, so
+/// no caller decides that for itself.
+#[derive(Clone)]
+pub struct StoreHandle {
+    store: Arc<dyn Store>,
+}
+
+impl std::fmt::Debug for StoreHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreHandle").finish_non_exhaustive()
+    }
+}
+
+impl StoreHandle {
+    /// Wraps a store.
+    pub fn new(store: Arc<dyn Store>) -> StoreHandle {
+        StoreHandle { store }
+    }
+
+    /// The store itself, for synchronous callers (tests, tools).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Runs `read` on one snapshot of the committed state. The read may
+    /// fail with an error of its own, into which store failures convert.
+    pub async fn read<T, E, F>(&self, read: F) -> std::result::Result<T, E>
+    where
+        F: FnOnce(&dyn Snapshot) -> std::result::Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        self.run(move || read(&*store.snapshot()?)).await
+    }
+
+    /// [`Store::commit`]. `changes` is shared, not copied: a session keeps
+    /// reading its pending changes while they are being committed.
+    pub async fn commit(&self, changes: Arc<ChangeSet>) -> Result<CommitStats> {
+        let store = self.store.clone();
+        self.run(move || store.commit(&changes)).await
+    }
+
+    /// [`Store::allocate_key`].
+    pub async fn allocate_key(&self) -> Result<i64> {
+        let store = self.store.clone();
+        self.run(move || store.allocate_key()).await
+    }
+
+    async fn run<T, E, F>(&self, job: F) -> std::result::Result<T, E>
+    where
+        F: FnOnce() -> std::result::Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        if !self.store.blocks() {
+            return job();
+        }
+        // A job cut short (the runtime shutting down) did nothing that
+        // was acknowledged; report it rather than panic.
+        tokio::task::spawn_blocking(job)
+            .await
+            .map_err(|stopped| E::from(StoreError::Backend(Box::new(stopped))))?
+    }
 }

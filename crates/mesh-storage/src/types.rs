@@ -1,42 +1,12 @@
-//! Plain data types shared by every store: points, series metadata and the
-//! changes a session accumulates before it commits.
+//! Plain data types shared by every store: series metadata and the changes
+//! a session accumulates before it commits. Points are
+//! [`mesh_timeseries::Point`], the one point type of server, store and SDK.
 
 use std::collections::BTreeMap;
 
-/// One value of a time series.
-///
-/// Two points are equal when their timestamps and flags are equal and their
-/// values have the same bit pattern: a store must hand back exactly what was
-/// written, NaN payloads and the sign of zero included, so comparing bits is
-/// the only honest equality for tests and callers alike.
-#[derive(Debug, Clone, Copy)]
-pub struct Point {
-    /// Milliseconds since the Unix epoch, UTC.
-    pub utc_ms: i64,
-    /// Quality flags, kept exactly as written (unknown bits included).
-    pub flags: u32,
-    pub value: f64,
-}
-
-impl Point {
-    pub fn new(utc_ms: i64, flags: u32, value: f64) -> Self {
-        Point {
-            utc_ms,
-            flags,
-            value,
-        }
-    }
-}
-
-impl PartialEq for Point {
-    fn eq(&self, other: &Self) -> bool {
-        self.utc_ms == other.utc_ms
-            && self.flags == other.flags
-            && self.value.to_bits() == other.value.to_bits()
-    }
-}
-
-impl Eq for Point {}
+pub use mesh_timeseries::Point;
+use mesh_timeseries::{CurveType, Resolution};
+use uuid::Uuid;
 
 /// What is known about a time series apart from its points.
 ///
@@ -48,12 +18,12 @@ pub struct SeriesMeta {
     pub key: i64,
     pub path: String,
     pub name: String,
-    /// The API's curve type enum value, stored as given.
-    pub curve_type: i32,
-    /// The API's resolution enum value, stored as given.
-    pub resolution: i32,
-    /// Unit of measurement id, in the byte order the API carries it.
-    pub unit_id: [u8; 16],
+    /// How values between points are read.
+    pub curve_type: CurveType,
+    /// The spacing of the points.
+    pub resolution: Resolution,
+    /// The unit of measurement.
+    pub unit_id: Uuid,
     /// IANA time zone of daily and coarser series, if any.
     pub time_zone: Option<String>,
 }
@@ -115,7 +85,12 @@ pub struct SeriesChange {
     pub replaces: Vec<Replace>,
 }
 
-/// Everything a session has changed and not yet committed, per series key.
+/// Everything a session has changed and not yet committed: the one thing
+/// a commit hands to the store, applied as a unit (all of it or none).
+///
+/// Time series (metadata and points) are its first section, keyed by series
+/// key; the model's objects and attributes join as sections of their own,
+/// so that one commit carries every kind of change.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChangeSet {
     pub series: BTreeMap<i64, SeriesChange>,

@@ -5,4 +5,5 @@ pub mod config;
 pub mod model_definition;
 pub mod not_served;
 pub mod session;
+mod status;
 pub mod time_series;

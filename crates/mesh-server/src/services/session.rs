@@ -8,20 +8,21 @@ use mesh_proto::session::{
     StartSessionResponse,
 };
 use mesh_proto::types::Guid;
-use mesh_storage::{StoreError, TimeseriesStore};
+use mesh_storage::StoreHandle;
 use tonic::{Request, Response, Status};
 
 use crate::auth::Identity;
 use crate::guid;
 use crate::session::{SessionLease, SessionManager};
+use crate::view::ViewError;
 
 pub struct SessionApi {
     sessions: Arc<SessionManager>,
-    store: Arc<dyn TimeseriesStore>,
+    store: StoreHandle,
 }
 
 impl SessionApi {
-    pub fn new(sessions: Arc<SessionManager>, store: Arc<dyn TimeseriesStore>) -> Self {
+    pub fn new(sessions: Arc<SessionManager>, store: StoreHandle) -> Self {
         SessionApi { sessions, store }
     }
 
@@ -58,16 +59,9 @@ impl SessionService for SessionApi {
             .session()
             .commit(self.store.clone())
             .await
-            .map_err(|error| match error {
-                StoreError::PathTaken { path, existing } => Status::already_exists(format!(
-                    "commit refused, nothing was committed: a time series with the path '{}' was committed by another session \
-                     (key {existing}) since this session created its own; the changes stay in the session (roll back, or end the session)",
-                    mesh_timeseries::echo(&path)
-                )),
-                error => {
-                    tracing::error!(session = %lease.session().id(), %error, "commit failed; the changes stay in the session");
-                    Status::internal(format!("commit failed, nothing was committed: {error}"))
-                }
+            .map_err(|error| {
+                tracing::warn!(session = %lease.session().id(), %error, "commit failed; the changes stay in the session");
+                Status::from(ViewError::from(error))
             })?;
         tracing::debug!(session = %lease.session().id(), ?stats, "committed");
         Ok(Response::new(CommitResponse {}))

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dashmap::DashMap;
-use mesh_storage::{CommitStats, StoreError, TimeseriesStore};
+use mesh_storage::{CommitStats, StoreError, StoreHandle};
 use uuid::Uuid;
 
 use super::activity::{Activity, Clock, SessionLease};
@@ -50,7 +50,7 @@ impl Session {
     /// caller that goes away (a deadline, a cancelled call, a dropped
     /// connection) cannot leave changes both committed and still pending,
     /// to be committed again over newer data later.
-    pub async fn commit(&self, store: Arc<dyn TimeseriesStore>) -> Result<CommitStats, StoreError> {
+    pub async fn commit(&self, store: StoreHandle) -> Result<CommitStats, StoreError> {
         let workspace = self.workspace.clone();
         tokio::spawn(async move { workspace.lock_owned().await.commit(store).await })
             .await

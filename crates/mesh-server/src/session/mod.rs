@@ -10,7 +10,6 @@ pub use activity::SessionLease;
 pub use manager::{SessionManager, SessionSettings};
 pub use workspace::Workspace;
 
-use tonic::Status;
 use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -21,13 +20,4 @@ pub enum SessionError {
     NotFound(Uuid),
     #[error("the server already holds its maximum of {0} open sessions; close sessions that are no longer used, or start the server with a larger --max-sessions")]
     TooManySessions(u64),
-}
-
-impl From<SessionError> for Status {
-    fn from(error: SessionError) -> Status {
-        match error {
-            SessionError::NotFound(_) => Status::not_found(error.to_string()),
-            SessionError::TooManySessions(_) => Status::resource_exhausted(error.to_string()),
-        }
-    }
 }

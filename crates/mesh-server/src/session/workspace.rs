@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use mesh_storage::{ChangeSet, CommitStats, StoreError, TimeseriesStore};
+use mesh_storage::{ChangeSet, CommitStats, StoreError, StoreHandle};
 
 #[derive(Debug, Default)]
 pub struct Workspace {
@@ -32,20 +32,11 @@ impl Workspace {
     /// Dropping this future between the store write and the clearing would
     /// leave committed changes pending; callers run it to completion in a
     /// task of its own (`Session::commit`).
-    pub async fn commit(
-        &mut self,
-        store: Arc<dyn TimeseriesStore>,
-    ) -> Result<CommitStats, StoreError> {
+    pub async fn commit(&mut self, store: StoreHandle) -> Result<CommitStats, StoreError> {
         if self.changes.is_empty() {
             return Ok(CommitStats::default());
         }
-        let changes = self.changes.clone();
-        // The commit waits for the disk; keep it off the async workers.
-        // A commit task cut short (the runtime shutting down) committed
-        // nothing that was acknowledged; report it rather than panic.
-        let stats = tokio::task::spawn_blocking(move || store.commit(&changes))
-            .await
-            .map_err(|stopped| StoreError::Backend(Box::new(stopped)))??;
+        let stats = store.commit(self.changes.clone()).await?;
         self.changes = Arc::default();
         Ok(stats)
     }

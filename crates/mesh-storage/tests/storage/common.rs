@@ -2,7 +2,46 @@
 
 use std::collections::BTreeMap;
 
-use mesh_storage::{ChangeSet, Point, RedbStore, Replace, SeriesMeta, StoreOptions};
+use mesh_storage::{ChangeSet, Point, RedbStore, Replace, Result, SeriesMeta, Store, StoreOptions};
+use mesh_timeseries::{CurveType, Resolution};
+
+/// Reads of the committed state for the tests, each on a snapshot of its
+/// own (the server takes one snapshot per request instead).
+pub trait Committed {
+    fn series(&self, key: i64) -> Result<Option<SeriesMeta>>;
+    fn series_at_path(&self, full_path: &str) -> Result<Option<i64>>;
+    fn read(&self, key: i64, start_ms: i64, end_ms: i64) -> Result<Vec<Point>>;
+    fn read_ranges(
+        &self,
+        key: i64,
+        ranges: &[(i64, i64)],
+        max_points: usize,
+    ) -> Result<Option<Vec<Point>>>;
+    fn first_at_or_after(&self, key: i64, t_ms: i64) -> Result<Option<Point>>;
+}
+
+impl<S: Store> Committed for S {
+    fn series(&self, key: i64) -> Result<Option<SeriesMeta>> {
+        self.snapshot()?.series(key)
+    }
+    fn series_at_path(&self, full_path: &str) -> Result<Option<i64>> {
+        self.snapshot()?.series_at_path(full_path)
+    }
+    fn read(&self, key: i64, start_ms: i64, end_ms: i64) -> Result<Vec<Point>> {
+        self.snapshot()?.read(key, start_ms, end_ms)
+    }
+    fn read_ranges(
+        &self,
+        key: i64,
+        ranges: &[(i64, i64)],
+        max_points: usize,
+    ) -> Result<Option<Vec<Point>>> {
+        self.snapshot()?.read_ranges(key, ranges, max_points)
+    }
+    fn first_at_or_after(&self, key: i64, t_ms: i64) -> Result<Option<Point>> {
+        self.snapshot()?.first_at_or_after(key, t_ms)
+    }
+}
 
 /// A small deterministic generator (xorshift64*), enough for test data and
 /// reproducible from its seed.
@@ -35,9 +74,9 @@ pub fn meta(key: i64) -> SeriesMeta {
         key,
         path: format!("/Test/series{key}"),
         name: format!("series{key}"),
-        curve_type: 1,
-        resolution: 6,
-        unit_id: [key as u8; 16],
+        curve_type: CurveType::StaircaseStartOfStep,
+        resolution: Resolution::Month,
+        unit_id: uuid::Uuid::from_bytes([key as u8; 16]),
         time_zone: None,
     }
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mesh_storage::{ChangeSet, Point, RedbStore, StoreOptions, TimeseriesStore};
+use mesh_storage::{ChangeSet, Point, RedbStore, Store, StoreOptions};
 
 use crate::common::*;
 

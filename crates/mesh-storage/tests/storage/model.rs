@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use mesh_storage::{
-    first_at_or_after_overlay, read_overlay, series_overlay, ChangeSet, Point, Replace,
-    StoreOptions, TimeseriesStore,
+    first_at_or_after_overlay, read_overlay, series_overlay, ChangeSet, Point, Replace, Store,
+    StoreOptions,
 };
 
 use crate::common::*;
@@ -57,7 +57,7 @@ fn random_window(rng: &mut Rng) -> (i64, i64) {
 /// Checks every view of the session (overlay) against the model with the
 /// pending replaces applied.
 fn check_views(
-    store: &dyn TimeseriesStore,
+    store: &dyn Store,
     keys: &[i64],
     pending: &ChangeSet,
     model: &BTreeMap<i64, Model>,
@@ -73,19 +73,19 @@ fn check_views(
         }
         let p = pending.get(key);
         assert_eq!(
-            read_overlay(store, p, key, i64::MIN, i64::MAX).unwrap(),
+            read_overlay(&*store.snapshot().unwrap(), p, key, i64::MIN, i64::MAX).unwrap(),
             view.read(i64::MIN, i64::MAX),
             "{context}, series {key}, everything"
         );
         for _ in 0..6 {
             let (a, b) = random_window(rng);
             assert_eq!(
-                read_overlay(store, p, key, a, b).unwrap(),
+                read_overlay(&*store.snapshot().unwrap(), p, key, a, b).unwrap(),
                 view.read(a, b),
                 "{context}, series {key}, window [{a}, {b})"
             );
             assert_eq!(
-                first_at_or_after_overlay(store, p, key, b).unwrap(),
+                first_at_or_after_overlay(&*store.snapshot().unwrap(), p, key, b).unwrap(),
                 view.first_at_or_after(b),
                 "{context}, series {key}, first at or after {b}"
             );
@@ -120,13 +120,16 @@ fn overlay_and_committed_reads_match_a_naive_model() {
             }
             let first = keys[0];
             assert_eq!(
-                series_overlay(&store, created.get(first), first).unwrap(),
+                series_overlay(&*store.snapshot().unwrap(), created.get(first), first).unwrap(),
                 Some(meta(first))
             );
-            assert_eq!(series_overlay(&store, None, first).unwrap(), None);
+            assert_eq!(
+                series_overlay(&*store.snapshot().unwrap(), None, first).unwrap(),
+                None
+            );
             store.commit(&created).unwrap();
             assert_eq!(
-                series_overlay(&store, None, first).unwrap(),
+                series_overlay(&*store.snapshot().unwrap(), None, first).unwrap(),
                 Some(meta(first))
             );
 

@@ -1,10 +1,8 @@
 //! Full paths are unique among committed series; reads stop at a limit.
 
-use mesh_storage::{
-    read_overlay_at_most, ChangeSet, RedbStore, StoreError, StoreOptions, TimeseriesStore,
-};
+use mesh_storage::{read_overlay_at_most, ChangeSet, RedbStore, Store, StoreError, StoreOptions};
 
-use crate::common::{create_with, meta, regular, replace};
+use crate::common::{create_with, meta, regular, replace, Committed};
 
 fn at_path(key: i64, path: &str, name: &str) -> mesh_storage::SeriesMeta {
     mesh_storage::SeriesMeta {
@@ -51,11 +49,14 @@ fn a_commit_giving_a_second_series_a_taken_path_fails_whole() {
     // New metadata for the series that has the path is no conflict.
     let mut update = ChangeSet::new();
     update.update_meta(mesh_storage::SeriesMeta {
-        curve_type: 3,
+        curve_type: mesh_timeseries::CurveType::Staircase,
         ..at_path(1, "/Plants/", "Inflow")
     });
     store.commit(&update).unwrap();
-    assert_eq!(store.series(1).unwrap().unwrap().curve_type, 3);
+    assert_eq!(
+        store.series(1).unwrap().unwrap().curve_type,
+        mesh_timeseries::CurveType::Staircase
+    );
     assert_eq!(store.series_at_path("/Plants/Inflow").unwrap(), Some(1));
 }
 
@@ -151,24 +152,54 @@ fn pending_deletes_count_before_the_limit_does() {
     // points although 1,000 are committed there.
     let mut pending = ChangeSet::new();
     pending.replace_points(1, replace(500, 10_000, Vec::new()));
-    let seen = read_overlay_at_most(&store, pending.get(1), 1, 0, 10_000, 100)
-        .unwrap()
-        .unwrap();
+    let seen = read_overlay_at_most(
+        &*store.snapshot().unwrap(),
+        pending.get(1),
+        1,
+        0,
+        10_000,
+        100,
+    )
+    .unwrap()
+    .unwrap();
     assert_eq!(seen.len(), 50);
     assert_eq!(
-        read_overlay_at_most(&store, pending.get(1), 1, 0, 10_000, 49).unwrap(),
+        read_overlay_at_most(
+            &*store.snapshot().unwrap(),
+            pending.get(1),
+            1,
+            0,
+            10_000,
+            49
+        )
+        .unwrap(),
         None
     );
     // Pending points count too.
     pending.replace_points(1, replace(9_000, 9_100, regular(9_000, 1, 100, |_| 1.0)));
     assert_eq!(
-        read_overlay_at_most(&store, pending.get(1), 1, 0, 10_000, 149).unwrap(),
+        read_overlay_at_most(
+            &*store.snapshot().unwrap(),
+            pending.get(1),
+            1,
+            0,
+            10_000,
+            149
+        )
+        .unwrap(),
         None
     );
     assert_eq!(
-        read_overlay_at_most(&store, pending.get(1), 1, 0, 10_000, 150)
-            .unwrap()
-            .map(|points| points.len()),
+        read_overlay_at_most(
+            &*store.snapshot().unwrap(),
+            pending.get(1),
+            1,
+            0,
+            10_000,
+            150
+        )
+        .unwrap()
+        .map(|points| points.len()),
         Some(150)
     );
 }

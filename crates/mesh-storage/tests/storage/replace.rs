@@ -1,6 +1,6 @@
 //! Replace semantics, chunking, commit order, atomicity and corruption.
 
-use mesh_storage::{ChangeSet, Point, RedbStore, StoreError, StoreOptions, TimeseriesStore};
+use mesh_storage::{ChangeSet, Point, RedbStore, Store, StoreError, StoreOptions};
 
 use crate::common::*;
 

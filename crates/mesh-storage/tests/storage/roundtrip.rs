@@ -1,6 +1,6 @@
 //! Round trips of points and metadata, reopening, and key allocation.
 
-use mesh_storage::{ChangeSet, Point, RedbStore, StoreError, TimeseriesStore};
+use mesh_storage::{ChangeSet, Point, RedbStore, Store, StoreError};
 
 use crate::common::*;
 
@@ -95,21 +95,37 @@ fn reopen_keeps_everything_and_keys_stay_above_committed_ones() {
     let b;
     {
         let store = RedbStore::open(dir.path()).unwrap();
-        let a = store.allocate_key();
-        b = store.allocate_key();
+        let a = store.allocate_key().unwrap();
+        b = store.allocate_key().unwrap();
         assert!(a >= 1 && b > a);
         let mut cs = create_with(b, replace(0, i64::MAX, dense.clone()));
         // A key chosen by someone else, far above what was handed out.
         cs.create_series(meta(5_000));
         store.commit(&cs).unwrap();
-        assert!(store.allocate_key() > 5_000);
+        assert!(store.allocate_key().unwrap() > 5_000);
     }
     let store = RedbStore::open(dir.path()).unwrap();
     assert_eq!(store.read(b, 0, i64::MAX).unwrap(), dense);
     assert_eq!(store.series(5_000).unwrap(), Some(meta(5_000)));
-    let k = store.allocate_key();
+    let k = store.allocate_key().unwrap();
     assert!(k > 5_000, "allocated {k}");
-    assert!(store.allocate_key() > k);
+    assert!(store.allocate_key().unwrap() > k);
+}
+
+#[test]
+fn keys_handed_out_before_a_restart_are_not_handed_out_again() {
+    // Nothing committed: only the durable reservation keeps the keys apart.
+    let dir = tempfile::tempdir().unwrap();
+    let before: Vec<i64> = {
+        let store = RedbStore::open(dir.path()).unwrap();
+        (0..3).map(|_| store.allocate_key().unwrap()).collect()
+    };
+    let store = RedbStore::open(dir.path()).unwrap();
+    let after = store.allocate_key().unwrap();
+    assert!(
+        before.iter().all(|&k| k < after),
+        "{after} was handed out before the restart: {before:?}"
+    );
 }
 
 #[test]

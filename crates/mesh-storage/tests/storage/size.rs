@@ -2,7 +2,7 @@
 //! (run with `cargo test --release -p mesh-storage -- --ignored
 //! --nocapture bytes_per_point`); a cheap sanity bound always runs.
 
-use mesh_storage::{Point, RedbStore, TimeseriesStore};
+use mesh_storage::{Point, RedbStore, Store};
 
 use crate::common::*;
 

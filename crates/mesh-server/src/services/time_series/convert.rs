@@ -1,13 +1,16 @@
-//! Between the wire types of the time-series API and our own.
+//! Between the wire types of the time-series API and the session view's:
+//! wire numbers, Guids, timestamps and field masks in; proto messages out.
+//! No rule lives here beyond what the wire itself demands.
 
 use mesh_proto::model_definition::UnitOfMeasurement;
-use mesh_proto::time_series::TimeseriesResource;
+use mesh_proto::time_series::{Timeseries, TimeseriesResource, UpdateTimeseriesResourceRequest};
 use mesh_proto::types::{Curve, MeshId, Resolution as ProtoResolution, UtcInterval};
 use mesh_storage::SeriesMeta;
-use mesh_timeseries::{CurveType, Grid, Resolution};
+use mesh_timeseries::{arrow_ipc, echo, CurveType, Resolution};
 use tonic::Status;
 use uuid::Uuid;
 
+use crate::view::{ReadAnswer, SeriesUpdate};
 use crate::{guid, units};
 
 /// The time series a MeshId names. Only keys are served: paths and
@@ -56,6 +59,7 @@ fn millis(time: Option<&prost_types::Timestamp>, what: &str) -> Result<i64, Stat
         .ok_or_else(|| Status::invalid_argument(format!("the interval's {what} is out of range")))
 }
 
+/// A resolution a physical series can have.
 pub fn resolution(value: Option<&ProtoResolution>) -> Result<Resolution, Status> {
     let number = value.map_or(0, |r| r.r#type);
     Resolution::from_proto(number).ok_or_else(|| {
@@ -63,6 +67,14 @@ pub fn resolution(value: Option<&ProtoResolution>) -> Result<Resolution, Status>
             "resolution {number} is not one a physical time series can have (BREAKPOINT, MIN, MIN5, MIN10, MIN15, MIN30, HOUR, DAY, WEEK, MONTH or YEAR)"
         ))
     })
+}
+
+/// The resolution a write names, if it names one (0 or absent: none).
+pub fn sent_resolution(value: Option<&ProtoResolution>) -> Result<Option<Resolution>, Status> {
+    match value.filter(|r| r.r#type != 0) {
+        None => Ok(None),
+        Some(sent) => resolution(Some(sent)).map(Some),
+    }
 }
 
 /// A curve type; `UNKNOWN` (0, also what an absent curve means) is one:
@@ -76,89 +88,52 @@ pub fn curve_type(value: Option<&Curve>) -> Result<CurveType, Status> {
     })
 }
 
-/// The catalogue path of a new series: it begins and ends with `/`, so
-/// that path and name join into the full path unambiguously.
-pub fn catalogue_path(path: &str) -> Result<(), Status> {
-    if !(path.starts_with('/') && path.ends_with('/')) {
-        return Err(Status::invalid_argument(format!(
-            "the path '{}' must begin and end with '/' (for example '/' or '/Plants/Upper/')",
-            mesh_timeseries::echo(path)
-        )));
+/// The changes a field mask names. An empty mask names none (the official
+/// SDK sends one when asked to change nothing).
+pub fn series_update(request: UpdateTimeseriesResourceRequest) -> Result<SeriesUpdate, Status> {
+    let mut update = SeriesUpdate::default();
+    for path in request
+        .field_mask
+        .map(|mask| mask.paths)
+        .unwrap_or_default()
+    {
+        match path.as_str() {
+            "new_curve_type" => update.curve_type = Some(curve_type(request.new_curve_type.as_ref())?),
+            "new_unit_of_measurement_id" => {
+                update.unit_id = Some(guid::required(
+                    request.new_unit_of_measurement_id.as_ref(),
+                    "unit of measurement id",
+                )?)
+            }
+            "new_time_zone" => update.time_zone = Some(request.new_time_zone.clone()),
+            other => {
+                return Err(Status::invalid_argument(format!(
+                    "field_mask path '{}' cannot be updated; use new_curve_type, new_unit_of_measurement_id or new_time_zone",
+                    echo(other)
+                )))
+            }
+        }
     }
-    Ok(())
+    Ok(update)
 }
 
-/// The name of a new series: not empty, and without `/`, which separates
-/// the catalogues of the full path.
-pub fn series_name(name: &str) -> Result<(), Status> {
-    if name.trim().is_empty() {
-        return Err(Status::invalid_argument("the time series needs a name"));
-    }
-    if name.contains('/') {
-        return Err(Status::invalid_argument(format!(
-            "the name '{}' contains '/', which separates catalogues; put catalogues in the path",
-            mesh_timeseries::echo(name)
-        )));
-    }
-    Ok(())
-}
-
-pub fn unit(id: Option<&mesh_proto::types::Guid>) -> Result<units::Unit, Status> {
-    let id = guid::required(id, "unit of measurement id")?;
-    units::by_id(id).ok_or_else(|| {
-        Status::invalid_argument(format!(
-            "unknown unit of measurement {}; ListUnitsOfMeasurement lists the known ones",
-            guid::display(id)
-        ))
-    })
-}
-
-/// A time zone for a series: empty means none; only calendar resolutions
-/// (DAY and coarser) have one, as finer steps do not depend on it.
-pub fn time_zone(zone: Option<&str>, resolution: Resolution) -> Result<Option<String>, Status> {
-    let Some(zone) = zone.filter(|zone| !zone.is_empty()) else {
-        return Ok(None);
-    };
-    mesh_timeseries::resolution::parse_time_zone(zone)
-        .map_err(|e| Status::invalid_argument(e.to_string()))?;
-    if !resolution.is_calendar() {
-        // Starts as the reference server's text, which clients match on.
-        return Err(Status::invalid_argument(format!(
-            "time zone can only be set for a time series with a daily resolution or coarser; \
-             this one's resolution is {resolution} (a time zone applies to DAY, WEEK, MONTH and YEAR)"
-        )));
-    }
-    Ok(Some(zone.to_string()))
-}
-
-/// The time grid of a stored series.
-pub fn grid(meta: &SeriesMeta) -> Result<Grid, Status> {
-    let resolution = Resolution::from_proto(meta.resolution).ok_or_else(|| {
-        Status::internal(format!(
-            "series {} has the invalid resolution {}",
-            meta.key, meta.resolution
-        ))
-    })?;
-    Grid::new(resolution, meta.time_zone.as_deref())
-        .map_err(|e| Status::internal(format!("series {}: {e}", meta.key)))
-}
-
+/// A series' metadata as clients see it; its path is the full resource
+/// path, `Resource` followed by the catalogue path and the name.
 pub fn resource(meta: &SeriesMeta) -> TimeseriesResource {
-    let unit_id = Uuid::from_bytes_le(meta.unit_id);
     TimeseriesResource {
         timeseries_key: meta.key,
-        path: resource_path(meta),
+        path: format!("Resource{}", meta.full_path()),
         name: meta.name.clone(),
         temporary: false,
         curve_type: Some(Curve {
-            r#type: meta.curve_type,
+            r#type: meta.curve_type.to_proto(),
         }),
         resolution: Some(ProtoResolution {
-            r#type: meta.resolution,
+            r#type: meta.resolution.to_proto(),
         }),
         unit_of_measurement: Some(UnitOfMeasurement {
-            id: Some(guid::to_proto(unit_id)),
-            name: units::by_id(unit_id)
+            id: Some(guid::to_proto(meta.unit_id)),
+            name: units::by_id(meta.unit_id)
                 .map(|u| u.name.to_string())
                 .unwrap_or_default(),
         }),
@@ -167,46 +142,24 @@ pub fn resource(meta: &SeriesMeta) -> TimeseriesResource {
     }
 }
 
-/// The full resource path clients see: `Resource` followed by the
-/// catalogue path and the name (`/Plants/` and `Inflow` give
-/// `Resource/Plants/Inflow`).
-pub fn resource_path(meta: &SeriesMeta) -> String {
-    format!("Resource{}", meta.full_path())
-}
-
-/// The id a read answers with: the key it was read by, and a Guid, since
-/// clients convert the Guid whenever the id is there. A series read by key
-/// has no attribute, so the Guid is the nil one.
-pub fn read_id(key: i64) -> MeshId {
-    MeshId {
-        id: Some(guid::to_proto(Uuid::nil())),
-        path: None,
-        timeseries_key: Some(key),
+/// A read's answer. Its id carries the key it was read by and a Guid,
+/// since clients convert the Guid whenever the id is there; a series read
+/// by key has no attribute, so the Guid is the nil one.
+pub fn timeseries(key: i64, answer: &ReadAnswer) -> Timeseries {
+    Timeseries {
+        id: Some(MeshId {
+            id: Some(guid::to_proto(Uuid::nil())),
+            path: None,
+            timeseries_key: Some(key),
+        }),
+        resolution: Some(ProtoResolution {
+            r#type: answer.meta.resolution.to_proto(),
+        }),
+        interval: answer
+            .interval
+            .map(|(start, end)| UtcInterval::from_millis(start, end)),
+        data: arrow_ipc::encode(&answer.points),
     }
-}
-
-/// The store has a point type of its own, free of the Arrow and time-zone
-/// dependencies; the two have the same fields.
-pub fn from_stored(point: mesh_storage::Point) -> mesh_timeseries::Point {
-    mesh_timeseries::Point::new(point.utc_ms, point.flags, point.value)
-}
-
-pub fn to_stored(point: mesh_timeseries::Point) -> mesh_storage::Point {
-    mesh_storage::Point::new(point.utc_ms, point.flags, point.value)
-}
-
-/// A path taken by another series, whether committed or created earlier
-/// in the same session.
-pub fn path_taken(meta: &SeriesMeta, existing: i64) -> Status {
-    Status::already_exists(format!(
-        "a time series with the path '{}' already exists (key {existing})",
-        mesh_timeseries::echo(&resource_path(meta))
-    ))
-}
-
-pub fn storage_error(error: mesh_storage::StoreError) -> Status {
-    tracing::error!(%error, "storage failed");
-    Status::internal(format!("storage failed: {error}"))
 }
 
 #[cfg(test)]

@@ -1,0 +1,34 @@
+//! The one place where the errors of the layers below become gRPC
+//! statuses: the session manager's and the session view's.
+
+use tonic::Status;
+
+use crate::session::SessionError;
+use crate::view::ViewError;
+
+impl From<SessionError> for Status {
+    fn from(error: SessionError) -> Status {
+        match error {
+            SessionError::NotFound(_) => Status::not_found(error.to_string()),
+            SessionError::TooManySessions(_) => Status::resource_exhausted(error.to_string()),
+        }
+    }
+}
+
+impl From<ViewError> for Status {
+    fn from(error: ViewError) -> Status {
+        let message = error.to_string();
+        match error {
+            ViewError::InvalidArgument(_) => Status::invalid_argument(message),
+            ViewError::NotFound(_) => Status::not_found(message),
+            ViewError::AlreadyExists(_) => Status::already_exists(message),
+            ViewError::TooLarge(_) => Status::resource_exhausted(message),
+            ViewError::Unimplemented(_) => Status::unimplemented(message),
+            ViewError::Storage(error) => {
+                // The client learns that storage failed; the log keeps why.
+                tracing::error!(%error, "storage failed");
+                Status::internal(message)
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Reading points as the session sees them.
+
+use mesh_storage::SeriesMeta;
+use mesh_timeseries::{segment, CurveType, Point, Resolution};
+
+use super::series::grid;
+use super::{not_found, SessionView, ViewError};
+
+/// How large an answer may be.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadLimit {
+    /// The most points one answer may hold.
+    pub max_points: usize,
+    /// The message size they must fit in, to say so when they do not.
+    pub message_bytes: usize,
+}
+
+/// A read's answer.
+#[derive(Debug, Clone)]
+pub struct ReadAnswer {
+    /// The series read.
+    pub meta: SeriesMeta,
+    /// The interval the points cover; `None` for a breakpoint read that
+    /// found no point (clients take an absent interval to mean that).
+    pub interval: Option<(i64, i64)>,
+    /// The points (see [`SessionView::read`]).
+    pub points: Vec<Point>,
+}
+
+impl SessionView {
+    /// Series `key` in `[start, end)`: one point per step for fixed
+    /// resolutions (missing steps as NaN flagged MISSING), stored points for
+    /// breakpoint series; for piecewise linear curves also the point to
+    /// interpolate towards: the step at (or just after) `end` for fixed
+    /// resolutions, the first point at or after `end` for breakpoints.
+    ///
+    /// Everything comes from one snapshot of the store. An answer larger
+    /// than `limit` is refused before it is loaded: fixed resolutions on
+    /// their step count, breakpoints as the store counts their points.
+    pub async fn read(
+        &self,
+        key: i64,
+        (start, end): (i64, i64),
+        limit: ReadLimit,
+    ) -> Result<ReadAnswer, ViewError> {
+        let changes = self.changes.clone();
+        self.store
+            .read(move |snapshot| {
+                let pending = changes.get(key);
+                let meta = mesh_storage::series_overlay(snapshot, pending, key)?
+                    .ok_or_else(|| not_found(key))?;
+                let grid = grid(&meta)?;
+                let breakpoint = meta.resolution == Resolution::Breakpoint;
+                let piecewise_linear = meta.curve_type.reads_as() == CurveType::PiecewiseLinear;
+                let filled_end = match (piecewise_linear, grid.ceil(end)) {
+                    (true, Some(step)) => step.saturating_add(1),
+                    _ => end,
+                };
+                if !breakpoint {
+                    // The bound may exceed the real count by a few steps for
+                    // calendar resolutions, hence the slack.
+                    let steps = grid.step_count_bound(start, filled_end);
+                    if steps
+                        > limit.max_points as u64
+                            + mesh_timeseries::resolution::CALENDAR_BOUND_SLACK
+                    {
+                        return Err(too_large(&steps.to_string(), limit));
+                    }
+                }
+                let stored = mesh_storage::read_overlay_at_most(
+                    snapshot,
+                    pending,
+                    key,
+                    start,
+                    filled_end,
+                    limit.max_points,
+                )?
+                .ok_or_else(|| too_large(&format!("more than {}", limit.max_points), limit))?;
+                let mut points = segment::fill(&stored, start, filled_end, &grid)
+                    .map_err(|e| ViewError::InvalidArgument(e.to_string()))?;
+                if piecewise_linear && breakpoint {
+                    if let Some(next) =
+                        mesh_storage::first_at_or_after_overlay(snapshot, pending, key, end)?
+                    {
+                        points.push(next);
+                    }
+                }
+                if points.len() > limit.max_points {
+                    return Err(too_large(&points.len().to_string(), limit));
+                }
+                let interval = (!(breakpoint && points.is_empty())).then_some((start, end));
+                Ok(ReadAnswer {
+                    meta,
+                    interval,
+                    points,
+                })
+            })
+            .await
+    }
+}
+
+fn too_large(points: &str, limit: ReadLimit) -> ViewError {
+    ViewError::TooLarge(format!(
+        "the answer would hold {points} points, more than fit in one message of {} bytes; read a shorter interval (the Rust SDK splits reads by itself)",
+        limit.message_bytes
+    ))
+}
