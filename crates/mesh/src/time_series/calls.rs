@@ -11,7 +11,7 @@ use mesh_proto::time_series::{
     WriteTimeseriesRequest,
 };
 use mesh_proto::types::{Curve, MeshId, Resolution as ProtoResolution, UtcInterval};
-use mesh_timeseries::{arrow_ipc, segment, CurveType, Grid, Point, Resolution};
+use mesh_timeseries::{arrow_ipc, CurveType, Point, Resolution};
 use uuid::Uuid;
 
 use super::points::TimeseriesPoints;
@@ -157,24 +157,9 @@ impl Session {
             // One call: the server checks it and applies all or nothing.
             return self.write_one(id, key, start_ms, end_ms, points).await;
         }
-        // Several calls: find any mistake before the first is sent, with the
-        // server's own rules.
-        let info = self.get_timeseries_resource_info(key).await?;
-        let grid = Grid::new(info.resolution, info.time_zone.as_deref())
-            // A zone this SDK does not know: the server checks the grid.
-            .unwrap_or_else(|_| Grid::utc(Resolution::Breakpoint));
-        segment::validate_write(points, start_ms, end_ms, &grid)?;
-        let chunks: Vec<&[Point]> = points.chunks(POINTS_PER_MESSAGE).collect();
-        for (index, chunk) in chunks.iter().enumerate() {
-            let from = if index == 0 {
-                start_ms
-            } else {
-                chunk[0].utc_ms
-            };
-            let to = chunks.get(index + 1).map_or(end_ms, |next| next[0].utc_ms);
-            self.write_one(id, key, from, to, chunk).await?;
-        }
-        Ok(())
+        // Several calls, checked as a whole before the first is sent.
+        self.write_in_pieces(id, key, start_ms, end_ms, points)
+            .await
     }
 
     /// The points of series `key` in `[start, end)`, as this session sees

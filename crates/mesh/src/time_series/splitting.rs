@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use mesh_timeseries::{arrow_ipc, Grid};
+use mesh_timeseries::{arrow_ipc, segment, Grid, Point, Resolution};
 use uuid::Uuid;
 
 use super::points::TimeseriesPoints;
@@ -17,6 +17,37 @@ use crate::session::Session;
 pub const POINTS_PER_MESSAGE: usize = 150_000;
 
 impl Session {
+    /// Writes more than [`POINTS_PER_MESSAGE`] points in several calls,
+    /// each replacing the stretch from its first point to the next call's
+    /// first point (the first from `start_ms`, the last up to `end_ms`).
+    pub(super) async fn write_in_pieces(
+        &self,
+        id: Uuid,
+        key: i64,
+        start_ms: i64,
+        end_ms: i64,
+        points: &[Point],
+    ) -> Result<()> {
+        // Find any mistake before the first call is sent, with the server's
+        // own rules.
+        let info = self.get_timeseries_resource_info(key).await?;
+        let grid = Grid::new(info.resolution, info.time_zone.as_deref())
+            // A zone this SDK does not know: the server checks the grid.
+            .unwrap_or_else(|_| Grid::utc(Resolution::Breakpoint));
+        segment::validate_write(points, start_ms, end_ms, &grid)?;
+        let chunks: Vec<&[Point]> = points.chunks(POINTS_PER_MESSAGE).collect();
+        for (index, chunk) in chunks.iter().enumerate() {
+            let from = if index == 0 {
+                start_ms
+            } else {
+                chunk[0].utc_ms
+            };
+            let to = chunks.get(index + 1).map_or(end_ms, |next| next[0].utc_ms);
+            self.write_one(id, key, from, to, chunk).await?;
+        }
+        Ok(())
+    }
+
     /// Reads `[start_ms, end_ms)` of a series in as many calls as needed.
     pub(super) async fn read_in_pieces(
         &self,
@@ -103,7 +134,7 @@ fn plan_read(info: &TimeseriesResource, start_ms: i64, end_ms: i64) -> Vec<(i64,
 
 #[cfg(test)]
 mod tests {
-    use mesh_timeseries::{CurveType, Resolution};
+    use mesh_timeseries::CurveType;
 
     use super::*;
 
