@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 /// One point of a read, with its instant as a date-time.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct UtcPoint {
+    /// The point's instant, in whole milliseconds.
     pub time: DateTime<Utc>,
     /// Quality bits; see [`crate::flags`]. Unnamed bits are kept as written.
     pub flags: u32,
@@ -63,14 +64,17 @@ impl TimeseriesPoints {
         &self.batch
     }
 
+    /// The points as an Arrow record batch, taken out of the view.
     pub fn into_batch(self) -> RecordBatch {
         self.batch
     }
 
+    /// How many points the read gave.
     pub fn len(&self) -> usize {
         self.batch.num_rows()
     }
 
+    /// Whether the read gave no points.
     pub fn is_empty(&self) -> bool {
         self.batch.num_rows() == 0
     }

@@ -12,10 +12,18 @@ use crate::guid;
 pub struct TimeseriesResource {
     /// What every call on the series names it by.
     pub timeseries_key: i64,
+    /// The full path as the server reports it, e.g. `Resource/Plants/Inflow`
+    /// for a series created with path `/Plants/` and name `Inflow`.
     pub path: String,
+    /// The name given at creation, without the path.
     pub name: String,
+    /// The server's `temporary` flag, as it sent it (mesh-server always
+    /// sends `false`).
     pub temporary: bool,
+    /// How values between points are read.
     pub curve_type: CurveType,
+    /// The spacing of the points: a fixed step, or `Breakpoint` for points
+    /// at any instants.
     pub resolution: Resolution,
     /// `None` only if the server sent none.
     pub unit_of_measurement: Option<UnitOfMeasurement>,
@@ -51,6 +59,7 @@ impl ResourceUpdate {
         ResourceUpdate::default()
     }
 
+    /// The new curve type.
     pub fn curve_type(mut self, curve_type: CurveType) -> Self {
         self.curve_type = Some(curve_type);
         self

@@ -14,7 +14,10 @@ use crate::session::Session;
 /// A unit of measurement the server knows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitOfMeasurement {
+    /// The id the server knows the unit by; what is sent when a call names
+    /// the unit.
     pub id: Uuid,
+    /// The name calls take to name the unit (matched exactly), e.g. `MWh`.
     pub name: String,
 }
 
