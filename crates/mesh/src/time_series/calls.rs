@@ -165,8 +165,10 @@ impl Session {
     /// The points of series `key` in `[start, end)`, as this session sees
     /// them: for a fixed resolution one point per step (steps without a
     /// value as NaN flagged `MISSING`), for `BREAKPOINT` the stored points.
-    /// A `PIECEWISELINEAR` series also gives the first point at or after
-    /// `end`, to interpolate up to `end`.
+    /// A `PIECEWISELINEAR` series also gives the point to interpolate
+    /// towards up to `end`: with a fixed resolution the step at (or just
+    /// after) `end`, filled like the others; with `BREAKPOINT` the first
+    /// stored point at or after `end`.
     ///
     /// Reads too large for one message are split: series with a fixed
     /// resolution by their step count beforehand, others by halving the
