@@ -75,18 +75,22 @@ impl Connection {
         self.inner.update_external_access_token(token)
     }
 
+    /// See [`crate::Connection::get_user_identity`].
     pub fn get_user_identity(&self) -> Result<UserIdentity> {
         self.runtime.block_on(self.inner.get_user_identity())
     }
 
+    /// See [`crate::Connection::get_version`].
     pub fn get_version(&self) -> Result<VersionInfo> {
         self.runtime.block_on(self.inner.get_version())
     }
 
+    /// See [`crate::Connection::create_session`].
     pub fn create_session(&self) -> Session {
         self.wrap(self.inner.create_session())
     }
 
+    /// See [`crate::Connection::connect_to_session`].
     pub fn connect_to_session(&self, id: Uuid) -> Session {
         self.wrap(self.inner.connect_to_session(id))
     }
@@ -125,34 +129,42 @@ pub struct Session {
 }
 
 impl Session {
+    /// See [`crate::Session::session_id`].
     pub fn session_id(&self) -> Option<Uuid> {
         self.inner.session_id()
     }
 
+    /// See [`crate::Session::is_open`].
     pub fn is_open(&self) -> bool {
         self.inner.is_open()
     }
 
+    /// See [`crate::Session::is_extended_automatically`].
     pub fn is_extended_automatically(&self) -> bool {
         self.inner.is_extended_automatically()
     }
 
+    /// See [`crate::Session::open`].
     pub fn open(&self) -> Result<Opened> {
         self.runtime.block_on(self.inner.open())
     }
 
+    /// See [`crate::Session::close`].
     pub fn close(&self) -> Result<()> {
         self.runtime.block_on(self.inner.close())
     }
 
+    /// See [`crate::Session::commit`].
     pub fn commit(&self) -> Result<()> {
         self.runtime.block_on(self.inner.commit())
     }
 
+    /// See [`crate::Session::rollback`].
     pub fn rollback(&self) -> Result<()> {
         self.runtime.block_on(self.inner.rollback())
     }
 
+    /// See [`crate::Session::extend_lifetime`].
     pub fn extend_lifetime(&self) -> Result<Duration> {
         self.runtime.block_on(self.inner.extend_lifetime())
     }

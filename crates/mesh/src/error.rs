@@ -2,8 +2,12 @@
 
 use uuid::Uuid;
 
+/// What every call of the SDK returns.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Why a call of the SDK failed. Failures the server reports that none of
+/// the other variants covers are [`Error::Status`], with the gRPC code and
+/// message as the server sent them.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The server has no such session: it was closed, timed out, or never
@@ -11,12 +15,20 @@ pub enum Error {
     #[error(
         "session {id} not found on the server: it was closed, it timed out, or it never existed"
     )]
-    SessionNotFound { id: Uuid },
+    SessionNotFound {
+        /// The session the call named.
+        id: Uuid,
+    },
 
     /// The background lifetime extension could not keep the session alive;
     /// the session and its uncommitted changes are gone.
     #[error("session {id} was lost: {reason}")]
-    SessionLost { id: Uuid, reason: String },
+    SessionLost {
+        /// The session that was lost.
+        id: Uuid,
+        /// Why the background extension gave up, for people to read.
+        reason: String,
+    },
 
     /// The call needs an open session.
     #[error("the session is not open; call open() first")]
@@ -24,21 +36,41 @@ pub enum Error {
 
     /// `open()` on a session that is already open.
     #[error("session {id} is already open")]
-    SessionAlreadyOpen { id: Uuid },
+    SessionAlreadyOpen {
+        /// The session the handle already has open.
+        id: Uuid,
+    },
 
+    /// The address given to a connect call makes no valid URI (`host:port`
+    /// or `scheme://host:port`); no connection was tried.
     #[error("invalid server address {address:?}: {reason}")]
-    InvalidAddress { address: String, reason: String },
+    InvalidAddress {
+        /// The address as given.
+        address: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 
     /// The connection could not be made; `reason` spells out the whole
     /// chain of causes (e.g. an untrusted certificate).
     #[error("cannot connect to {address}: {reason}")]
     Connect {
+        /// The address as given.
         address: String,
+        /// The transport error and all its causes, joined by `: `.
         reason: String,
+        /// The transport error itself.
         #[source]
         source: tonic::transport::Error,
     },
 
+    /// An access token given to [`Connection::with_external_access_token`]
+    /// or [`Connection::update_external_access_token`] is empty (after
+    /// trimming whitespace) or holds characters that gRPC metadata cannot
+    /// carry; the token in use, if any, stays.
+    ///
+    /// [`Connection::with_external_access_token`]: crate::Connection::with_external_access_token
+    /// [`Connection::update_external_access_token`]: crate::Connection::update_external_access_token
     #[error("invalid access token: {0}")]
     InvalidToken(String),
 
@@ -48,7 +80,12 @@ pub enum Error {
         "unknown unit of measurement {name:?}: the server knows {}",
         known_list(.known)
     )]
-    UnknownUnit { name: String, known: Vec<String> },
+    UnknownUnit {
+        /// The name asked for.
+        name: String,
+        /// Every name the server listed.
+        known: Vec<String>,
+    },
 
     /// The points given to a write are not a valid time series table (wrong
     /// columns or types, nulls); nothing was sent.

@@ -37,6 +37,8 @@
 //!
 //! For programs without an async runtime, [`blocking`] offers the same calls.
 
+#![deny(missing_docs)]
+
 pub mod blocking;
 mod connection;
 mod credentials;

@@ -21,6 +21,7 @@ pub enum Opened {
 }
 
 impl Opened {
+    /// The id of the session now open, whichever way it was opened.
     pub fn id(&self) -> Uuid {
         match *self {
             Opened::Created(id) | Opened::Attached(id) => id,
@@ -77,6 +78,10 @@ impl Session {
             .or(self.inner.target)
     }
 
+    /// Whether the session is open, from a successful `open()` until
+    /// `close()` or `detach()` on any of its handles. A session lost in the
+    /// background still counts as open until closed; calls on it fail with
+    /// [`Error::SessionLost`].
     pub fn is_open(&self) -> bool {
         self.inner.state().is_some()
     }
