@@ -13,7 +13,7 @@ import uuid
 import grpc
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
-from google.protobuf import empty_pb2
+from google.protobuf import empty_pb2, wrappers_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from volue.mesh.proto.auth.v1alpha import auth_pb2_grpc
@@ -169,6 +169,21 @@ def test_the_health_check_needs_no_token(secure_channel, service):
     health = health_pb2_grpc.HealthStub(secure_channel)
     response = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=DEADLINE_S)
     assert response.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_the_kerberos_exchange_is_reachable_without_a_token(auth):
+    # It hands out tokens, so it cannot require one: the call passes the
+    # authenticator and reaches the service (which does not serve it yet),
+    # while its neighbour in the same service still needs a token.
+    error = expect_error(
+        lambda: list(auth.AuthenticateKerberos(iter([wrappers_pb2.BytesValue(value=b"x")]), timeout=DEADLINE_S)),
+        grpc.StatusCode.UNIMPLEMENTED,
+    )
+    assert "AuthenticateKerberos" in error.details()
+    expect_error(
+        lambda: auth.GetUserIdentity(empty_pb2.Empty(), timeout=DEADLINE_S),
+        grpc.StatusCode.UNAUTHENTICATED,
+    )
 
 
 def test_a_client_trusting_another_ca_cannot_connect(secure_server, unrelated_ca_pem):

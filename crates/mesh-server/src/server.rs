@@ -18,7 +18,6 @@ use mesh_proto::session::session_service_server::SessionServiceServer;
 use mesh_proto::time_series::timeseries_service_server::TimeseriesServiceServer;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use tonic::service::interceptor::InterceptedService;
 use tonic::transport::server::TcpIncoming;
 
 use crate::auth::{Authenticator, TokenSettings, TokenVerifier};
@@ -84,14 +83,14 @@ pub async fn prepare(config: ServerConfig) -> anyhow::Result<Prepared> {
                      give --tls-cert and --tls-key, or --allow-insecure-auth for local testing"
                 );
             }
-            Authenticator::with_tokens(TokenVerifier::from_jwks_file(
+            Authenticator::with(vec![Arc::new(TokenVerifier::from_jwks_file(
                 jwks,
                 TokenSettings {
                     issuer: issuer.clone(),
                     audience: audience.clone(),
                     clock_skew: config.auth_clock_skew,
                 },
-            )?)
+            )?)])
         }
         (None, None, None) => Authenticator::none(),
         _ => bail!("--auth-jwks, --auth-issuer and --auth-audience go together"),
@@ -122,11 +121,6 @@ pub async fn prepare(config: ServerConfig) -> anyhow::Result<Prepared> {
         certificate,
         authenticator,
     })
-}
-
-/// Puts `service` behind the authenticator.
-fn guarded<S>(authenticator: &Authenticator, service: S) -> InterceptedService<S, Authenticator> {
-    InterceptedService::new(service, authenticator.clone())
 }
 
 type Serving = Pin<Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>>;
@@ -176,49 +170,37 @@ pub async fn serve(
             limits::explain_oversize(response, limit)
         }))
         .layer(unserved::NameUnservedLayer)
+        // Every call but the exempt ones (health, the Kerberos exchange)
+        // is authenticated before it reaches its service.
+        .layer(authenticator.layer())
         .add_service(health_service)
-        .add_service(guarded(&authenticator, reflection_v1))
-        .add_service(guarded(&authenticator, reflection_v1alpha))
-        .add_service(guarded(
-            &authenticator,
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(
             SessionServiceServer::new(SessionApi::new(sessions.clone(), store.clone()))
                 .max_decoding_message_size(limit),
-        ))
-        .add_service(guarded(
-            &authenticator,
-            ConfigurationServiceServer::new(ConfigurationApi::new(
-                config.clone(),
-                sessions.clone(),
-            )),
-        ))
-        .add_service(guarded(
-            &authenticator,
-            AuthenticationServiceServer::new(AuthApi),
-        ))
-        .add_service(guarded(
-            &authenticator,
+        )
+        .add_service(ConfigurationServiceServer::new(ConfigurationApi::new(
+            config.clone(),
+            sessions.clone(),
+        )))
+        .add_service(AuthenticationServiceServer::new(AuthApi))
+        .add_service(
             TimeseriesServiceServer::new(TimeseriesApi::new(
                 sessions.clone(),
                 store.clone(),
                 limit,
             ))
             .max_decoding_message_size(limit),
-        ))
-        .add_service(guarded(
-            &authenticator,
+        )
+        .add_service(
             ModelDefinitionServiceServer::new(ModelDefinitionApi::new(sessions.clone()))
                 .max_decoding_message_size(limit),
-        ))
-        .add_service(guarded(&authenticator, ModelServiceServer::new(NotServed)))
-        .add_service(guarded(
-            &authenticator,
-            CalculationServiceServer::new(NotServed),
-        ))
-        .add_service(guarded(&authenticator, HydsimServiceServer::new(NotServed)))
-        .add_service(guarded(
-            &authenticator,
-            AvailabilityServiceServer::new(NotServed),
-        ));
+        )
+        .add_service(ModelServiceServer::new(NotServed))
+        .add_service(CalculationServiceServer::new(NotServed))
+        .add_service(HydsimServiceServer::new(NotServed))
+        .add_service(AvailabilityServiceServer::new(NotServed));
 
     let (draining, drain_started) = oneshot::channel::<()>();
     let shutdown = async move {
