@@ -487,7 +487,7 @@ async fn a_write_replaces_exactly_its_interval() {
 }
 
 #[tokio::test]
-async fn piecewise_linear_reads_include_the_first_point_at_or_after_the_end() {
+async fn piecewise_linear_reads_include_the_point_to_interpolate_towards() {
     let server = common::start_default().await;
     let connection = connect(&server).await;
     let session = connection.open_session().await.unwrap();
