@@ -19,16 +19,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::Args;
-use mesh_proto::time_series::{Timeseries, WriteTimeseriesRequest};
-use mesh_proto::types::resolution::ResolutionType;
-use mesh_proto::types::{Guid, MeshId, Resolution, UtcInterval};
-use mesh_timeseries::{arrow_ipc, Point};
+use mesh_proto::types::{Guid, UtcInterval};
+use mesh_timeseries::Point;
 use tokio::sync::watch;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::data::{utc_ms, Rng};
 use crate::server::{ServerArgs, ServerProcess, TempDir};
-use crate::tsclient::{self, failed};
+use crate::tsclient;
 
 /// Every call's deadline: a call to a server that was just killed fails
 /// at once; this only bounds a hung one.
@@ -259,19 +257,8 @@ async fn one_round(
 ) -> anyhow::Result<()> {
     let session: Guid = tsclient::start_session(channel).await?;
     let mut ts = tsclient::ts_client(channel);
-    ts.write_timeseries(WriteTimeseriesRequest {
-        session_id: Some(session.clone()),
-        timeseries: Some(Timeseries {
-            id: Some(MeshId::by_timeseries_key(key)),
-            resolution: Some(Resolution {
-                r#type: ResolutionType::Hour as i32,
-            }),
-            interval: Some(UtcInterval::from_millis(utc_ms(0), utc_ms(points))),
-            data: arrow_ipc::encode(&round_points(points, round)),
-        }),
-    })
-    .await
-    .map_err(|s| failed("WriteTimeseries", s))?;
+    let window = UtcInterval::from_millis(utc_ms(0), utc_ms(points));
+    tsclient::write_points(&mut ts, &session, key, window, &round_points(points, round)).await?;
     // From here on the round may land even if we never hear back.
     ledger.sent.store(round, Ordering::Relaxed);
     tsclient::commit(channel, &session).await?;

@@ -136,7 +136,19 @@ pub async fn write(
     first: u64,
     count: u64,
 ) -> anyhow::Result<()> {
-    let payload = arrow_ipc::encode(&data::points(ordinal, first, count));
+    let points = data::points(ordinal, first, count);
+    write_points(ts, session, key, interval(first, count), &points).await
+}
+
+/// Replaces `interval` of hourly series `key` with `points` in one
+/// WriteTimeseries.
+pub async fn write_points(
+    ts: &mut TsClient,
+    session: &Guid,
+    key: i64,
+    interval: UtcInterval,
+    points: &[Point],
+) -> anyhow::Result<()> {
     ts.write_timeseries(WriteTimeseriesRequest {
         session_id: Some(session.clone()),
         timeseries: Some(Timeseries {
@@ -144,8 +156,8 @@ pub async fn write(
             resolution: Some(Resolution {
                 r#type: ResolutionType::Hour as i32,
             }),
-            interval: Some(interval(first, count)),
-            data: payload,
+            interval: Some(interval),
+            data: arrow_ipc::encode(points),
         }),
     })
     .await
