@@ -1,0 +1,358 @@
+//! What happens around every call, whatever its service: the client's
+//! deadline, statuses rewritten to say precisely what the client got wrong
+//! ([`crate::limits`]), the peer's address for the services, and the count of
+//! calls in progress on the connection, which tells when it is idle.
+//!
+//! tonic's own server loop does the deadline too, but answers CANCELLED
+//! "Timeout expired" when it runs out, and only until the answer's headers;
+//! here it answers DEADLINE_EXCEEDED, also in the middle of a streamed answer.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use http_body::{Frame, SizeHint};
+use tokio::sync::watch;
+use tokio::time::{Instant, Sleep};
+use tonic::body::Body;
+use tonic::codegen::http::{HeaderMap, HeaderValue, Request, Response};
+use tonic::codegen::Bytes;
+use tonic::service::Routes;
+use tonic::transport::server::TcpConnectInfo;
+use tonic::Status;
+use tower::{Service, ServiceExt};
+
+use crate::limits;
+
+/// The calls in progress on one connection.
+#[derive(Clone)]
+pub struct Activity {
+    calls: Arc<watch::Sender<usize>>,
+}
+
+impl Default for Activity {
+    fn default() -> Self {
+        Activity {
+            calls: Arc::new(watch::Sender::new(0)),
+        }
+    }
+}
+
+impl Activity {
+    /// Counts a call in progress until the guard is dropped.
+    fn begin(&self) -> CallGuard {
+        self.calls.send_modify(|calls| *calls += 1);
+        CallGuard {
+            calls: self.calls.clone(),
+        }
+    }
+
+    /// Completes once no call has been in progress for `timeout`; a call
+    /// that starts in the meantime starts the wait over when it ends.
+    pub async fn idle_for(&self, timeout: Duration) {
+        let mut calls = self.calls.subscribe();
+        loop {
+            // The sender lives as long as `self`: neither wait can fail.
+            if calls.wait_for(|calls| *calls == 0).await.is_err() {
+                return std::future::pending().await;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(timeout) => return,
+                changed = calls.changed() => if changed.is_err() {
+                    return std::future::pending().await;
+                },
+            }
+        }
+    }
+}
+
+/// One call in progress; dropped with the call's answer (or with the call,
+/// when the client resets it first).
+struct CallGuard {
+    calls: Arc<watch::Sender<usize>>,
+}
+
+impl Drop for CallGuard {
+    fn drop(&mut self) {
+        self.calls.send_modify(|calls| *calls -= 1);
+    }
+}
+
+/// The services of the server as one connection sees them.
+#[derive(Clone)]
+pub struct CallService {
+    routes: Routes,
+    peer: TcpConnectInfo,
+    activity: Activity,
+    max_message_size: usize,
+}
+
+impl CallService {
+    pub fn new(
+        routes: Routes,
+        peer: TcpConnectInfo,
+        activity: Activity,
+        max_message_size: usize,
+    ) -> Self {
+        CallService {
+            routes,
+            peer,
+            activity,
+            max_message_size,
+        }
+    }
+}
+
+type CallFuture = Pin<Box<dyn Future<Output = Result<Response<CallBody>, Infallible>> + Send>>;
+
+impl<B> Service<Request<B>> for CallService
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Response = Response<CallBody>;
+    type Error = Infallible;
+    type Future = CallFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // The routes are readied in `call`, per call, on a clone.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> CallFuture {
+        // What tonic's own loop would put there: `Request::remote_addr` reads it.
+        request.extensions_mut().insert(self.peer.clone());
+        let guard = self.activity.begin();
+        let deadline = Deadline::of(request.headers());
+        let limit = self.max_message_size;
+        let answer = self.routes.clone().oneshot(request);
+        Box::pin(async move {
+            let answer = match &deadline {
+                Some(deadline) => match tokio::time::timeout_at(deadline.at, answer).await {
+                    Ok(answer) => answer,
+                    Err(_) => {
+                        let (parts, ()) = deadline.exceeded().into_http::<()>().into_parts();
+                        return Ok(Response::from_parts(parts, CallBody::empty(guard)));
+                    }
+                },
+                None => answer.await,
+            };
+            let (mut parts, body) = match answer {
+                Ok(response) => response.into_parts(),
+                Err(never) => match never {},
+            };
+            limits::explain(&mut parts.headers, limit);
+            Ok(Response::from_parts(
+                parts,
+                CallBody::new(body, deadline, limit, guard),
+            ))
+        })
+    }
+}
+
+/// The deadline a client set with `grpc-timeout`.
+struct Deadline {
+    at: Instant,
+    /// As the client wrote it, for the message.
+    header: String,
+}
+
+impl Deadline {
+    fn of(headers: &HeaderMap) -> Option<Deadline> {
+        let header = headers.get("grpc-timeout")?;
+        match parse_grpc_timeout(header) {
+            Some(timeout) => Some(Deadline {
+                // A timeout too far away to add is no deadline at all.
+                at: Instant::now().checked_add(timeout)?,
+                header: header.to_str().unwrap_or_default().to_string(),
+            }),
+            None => {
+                // As tonic and most servers do: a malformed timeout is ignored.
+                tracing::debug!(?header, "ignoring a malformed grpc-timeout");
+                None
+            }
+        }
+    }
+
+    fn exceeded(&self) -> Status {
+        Status::deadline_exceeded(format!(
+            "the call's deadline (grpc-timeout {}) ran out before the server finished answering",
+            self.header
+        ))
+    }
+}
+
+/// `grpc-timeout` as the gRPC over HTTP/2 protocol defines it: at most
+/// eight digits and a unit (Hours, Minutes, Seconds, milliseconds,
+/// microseconds, nanoseconds).
+fn parse_grpc_timeout(header: &HeaderValue) -> Option<Duration> {
+    let text = header.to_str().ok()?;
+    let (digits, unit) = text.split_at(text.len().checked_sub(1)?);
+    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(value * 3600),
+        "M" => Duration::from_secs(value * 60),
+        "S" => Duration::from_secs(value),
+        "m" => Duration::from_millis(value),
+        "u" => Duration::from_micros(value),
+        "n" => Duration::from_nanos(value),
+        _ => return None,
+    })
+}
+
+/// An answer's body with the rules of [`CallService`]: statuses in its
+/// trailers rewritten, the deadline kept to the end, and the call counted
+/// as in progress until the body is done with.
+pub struct CallBody {
+    /// `None` once the body has ended (or was cut short by the deadline).
+    inner: Option<Body>,
+    deadline: Option<(Pin<Box<Sleep>>, Deadline)>,
+    limit: usize,
+    _guard: CallGuard,
+}
+
+impl CallBody {
+    fn new(inner: Body, deadline: Option<Deadline>, limit: usize, guard: CallGuard) -> Self {
+        CallBody {
+            inner: Some(inner),
+            deadline: deadline
+                .map(|deadline| (Box::pin(tokio::time::sleep_until(deadline.at)), deadline)),
+            limit,
+            _guard: guard,
+        }
+    }
+
+    fn empty(guard: CallGuard) -> Self {
+        CallBody {
+            inner: None,
+            deadline: None,
+            limit: 0,
+            _guard: guard,
+        }
+    }
+}
+
+impl http_body::Body for CallBody {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        let this = &mut *self;
+        if this.inner.is_none() {
+            return Poll::Ready(None);
+        }
+        if let Some((sleep, deadline)) = &mut this.deadline {
+            if sleep.as_mut().poll(cx).is_ready() {
+                // The rest of the answer is not wanted any more: stop making it.
+                this.inner = None;
+                let mut trailers = HeaderMap::new();
+                let _ = deadline.exceeded().add_header(&mut trailers);
+                this.deadline = None;
+                return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
+            }
+        }
+        let Some(inner) = &mut this.inner else {
+            return Poll::Ready(None);
+        };
+        match ready!(Pin::new(inner).poll_frame(cx)) {
+            Some(Ok(frame)) => Poll::Ready(Some(Ok(match frame.into_trailers() {
+                Ok(mut trailers) => {
+                    limits::explain(&mut trailers, this.limit);
+                    Frame::trailers(trailers)
+                }
+                Err(frame) => frame,
+            }))),
+            Some(Err(status)) => Poll::Ready(Some(Err(status))),
+            None => {
+                this.inner = None;
+                this.deadline = None;
+                Poll::Ready(None)
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner
+            .as_ref()
+            .is_none_or(|inner| inner.is_end_stream())
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), |inner| inner.size_hint())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timeout(text: &str) -> Option<Duration> {
+        parse_grpc_timeout(&HeaderValue::from_str(text).unwrap())
+    }
+
+    #[test]
+    fn grpc_timeouts_parse_as_the_protocol_defines_them() {
+        assert_eq!(timeout("2H"), Some(Duration::from_secs(7200)));
+        assert_eq!(timeout("3M"), Some(Duration::from_secs(180)));
+        assert_eq!(timeout("10S"), Some(Duration::from_secs(10)));
+        assert_eq!(timeout("50m"), Some(Duration::from_millis(50)));
+        assert_eq!(timeout("7u"), Some(Duration::from_micros(7)));
+        assert_eq!(timeout("0n"), Some(Duration::ZERO));
+        assert_eq!(
+            timeout("99999999H"),
+            Some(Duration::from_secs(99_999_999 * 3600))
+        );
+        for malformed in ["", "m", "5", "5s", "123456789m", "-5m", "5 m", "1.5S", "٣m"] {
+            assert_eq!(
+                parse_grpc_timeout(&HeaderValue::from_bytes(malformed.as_bytes()).unwrap()),
+                None,
+                "{malformed:?}"
+            );
+        }
+    }
+
+    // Paused time: the clock moves only when every task waits, so these
+    // tests are exact without depending on how fast the machine is.
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_is_idle_only_without_calls_in_progress() {
+        let activity = Activity::default();
+        let call = activity.begin();
+        let idle = tokio::time::timeout(
+            Duration::from_secs(60),
+            activity.idle_for(Duration::from_secs(1)),
+        );
+        assert!(idle.await.is_err(), "idle while a call was in progress");
+        drop(call);
+        let started = Instant::now();
+        activity.idle_for(Duration::from_secs(1)).await;
+        assert_eq!(started.elapsed(), Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_starts_the_idle_wait_over() {
+        let activity = Activity::default();
+        let started = Instant::now();
+        let calls = activity.clone();
+        let caller = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            let call = calls.begin();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            drop(call);
+        });
+        activity.idle_for(Duration::from_secs(1)).await;
+        // Idle from 0 to 0.6 s (too short), busy to 0.9 s, then idle for 1 s.
+        assert_eq!(started.elapsed(), Duration::from_millis(1900));
+        caller.await.unwrap();
+    }
+}
