@@ -14,6 +14,7 @@ pub mod connections;
 pub mod guid;
 pub mod limits;
 pub mod open_files;
+pub mod reflection;
 pub mod server;
 pub mod services;
 pub mod session;

@@ -1,26 +1,38 @@
-//! Telling clients precisely when a request is too large.
+//! Telling clients precisely what was wrong with their request.
 //!
-//! tonic refuses an oversized request with OUT_OF_RANGE and its own text;
-//! gRPC's convention (and what clients of the reference server see) is
-//! RESOURCE_EXHAUSTED, and users need to know what to do about it.
+//! tonic answers two mistakes of the client as if they were the server's:
 //!
-//! [`explain`] rewrites it wherever a status travels: in the headers of an
-//! answer that failed before it began (every unary and server-streaming
+//! - an oversized request: OUT_OF_RANGE with its own text. gRPC's convention
+//!   (and what clients of the reference server see) is RESOURCE_EXHAUSTED,
+//!   and users need to know what to do about it.
+//! - a request that is not valid Protobuf: INTERNAL, `failed to decode
+//!   Protobuf message: …`. The client sent it, so it is INVALID_ARGUMENT;
+//!   the text stays, as it says exactly what was wrong.
+//!
+//! [`explain`] rewrites either wherever a status travels: in the headers of
+//! an answer that failed before it began (every unary and server-streaming
 //! call), or in the trailers of one that ran.
 
 use tonic::codegen::http::HeaderMap;
-use tonic::Status;
+use tonic::{Code, Status};
 
 const TONIC_OVERSIZE: &str = "decoded message length too large";
 
+/// How prost's `DecodeError` starts its text, which tonic passes on as the
+/// message of its INTERNAL status. No handler of ours decodes Protobuf
+/// itself, so this text in an INTERNAL status always means the request.
+const UNDECODABLE: &str = "failed to decode Protobuf message";
+
 /// Rewrites the status in `headers` (response headers or trailers) when it
-/// is tonic's refusal of an oversized request; leaves anything else be.
+/// is one of tonic's refusals of a bad request; leaves anything else be.
 /// `limit` is the server's largest message, for the oversize explanation.
 pub fn explain(headers: &mut HeaderMap, limit: usize) {
     // Cheap checks first: this runs for every answer.
-    if headers.get("grpc-status").map(|status| status.as_bytes()) != Some(b"11") {
-        return;
-    }
+    let code = match headers.get("grpc-status").map(|status| status.as_bytes()) {
+        Some(b"11") => Code::OutOfRange,
+        Some(b"13") => Code::Internal,
+        _ => return,
+    };
     let Some(message) = headers
         .get("grpc-message")
         .and_then(|message| message.to_str().ok())
@@ -28,10 +40,11 @@ pub fn explain(headers: &mut HeaderMap, limit: usize) {
     else {
         return;
     };
-    if !message.contains(TONIC_OVERSIZE) {
-        return;
-    }
-    let replacement = oversize(&message, limit);
+    let replacement = match code {
+        Code::OutOfRange if message.contains(TONIC_OVERSIZE) => oversize(&message, limit),
+        Code::Internal if message.starts_with(UNDECODABLE) => Status::invalid_argument(message),
+        _ => return,
+    };
     // Fails only for a message that is no valid header value, which
     // percent-encoding rules out; the original status then stays.
     let _ = replacement.add_header(headers);
@@ -90,6 +103,15 @@ mod tests {
         let message = message(&oversize);
         assert!(message.contains("5000000 bytes"), "{message}");
         assert!(message.contains("--max-message-size"), "{message}");
+    }
+
+    #[test]
+    fn undecodable_requests_become_invalid_argument_with_the_same_text() {
+        let text = "failed to decode Protobuf message: Guid.bytes_le: invalid wire type: LengthDelimited (expected Varint)";
+        let mut undecodable = headers(Status::internal(text));
+        explain(&mut undecodable, 10);
+        assert_eq!(undecodable["grpc-status"], "3");
+        assert_eq!(message(&undecodable), text);
     }
 
     #[test]

@@ -21,6 +21,7 @@ use crate::auth::{Authenticator, TokenSettings, TokenVerifier};
 use crate::config::ServerConfig;
 use crate::connections::{self, ConnectionSettings};
 use crate::open_files;
+use crate::reflection;
 use crate::services::auth::AuthApi;
 use crate::services::config::ConfigurationApi;
 use crate::services::model_definition::ModelDefinitionApi;
@@ -189,11 +190,11 @@ pub async fn serve(
     let routes = Routes::new(health_service.max_decoding_message_size(limit))
         .add_service(guarded(
             &authenticator,
-            reflection_v1.max_decoding_message_size(limit),
+            reflection::Checked::new(reflection_v1.max_decoding_message_size(limit), limit),
         ))
         .add_service(guarded(
             &authenticator,
-            reflection_v1alpha.max_decoding_message_size(limit),
+            reflection::Checked::new(reflection_v1alpha.max_decoding_message_size(limit), limit),
         ))
         .add_service(guarded(
             &authenticator,
