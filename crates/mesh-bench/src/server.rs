@@ -74,6 +74,8 @@ impl Drop for TempDir {
 pub struct ServerArgs {
     pub session_timeout: &'static str,
     pub max_sessions: u64,
+    /// Further flags, appended as given.
+    pub extra: Vec<String>,
 }
 
 /// A running server. Dropping it kills the process (kill_on_drop), so that
@@ -99,7 +101,7 @@ impl ServerProcess {
     ) -> anyhow::Result<ServerProcess> {
         let data_dir = TempDir::new(label)?;
         let max_sessions = args.max_sessions.to_string();
-        let argv = [
+        let mut argv = vec![
             "--listen",
             "127.0.0.1:0",
             "--data-dir",
@@ -112,8 +114,9 @@ impl ServerProcess {
             "--max-sessions",
             &max_sessions,
         ];
+        argv.extend(args.extra.iter().map(String::as_str));
         let mut child = Command::new(binary)
-            .args(argv)
+            .args(&argv)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
