@@ -1,7 +1,8 @@
 //! What happens around every call, whatever its service: the client's
 //! deadline, statuses rewritten to say precisely what the client got wrong
-//! ([`crate::limits`]), the peer's address for the services, and the count of
-//! calls in progress on the connection, which tells when it is idle.
+//! ([`crate::limits`]), a handler's panic turned into an INTERNAL answer,
+//! the peer's address for the services, and the count of calls in progress
+//! on the connection, which tells when it is idle.
 //!
 //! tonic's own server loop does the deadline too, but answers CANCELLED
 //! "Timeout expired" when it runs out, and only until the answer's headers;
@@ -9,6 +10,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -128,21 +130,19 @@ where
         let guard = self.activity.begin();
         let deadline = Deadline::of(request.headers());
         let limit = self.max_message_size;
-        let answer = self.routes.clone().oneshot(request);
+        let answer = CatchPanic(Box::pin(self.routes.clone().oneshot(request)));
         Box::pin(async move {
             let answer = match &deadline {
                 Some(deadline) => match tokio::time::timeout_at(deadline.at, answer).await {
                     Ok(answer) => answer,
-                    Err(_) => {
-                        let (parts, ()) = deadline.exceeded().into_http::<()>().into_parts();
-                        return Ok(Response::from_parts(parts, CallBody::empty(guard)));
-                    }
+                    Err(_) => return Ok(status_only(deadline.exceeded(), guard)),
                 },
                 None => answer.await,
             };
             let (mut parts, body) = match answer {
-                Ok(response) => response.into_parts(),
-                Err(never) => match never {},
+                Ok(Ok(response)) => response.into_parts(),
+                Ok(Err(never)) => match never {},
+                Err(()) => return Ok(status_only(panicked(), guard)),
             };
             limits::explain(&mut parts.headers, limit);
             Ok(Response::from_parts(
@@ -150,6 +150,41 @@ where
                 CallBody::new(body, deadline, limit, guard),
             ))
         })
+    }
+}
+
+/// An answer that is only a status (gRPC's Trailers-Only form).
+fn status_only(status: Status, guard: CallGuard) -> Response<CallBody> {
+    let (parts, ()) = status.into_http::<()>().into_parts();
+    Response::from_parts(parts, CallBody::empty(guard))
+}
+
+/// The answer to a call whose handler panicked. A panic is a bug of the
+/// server, so INTERNAL; its message stays in the server's log (the panic
+/// hook prints it), as it may describe the server's insides.
+fn panicked() -> Status {
+    tracing::error!("a call's handler panicked; answered INTERNAL");
+    Status::internal(
+        "the server failed while answering this call; the cause is in the server's log",
+    )
+}
+
+/// A future whose panic comes out as `Err(())` rather than unwinding
+/// through the connection: unhandled, hyper resets the stream, and the
+/// client sees a protocol error instead of a status.
+struct CatchPanic<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for CatchPanic<F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // The handler's future is dropped after a panic, never polled
+        // again, so state it left half-changed is not looked at by it.
+        match std::panic::catch_unwind(AssertUnwindSafe(|| self.0.as_mut().poll(cx))) {
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(Err(())),
+        }
     }
 }
 
@@ -263,7 +298,16 @@ impl http_body::Body for CallBody {
         let Some(inner) = &mut this.inner else {
             return Poll::Ready(None);
         };
-        match ready!(Pin::new(inner).poll_frame(cx)) {
+        // A streamed answer is made as it is sent: its maker may panic too.
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(inner).poll_frame(cx)));
+        let Ok(polled) = polled else {
+            this.inner = None;
+            this.deadline = None;
+            let mut trailers = HeaderMap::new();
+            let _ = panicked().add_header(&mut trailers);
+            return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
+        };
+        match ready!(polled) {
             Some(Ok(frame)) => Poll::Ready(Some(Ok(match frame.into_trailers() {
                 Ok(mut trailers) => {
                     limits::explain(&mut trailers, this.limit);
@@ -296,6 +340,96 @@ impl http_body::Body for CallBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http_body::Body as _;
+    use tonic::server::NamedService;
+
+    /// A service whose handler panics, or whose answer's body does.
+    #[derive(Clone)]
+    struct Panicking {
+        in_body: bool,
+    }
+
+    impl NamedService for Panicking {
+        const NAME: &'static str = "test.Panicking";
+    }
+
+    impl Service<Request<Body>> for Panicking {
+        type Response = Response<Body>;
+        type Error = Infallible;
+        type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+        fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _request: Request<Body>) -> Self::Future {
+            if self.in_body {
+                Box::pin(async { Ok(Response::new(Body::new(PanickingBody))) })
+            } else {
+                Box::pin(async { panic!("a bug in a handler") })
+            }
+        }
+    }
+
+    struct PanickingBody;
+
+    impl http_body::Body for PanickingBody {
+        type Data = Bytes;
+        type Error = Status;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+            panic!("a bug in a streamed answer")
+        }
+    }
+
+    async fn call_panicking(in_body: bool, activity: &Activity) -> Response<CallBody> {
+        let routes = Routes::new(Panicking { in_body }).prepare();
+        let peer = TcpConnectInfo {
+            local_addr: None,
+            remote_addr: None,
+        };
+        let mut service = CallService::new(routes, peer, activity.clone(), 1024);
+        let request = Request::builder()
+            .uri("/test.Panicking/Call")
+            .header("content-type", "application/grpc")
+            .body(Body::empty())
+            .unwrap();
+        Service::<Request<Body>>::call(&mut service, request)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_internal_and_ends_its_call() {
+        let activity = Activity::default();
+        let answer = call_panicking(false, &activity).await;
+        assert_eq!(answer.headers()["grpc-status"], "13");
+        assert!(answer.body().is_end_stream());
+        drop(answer);
+        assert_eq!(*activity.calls.borrow(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_streamed_answer_ends_with_internal() {
+        let activity = Activity::default();
+        let answer = call_panicking(true, &activity).await;
+        let mut body = answer.into_body();
+        let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx))
+            .await
+            .expect("a frame")
+            .expect("trailers, not an error");
+        assert_eq!(frame.trailers_ref().unwrap()["grpc-status"], "13");
+        assert!(
+            std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx))
+                .await
+                .is_none()
+        );
+        drop(body);
+        assert_eq!(*activity.calls.borrow(), 0);
+    }
 
     fn timeout(text: &str) -> Option<Duration> {
         parse_grpc_timeout(&HeaderValue::from_str(text).unwrap())
