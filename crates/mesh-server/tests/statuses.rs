@@ -60,7 +60,7 @@ async fn undecodable_requests_answer_invalid_argument_on_every_service() {
     for &(method, kind) in METHODS {
         let answer = guarded(
             method,
-            call_raw(&channel, method, kind, UNDECODABLE.to_vec()),
+            call_raw(&channel, method, kind, UNDECODABLE.to_vec(), 1),
         )
         .await;
         let status = answer.expect_err(method);
@@ -78,6 +78,7 @@ async fn undecodable_requests_answer_invalid_argument_on_every_service() {
         "/volue.mesh.grpc.config.v1alpha.ConfigurationService/GetVersion",
         Kind::Unary,
         Vec::new(),
+        1,
     )
     .await;
     assert!(version.is_ok(), "{version:?}");

@@ -126,41 +126,47 @@ pub enum Kind {
     Streaming,
 }
 
-/// Calls `path` with `message` as the only request message. For streaming
-/// answers, at most the first message is waited for: some (health `Watch`)
-/// never end on their own.
+/// Calls `path` with `message` as the only request message and collects
+/// the answers: at most `max_answers` of a stream (some, like health
+/// `Watch`, never end on their own), then the call is dropped.
 pub async fn call_raw(
     channel: &Channel,
     path: &str,
     kind: Kind,
     message: Vec<u8>,
-) -> Result<Option<Vec<u8>>, Status> {
+    max_answers: usize,
+) -> Result<Vec<Vec<u8>>, Status> {
     let mut grpc = tonic::client::Grpc::new(channel.clone());
     grpc.ready()
         .await
         .map_err(|error| Status::unavailable(format!("the channel is not ready: {error}")))?;
     let path = PathAndQuery::from_str(path).expect("a method path");
-    match kind {
-        Kind::Unary => grpc
-            .unary(tonic::Request::new(message), path, RawCodec)
-            .await
-            .map(|answer| Some(answer.into_inner())),
+    let mut answers = match kind {
+        Kind::Unary => {
+            return grpc
+                .unary(tonic::Request::new(message), path, RawCodec)
+                .await
+                .map(|answer| vec![answer.into_inner()]);
+        }
         Kind::ServerStreaming => {
-            let mut answers = grpc
-                .server_streaming(tonic::Request::new(message), path, RawCodec)
+            grpc.server_streaming(tonic::Request::new(message), path, RawCodec)
                 .await?
-                .into_inner();
-            answers.message().await
         }
         Kind::Streaming => {
             let requests = tokio_stream::iter(vec![message]);
-            let mut answers = grpc
-                .streaming(tonic::Request::new(requests), path, RawCodec)
+            grpc.streaming(tonic::Request::new(requests), path, RawCodec)
                 .await?
-                .into_inner();
-            answers.message().await
         }
     }
+    .into_inner();
+    let mut collected = Vec::new();
+    while collected.len() < max_answers {
+        match answers.message().await? {
+            Some(answer) => collected.push(answer),
+            None => break,
+        }
+    }
+    Ok(collected)
 }
 
 /// A varint of eleven bytes: longer than any varint may be, so no Protobuf
