@@ -26,6 +26,11 @@ use tonic::codegen::Bytes;
 use crate::server::{ServerArgs, ServerProcess};
 use crate::{bytes, settled_rss, thousands};
 
+/// The server checks each second whether a burst has ended and, if so,
+/// returns the freed memory to the system: the figures after the streams
+/// end are read this long after.
+const TRIM_WAIT: Duration = Duration::from_secs(2);
+
 /// The call held open: cheap for the server to start, and it waits for its
 /// request like any unary call.
 const METHOD: &str = "/volue.mesh.grpc.config.v1alpha.ConfigurationService/GetVersion";
@@ -72,9 +77,12 @@ pub async fn run(args: StreamsArgs) -> anyhow::Result<()> {
         measure(&args, &binary, limit).await?;
     }
     println!();
-    println!("  VmRSS is the server's resident memory; freed memory the allocator keeps for");
-    println!("  reuse stays in it, so a figure that stays flat from round to round is reuse,");
-    println!("  one that grows is a leak.");
+    println!("  VmRSS is the server's resident memory. The figures after the streams end are");
+    println!(
+        "  read {} s later, once the server has returned freed memory to the system;",
+        TRIM_WAIT.as_secs()
+    );
+    println!("  memory still held then, growing from round to round, would be a leak.");
     Ok(())
 }
 
@@ -128,10 +136,12 @@ async fn measure(args: &StreamsArgs, binary: &std::path::Path, limit: u32) -> an
         for connection in &mut connections {
             connection.round_trip().await?;
         }
+        tokio::time::sleep(TRIM_WAIT).await;
         let streams_ended = settled_rss(&server).await?;
         for connection in connections {
             connection.close().await;
         }
+        tokio::time::sleep(TRIM_WAIT).await;
         let closed = settled_rss(&server).await?;
         let advertised = if advertised == usize::MAX {
             "none".to_string()

@@ -28,27 +28,37 @@ use tonic::Status;
 use tower::{Service, ServiceExt};
 
 use crate::limits;
+use crate::memory::Load;
 
-/// The calls in progress on one connection.
+/// The calls in progress on one connection (and in the server's [`Load`]).
 #[derive(Clone)]
 pub struct Activity {
     calls: Arc<watch::Sender<usize>>,
+    load: Arc<Load>,
 }
 
 impl Default for Activity {
     fn default() -> Self {
-        Activity {
-            calls: Arc::new(watch::Sender::new(0)),
-        }
+        Activity::new(Arc::default())
     }
 }
 
 impl Activity {
+    /// A connection's calls, counted also in the server's `load`.
+    pub fn new(load: Arc<Load>) -> Self {
+        Activity {
+            calls: Arc::new(watch::Sender::new(0)),
+            load,
+        }
+    }
+
     /// Counts a call in progress until the guard is dropped.
     fn begin(&self) -> CallGuard {
         self.calls.send_modify(|calls| *calls += 1);
+        self.load.call_started();
         CallGuard {
             calls: self.calls.clone(),
+            load: self.load.clone(),
         }
     }
 
@@ -75,11 +85,13 @@ impl Activity {
 /// when the client resets it first).
 struct CallGuard {
     calls: Arc<watch::Sender<usize>>,
+    load: Arc<Load>,
 }
 
 impl Drop for CallGuard {
     fn drop(&mut self) {
         self.calls.send_modify(|calls| *calls -= 1);
+        self.load.call_ended();
     }
 }
 

@@ -41,6 +41,7 @@ use tonic::service::Routes;
 use tonic::transport::server::TcpConnectInfo;
 
 use crate::calls::{Activity, CallService};
+use crate::memory::{self, Load};
 
 /// HTTP/2 flow control: how much a client may send on one stream, and on
 /// the whole connection, before the server has read it. hyper's defaults,
@@ -98,6 +99,9 @@ pub async fn serve(
     let settings = Arc::new(settings);
     let permits = Arc::new(Semaphore::new(settings.max_connections));
     let (stop, stopping) = watch::channel(false);
+    let load = Arc::new(Load::default());
+    // Ends with this function, also when the caller drops it mid-way.
+    let _trimmer = AbortOnDrop(tokio::spawn(memory::trim_after_bursts(load.clone())));
     let mut connections = JoinSet::new();
     let mut accept_failures = RateLimit::new(ACCEPT_WARNING_INTERVAL);
     let mut limit_reached = RateLimit::new(LIMIT_WARNING_INTERVAL);
@@ -139,7 +143,7 @@ pub async fn serve(
                 connections.spawn(connection(
                     tcp,
                     peer,
-                    permit,
+                    Place::take(permit, load.clone()),
                     tls.clone(),
                     settings.clone(),
                     http.clone(),
@@ -158,6 +162,37 @@ pub async fn serve(
     let _ = stop.send(true);
     while let Some(ended) = connections.join_next().await {
         report_end(ended);
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A connection's place among the `max_connections`, and in the server's
+/// load, held until the connection's task ends.
+struct Place {
+    _permit: OwnedSemaphorePermit,
+    load: Arc<Load>,
+}
+
+impl Place {
+    fn take(permit: OwnedSemaphorePermit, load: Arc<Load>) -> Place {
+        load.connection_opened();
+        Place {
+            _permit: permit,
+            load,
+        }
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        self.load.connection_closed();
     }
 }
 
@@ -242,13 +277,12 @@ impl RateLimit {
     }
 }
 
-/// Serves one connection from accept to close; holds its place among the
-/// `max_connections` (`_permit`) until then.
+/// Serves one connection from accept to close, holding its `place` until then.
 #[allow(clippy::too_many_arguments)]
 async fn connection(
     tcp: TcpStream,
     peer: SocketAddr,
-    _permit: OwnedSemaphorePermit,
+    place: Place,
     tls: Option<TlsAcceptor>,
     settings: Arc<ConnectionSettings>,
     http: Arc<http2::Builder<TokioExecutor>>,
@@ -280,7 +314,7 @@ async fn connection(
         received: 0,
         preface_seen: preface_seen.clone(),
     };
-    let activity = Activity::default();
+    let activity = Activity::new(place.load.clone());
     let service = CallService::new(
         routes,
         TcpConnectInfo {

@@ -13,6 +13,7 @@ pub mod config;
 pub mod connections;
 pub mod guid;
 pub mod limits;
+pub mod memory;
 pub mod open_files;
 pub mod reflection;
 pub mod server;
