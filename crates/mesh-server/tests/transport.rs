@@ -157,6 +157,46 @@ async fn an_idle_connection_is_closed_gracefully_after_the_idle_timeout() {
     raw.until_closed("the idle connection").await;
 }
 
+/// A TCP relay between a client and the server that reports each time the
+/// server ends a connection: something a client library does not tell.
+async fn relay(server: std::net::SocketAddr) -> (String, tokio::sync::mpsc::UnboundedReceiver<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let (ended, ends) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let upstream = TcpStream::connect(server).await.unwrap();
+            let ended = ended.clone();
+            tokio::spawn(async move {
+                let (mut client_read, mut client_write) = client.into_split();
+                let (mut server_read, mut server_write) = upstream.into_split();
+                let up = tokio::io::copy(&mut client_read, &mut server_write);
+                let down = async {
+                    let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+                    let _ = tokio::io::AsyncWriteExt::shutdown(&mut client_write).await;
+                    let _ = ended.send(());
+                };
+                let _ = tokio::join!(up, down);
+            });
+        }
+    });
+    (address, ends)
+}
+
+#[tokio::test]
+async fn a_grpc_client_connects_again_after_its_idle_connection_is_closed() {
+    use mesh_proto::config::configuration_service_client::ConfigurationServiceClient;
+    let server = TestServer::start(|config| config.idle_timeout = Duration::from_millis(200)).await;
+    let (address, mut ends) = relay(server.addr()).await;
+    let mut client = ConfigurationServiceClient::connect(format!("http://{address}"))
+        .await
+        .unwrap();
+    client.get_version(()).await.unwrap();
+    guarded("the server ending the idle connection", ends.recv()).await;
+    // The channel notices, and the next call goes over a new connection.
+    client.get_version(()).await.unwrap();
+}
+
 #[tokio::test]
 async fn a_peer_that_does_not_answer_keepalive_pings_is_dropped() {
     let server = TestServer::start(|config| {
