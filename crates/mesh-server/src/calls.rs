@@ -323,6 +323,10 @@ impl http_body::Body for CallBody {
             Some(Ok(frame)) => Poll::Ready(Some(Ok(match frame.into_trailers() {
                 Ok(mut trailers) => {
                     limits::explain(&mut trailers, this.limit);
+                    // Trailers are the last frame: nothing may follow them,
+                    // not even the deadline's.
+                    this.inner = None;
+                    this.deadline = None;
                     Frame::trailers(trailers)
                 }
                 Err(frame) => frame,
@@ -412,6 +416,83 @@ mod tests {
         Service::<Request<Body>>::call(&mut service, request)
             .await
             .unwrap()
+    }
+
+    /// A body that is only its trailers (grpc-status 0).
+    struct OnlyTrailers(bool);
+
+    impl http_body::Body for OnlyTrailers {
+        type Data = Bytes;
+        type Error = Status;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+            if std::mem::replace(&mut self.0, true) {
+                return Poll::Ready(None);
+            }
+            let mut trailers = HeaderMap::new();
+            trailers.insert("grpc-status", HeaderValue::from_static("0"));
+            Poll::Ready(Some(Ok(Frame::trailers(trailers))))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn nothing_follows_an_answers_trailers_not_even_its_deadline() {
+        let deadline = Deadline {
+            at: Instant::now() + Duration::from_secs(1),
+            header: "1S".into(),
+        };
+        let guard = Activity::default().begin();
+        let mut body = CallBody::new(Body::new(OnlyTrailers(false)), Some(deadline), 1024, guard);
+        let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(frame.trailers_ref().unwrap()["grpc-status"], "0");
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert!(
+            std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx))
+                .await
+                .is_none()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deadline_that_runs_out_mid_answer_ends_it_with_deadline_exceeded() {
+        let deadline = Deadline {
+            at: Instant::now() + Duration::from_secs(1),
+            header: "1S".into(),
+        };
+        let guard = Activity::default().begin();
+        let mut body = CallBody::new(Body::new(NeverEnds), Some(deadline), 1024, guard);
+        let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx))
+            .await
+            .unwrap()
+            .unwrap();
+        let trailers = frame.trailers_ref().unwrap();
+        assert_eq!(trailers["grpc-status"], "4");
+        assert!(
+            std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx))
+                .await
+                .is_none()
+        );
+    }
+
+    /// An answer that never ends by itself, like health Watch.
+    struct NeverEnds;
+
+    impl http_body::Body for NeverEnds {
+        type Data = Bytes;
+        type Error = Status;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+            Poll::Pending
+        }
     }
 
     #[tokio::test]
