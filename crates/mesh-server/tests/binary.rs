@@ -155,3 +155,46 @@ fn the_soft_open_files_limit_is_raised_to_the_hard_limit() {
     };
     assert_eq!(soft, hard, "{open_files}");
 }
+
+/// Under a low open-files limit, the server takes no more connections than
+/// the limit leaves room for, so it never runs out of descriptors (which
+/// used to make it spin on a failing accept, and lock everyone out): a
+/// crowd of silent connections is dropped in turn, and a real client
+/// behind them is served.
+#[tokio::test]
+async fn a_low_open_files_limit_lowers_the_connection_limit_instead_of_running_out() {
+    let data = tempfile::tempdir().unwrap();
+    let log = data.path().join("server.log");
+    let server = ServerProcess::builder("sh")
+        .args(["-c", r#"ulimit -n 96 && exec "$0" "$@""#, BINARY])
+        .local(data.path().join("data"))
+        .args(["--handshake-timeout", "300ms"])
+        .env("RUST_LOG", "warn")
+        .log_to(&log)
+        .start();
+    // More silent connections than the server has descriptors.
+    let mut silent = Vec::new();
+    for _ in 0..120 {
+        silent.push(
+            tokio::net::TcpStream::connect(server.address())
+                .await
+                .unwrap(),
+        );
+    }
+    let mut client =
+        mesh_proto::config::configuration_service_client::ConfigurationServiceClient::connect(
+            format!("http://{}", server.address()),
+        )
+        .await
+        .unwrap();
+    let answered = tokio::time::timeout(std::time::Duration::from_secs(60), client.get_version(()))
+        .await
+        .expect("the client behind the crowd is served");
+    assert!(answered.is_ok(), "{answered:?}");
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        log.contains("more than the open-files limit leaves room for"),
+        "{log}"
+    );
+    assert!(!log.contains("accepting a connection failed"), "{log}");
+}
