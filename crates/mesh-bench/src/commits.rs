@@ -94,6 +94,7 @@ pub async fn run(args: CommitsArgs) -> anyhow::Result<()> {
     let server_args = ServerArgs {
         session_timeout: "1m",
         max_sessions: args.sessions * 2 + 16,
+        extra: Vec::new(),
     };
     let mut server = ServerProcess::start_in(&binary, data.path(), &server_args).await?;
     let (address, addresses) = watch::channel(server.addr());

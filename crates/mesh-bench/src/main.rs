@@ -8,6 +8,7 @@
 //! cargo run --release -p mesh-bench -- sessions [--seconds S] [--idle-sessions N]
 //! cargo run --release -p mesh-bench -- timeseries [--scale F] [--store-points N] [--seconds S]
 //! cargo run --release -p mesh-bench -- commits [--sessions N] [--points P] [--seconds S] [--kill-every S]
+//! cargo run --release -p mesh-bench -- streams [--connections N] [--streams N] [--limits L,...]
 //! ```
 //!
 //! The server binary must be built first, in the same profile: mesh-bench
@@ -19,6 +20,7 @@ mod disk;
 mod load;
 mod machine;
 mod server;
+mod streams;
 mod timeseries;
 mod tsclient;
 
@@ -69,6 +71,9 @@ enum Command {
     /// Many sessions writing and committing at once, optionally with SIGKILL and restart;
     /// checks every acknowledged commit afterwards (exits with an error if one is lost).
     Commits(commits::CommitsArgs),
+    /// Server memory with many never-finishing HTTP/2 streams open, after they are reset, and
+    /// after their connections close, with and without a limit on concurrent streams.
+    Streams(streams::StreamsArgs),
 }
 
 #[derive(Args)]
@@ -150,6 +155,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sessions(args) => sessions(args).await,
         Command::Timeseries(args) => timeseries::run(args).await,
         Command::Commits(args) => commits::run(args).await,
+        Command::Streams(args) => streams::run(args).await,
     }
 }
 
@@ -215,6 +221,7 @@ async fn timed_rows(
             session_timeout: SESSION_TIMEOUT,
             // Closed-loop clients hold at most one session each.
             max_sessions: max_clients + 1_000,
+            extra: Vec::new(),
         },
     )
     .await?;
@@ -307,6 +314,7 @@ async fn idle_memory(args: &SessionsArgs, binary: &std::path::Path) -> anyhow::R
         &ServerArgs {
             session_timeout: SESSION_TIMEOUT,
             max_sessions: n + MEMORY_WARMUP_SESSIONS + 1_000,
+            extra: Vec::new(),
         },
     )
     .await?;
@@ -449,6 +457,20 @@ mod tests {
         assert_eq!(args.seconds, Duration::from_millis(1500));
         assert_eq!(args.idle_sessions, 100_000);
         assert_eq!(args.clients, vec![1, 16, 256]);
+    }
+
+    #[test]
+    fn streams_command_line_parses() {
+        let cli = Cli::try_parse_from(["mesh-bench", "streams", "--limits", "0,50"]).unwrap();
+        let Command::Streams(args) = cli.command else {
+            panic!("not the streams command");
+        };
+        assert_eq!(args.limits, vec![0, 50]);
+        assert_eq!(
+            (args.connections, args.streams, args.rounds),
+            (10, 10_000, 2)
+        );
+        assert!(Cli::try_parse_from(["mesh-bench", "streams", "--connections", "0"]).is_err());
     }
 
     #[test]

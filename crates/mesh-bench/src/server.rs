@@ -74,6 +74,8 @@ impl Drop for TempDir {
 pub struct ServerArgs {
     pub session_timeout: &'static str,
     pub max_sessions: u64,
+    /// Further flags, appended as given.
+    pub extra: Vec<String>,
 }
 
 /// A running server. Dropping it kills the process (kill_on_drop), so that
@@ -114,7 +116,7 @@ impl ServerProcess {
         args: &ServerArgs,
     ) -> anyhow::Result<ServerProcess> {
         let max_sessions = args.max_sessions.to_string();
-        let argv = [
+        let mut argv = vec![
             "--listen",
             "127.0.0.1:0",
             "--data-dir",
@@ -124,8 +126,9 @@ impl ServerProcess {
             "--max-sessions",
             &max_sessions,
         ];
+        argv.extend(args.extra.iter().map(String::as_str));
         let mut child = Command::new(binary)
-            .args(argv)
+            .args(&argv)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

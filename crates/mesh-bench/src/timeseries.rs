@@ -235,6 +235,7 @@ pub async fn run(args: TimeseriesArgs) -> anyhow::Result<()> {
         &ServerArgs {
             session_timeout: SESSION_TIMEOUT,
             max_sessions: 10_000,
+            extra: Vec::new(),
         },
     )
     .await?;

@@ -39,6 +39,38 @@ pub struct ServerConfig {
     #[arg(long, env = "MESH_STORE_CACHE_MB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1024 * 1024))]
     pub store_cache_mb: u64,
 
+    /// HTTP/2 streams (calls in progress) one connection may have open at
+    /// once. Advertised to clients in SETTINGS; a stream beyond it is
+    /// refused (REFUSED_STREAM), and gRPC clients queue calls instead.
+    #[arg(long, env = "MESH_MAX_CONCURRENT_STREAMS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_concurrent_streams: u32,
+
+    /// Connections served at once. Further ones wait, unaccepted, until one
+    /// closes. Lowered at start when the open-files limit leaves no room for
+    /// this many.
+    #[arg(long, env = "MESH_MAX_CONNECTIONS", default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+
+    /// Time a new connection has to finish the TLS handshake (with TLS) and
+    /// send the HTTP/2 preface; then it is closed.
+    #[arg(long, env = "MESH_HANDSHAKE_TIMEOUT", default_value = "10s", value_parser = parse_timeout)]
+    pub handshake_timeout: Duration,
+
+    /// A connection with no call in progress for this long is closed
+    /// gracefully (GOAWAY); clients connect again when they next call.
+    #[arg(long, env = "MESH_IDLE_TIMEOUT", default_value = "5m", value_parser = parse_timeout)]
+    pub idle_timeout: Duration,
+
+    /// The server pings a connection it has heard nothing from for this
+    /// long (HTTP/2 PING), to find peers that are gone.
+    #[arg(long, env = "MESH_KEEPALIVE_INTERVAL", default_value = "60s", value_parser = parse_timeout)]
+    pub keepalive_interval: Duration,
+
+    /// A connection whose peer does not answer a keep-alive ping within
+    /// this is closed.
+    #[arg(long, env = "MESH_KEEPALIVE_TIMEOUT", default_value = "20s", value_parser = parse_timeout)]
+    pub keepalive_timeout: Duration,
+
     /// PEM file with the server's certificate chain; serves TLS with --tls-key.
     /// Both files are re-read on SIGHUP.
     #[arg(long, env = "MESH_TLS_CERT", requires = "tls_key")]
@@ -81,6 +113,12 @@ impl ServerConfig {
             max_sessions: 100_000,
             max_message_size: 4 * 1024 * 1024,
             store_cache_mb: 64,
+            max_concurrent_streams: 100,
+            max_connections: 1_000,
+            handshake_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(300),
+            keepalive_interval: Duration::from_secs(60),
+            keepalive_timeout: Duration::from_secs(20),
             tls_cert: None,
             tls_key: None,
             auth_jwks: None,
@@ -92,10 +130,12 @@ impl ServerConfig {
     }
 }
 
+/// A human duration (`300ms`, `2s`, `5m`) longer than zero: every duration
+/// the server takes is a timeout or an interval, for which zero makes no sense.
 fn parse_timeout(text: &str) -> Result<Duration, String> {
     let timeout = humantime::parse_duration(text).map_err(|e| e.to_string())?;
     if timeout.is_zero() {
-        return Err("the session timeout must be longer than zero".to_string());
+        return Err("must be longer than zero".to_string());
     }
     Ok(timeout)
 }
@@ -124,6 +164,49 @@ mod tests {
         assert_eq!(config.store_cache_mb, 1024);
         assert_eq!(config.auth_clock_skew, Duration::from_secs(60));
         assert!(config.tls_cert.is_none() && config.auth_jwks.is_none());
+    }
+
+    #[test]
+    fn connection_defaults_match_the_documented_ones() {
+        let config = ServerConfig::try_parse_from(["mesh-server"]).unwrap();
+        assert_eq!(config.max_concurrent_streams, 100);
+        assert_eq!(config.max_connections, 1_000);
+        assert_eq!(config.handshake_timeout, Duration::from_secs(10));
+        assert_eq!(config.idle_timeout, Duration::from_secs(300));
+        assert_eq!(config.keepalive_interval, Duration::from_secs(60));
+        assert_eq!(config.keepalive_timeout, Duration::from_secs(20));
+    }
+
+    #[test]
+    fn the_test_configuration_has_the_default_connection_settings() {
+        let defaults = ServerConfig::try_parse_from(["mesh-server"]).unwrap();
+        let tests = ServerConfig::for_tests("data");
+        assert_eq!(
+            tests.max_concurrent_streams,
+            defaults.max_concurrent_streams
+        );
+        assert_eq!(tests.max_connections, defaults.max_connections);
+        assert_eq!(tests.handshake_timeout, defaults.handshake_timeout);
+        assert_eq!(tests.idle_timeout, defaults.idle_timeout);
+        assert_eq!(tests.keepalive_interval, defaults.keepalive_interval);
+        assert_eq!(tests.keepalive_timeout, defaults.keepalive_timeout);
+    }
+
+    #[test]
+    fn zero_limits_and_durations_are_refused() {
+        for (flag, value) in [
+            ("--max-concurrent-streams", "0"),
+            ("--max-connections", "0"),
+            ("--handshake-timeout", "0s"),
+            ("--idle-timeout", "0s"),
+            ("--keepalive-interval", "0s"),
+            ("--keepalive-timeout", "0ms"),
+        ] {
+            assert!(
+                ServerConfig::try_parse_from(["mesh-server", flag, value]).is_err(),
+                "{flag} {value} was accepted"
+            );
+        }
     }
 
     #[test]

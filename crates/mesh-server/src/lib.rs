@@ -3,12 +3,19 @@
 //! - [`session`]: the session manager (open sessions, owners, timeouts).
 //! - [`services`]: one module per gRPC service.
 //! - [`auth`]: who is calling (access tokens), and [`tls`]: encryption.
-//! - [`server`]: wiring the services into a listening server.
+//! - [`server`]: wiring the services into a listening server;
+//!   [`connections`]: accepting and serving its connections, within limits;
+//!   [`calls`]: deadlines and precise statuses around every call.
 
 pub mod auth;
+pub mod calls;
 pub mod config;
+pub mod connections;
 pub mod guid;
 pub mod limits;
+pub mod memory;
+pub mod open_files;
+pub mod reflection;
 pub mod server;
 pub mod services;
 pub mod session;

@@ -1,49 +1,65 @@
-//! Telling clients precisely when a request is too large.
+//! Telling clients precisely what was wrong with their request.
 //!
-//! tonic refuses an oversized request with OUT_OF_RANGE and its own text;
-//! gRPC's convention (and what clients of the reference server see) is
-//! RESOURCE_EXHAUSTED, and users need to know what to do about it.
+//! tonic answers two mistakes of the client as if they were the server's:
+//!
+//! - an oversized request: OUT_OF_RANGE with its own text. gRPC's convention
+//!   (and what clients of the reference server see) is RESOURCE_EXHAUSTED,
+//!   and users need to know what to do about it.
+//! - a request that is not valid Protobuf: INTERNAL, `failed to decode
+//!   Protobuf message: …`. The client sent it, so it is INVALID_ARGUMENT;
+//!   the text stays, as it says exactly what was wrong.
+//!
+//! [`explain`] rewrites either wherever a status travels: in the headers of
+//! an answer that failed before it began (every unary and server-streaming
+//! call), or in the trailers of one that ran.
 
-use tonic::codegen::http;
-use tonic::Status;
+use tonic::codegen::http::HeaderMap;
+use tonic::{Code, Status};
 
 const TONIC_OVERSIZE: &str = "decoded message length too large";
 
-/// Rewrites tonic's oversize refusal in a response; leaves anything else be.
-pub fn explain_oversize<B>(mut response: http::Response<B>, limit: usize) -> http::Response<B> {
-    let headers = response.headers();
-    let is_out_of_range = headers
-        .get("grpc-status")
-        .is_some_and(|status| status.as_bytes() == b"11");
-    let is_oversize = headers
-        .get("grpc-message")
-        .and_then(|message| message.to_str().ok())
-        .is_some_and(|message| decode(message).contains(TONIC_OVERSIZE));
-    if !(is_out_of_range && is_oversize) {
-        return response;
-    }
-    let found = headers
+/// How prost's `DecodeError` starts its text, which tonic passes on as the
+/// message of its INTERNAL status. No handler of ours decodes Protobuf
+/// itself, so this text in an INTERNAL status always means the request.
+const UNDECODABLE: &str = "failed to decode Protobuf message";
+
+/// Rewrites the status in `headers` (response headers or trailers) when it
+/// is one of tonic's refusals of a bad request; leaves anything else be.
+/// `limit` is the server's largest message, for the oversize explanation.
+pub fn explain(headers: &mut HeaderMap, limit: usize) {
+    // Cheap checks first: this runs for every answer.
+    let code = match headers.get("grpc-status").map(|status| status.as_bytes()) {
+        Some(b"11") => Code::OutOfRange,
+        Some(b"13") => Code::Internal,
+        _ => return,
+    };
+    let Some(message) = headers
         .get("grpc-message")
         .and_then(|message| message.to_str().ok())
         .map(decode)
-        .and_then(|message| {
-            message
-                .split("found ")
-                .nth(1)
-                .and_then(|rest| rest.split(' ').next().map(str::to_string))
-        })
-        .unwrap_or_else(|| "more".to_string());
-    let replacement = Status::resource_exhausted(format!(
+    else {
+        return;
+    };
+    let replacement = match code {
+        Code::OutOfRange if message.contains(TONIC_OVERSIZE) => oversize(&message, limit),
+        Code::Internal if message.starts_with(UNDECODABLE) => Status::invalid_argument(message),
+        _ => return,
+    };
+    // Fails only for a message that is no valid header value, which
+    // percent-encoding rules out; the original status then stays.
+    let _ = replacement.add_header(headers);
+}
+
+fn oversize(message: &str, limit: usize) -> Status {
+    let found = message
+        .split("found ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or("more");
+    Status::resource_exhausted(format!(
         "the request is {found} bytes, more than this server's limit of {limit} bytes per message (--max-message-size); \
          send large writes in several requests of smaller intervals (the Rust SDK does this by itself)"
     ))
-    .into_http::<()>();
-    for name in ["grpc-status", "grpc-message"] {
-        if let Some(value) = replacement.headers().get(name) {
-            response.headers_mut().insert(name, value.clone());
-        }
-    }
-    response
 }
 
 /// grpc-message is percent-encoded on the wire.
@@ -69,19 +85,50 @@ fn decode(message: &str) -> String {
 mod tests {
     use super::*;
 
+    fn headers(status: Status) -> HeaderMap {
+        status.into_http::<()>().headers().clone()
+    }
+
+    fn message(headers: &HeaderMap) -> String {
+        decode(headers["grpc-message"].to_str().unwrap())
+    }
+
     #[test]
-    fn rewrites_only_the_oversize_refusal() {
-        let oversize = Status::out_of_range(
+    fn rewrites_the_oversize_refusal() {
+        let mut oversize = headers(Status::out_of_range(
             "Error, decoded message length too large: found 5000000 bytes, the limit is: 4194304 bytes",
-        )
-        .into_http::<()>();
-        let rewritten = explain_oversize(oversize, 4_194_304);
-        assert_eq!(rewritten.headers()["grpc-status"], "8");
-        let message = decode(rewritten.headers()["grpc-message"].to_str().unwrap());
+        ));
+        explain(&mut oversize, 4_194_304);
+        assert_eq!(oversize["grpc-status"], "8");
+        let message = message(&oversize);
         assert!(message.contains("5000000 bytes"), "{message}");
         assert!(message.contains("--max-message-size"), "{message}");
+    }
 
-        let other = Status::out_of_range("something else").into_http::<()>();
-        assert_eq!(explain_oversize(other, 10).headers()["grpc-status"], "11");
+    #[test]
+    fn undecodable_requests_become_invalid_argument_with_the_same_text() {
+        let text = "failed to decode Protobuf message: Guid.bytes_le: invalid wire type: LengthDelimited (expected Varint)";
+        let mut undecodable = headers(Status::internal(text));
+        explain(&mut undecodable, 10);
+        assert_eq!(undecodable["grpc-status"], "3");
+        assert_eq!(message(&undecodable), text);
+    }
+
+    #[test]
+    fn leaves_other_statuses_be() {
+        for status in [
+            Status::out_of_range("something else"),
+            Status::internal("storage failed"),
+            Status::invalid_argument("failed to decode Protobuf message: already right"),
+            Status::ok(""),
+        ] {
+            let before = headers(status);
+            let mut after = before.clone();
+            explain(&mut after, 10);
+            assert_eq!(after, before);
+        }
+        let mut none = HeaderMap::new();
+        explain(&mut none, 10);
+        assert!(none.is_empty());
     }
 }

@@ -1,6 +1,6 @@
 use anyhow::Context;
 use clap::Parser;
-use mesh_server::{server, ServerConfig};
+use mesh_server::{open_files, server, ServerConfig};
 use tokio::signal::unix::{signal, SignalKind};
 use tracing_subscriber::EnvFilter;
 
@@ -11,6 +11,13 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let config = ServerConfig::parse();
+    // Each connection is a file descriptor; the soft limit many systems
+    // start programs with (1,024) is far below what a server needs.
+    match open_files::raise_to_hard_limit() {
+        Ok(Some(limit)) => tracing::info!(open_files_limit = limit, "open-files limit"),
+        Ok(None) => tracing::info!("open-files limit: none"),
+        Err(error) => tracing::warn!(%error, "cannot raise the open-files limit; keeping it"),
+    }
     match run(config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {

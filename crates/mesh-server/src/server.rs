@@ -18,11 +18,14 @@ use mesh_proto::session::session_service_server::SessionServiceServer;
 use mesh_proto::time_series::timeseries_service_server::TimeseriesServiceServer;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use tonic::transport::server::TcpIncoming;
+use tonic::service::Routes;
+use tower::Layer;
 
 use crate::auth::{Authenticator, TokenSettings, TokenVerifier};
 use crate::config::ServerConfig;
-use crate::limits;
+use crate::connections::{self, ConnectionSettings};
+use crate::open_files;
+use crate::reflection;
 use crate::services::auth::AuthApi;
 use crate::services::config::ConfigurationApi;
 use crate::services::model_definition::ModelDefinitionApi;
@@ -31,9 +34,8 @@ use crate::services::session::SessionApi;
 use crate::services::time_series::TimeseriesApi;
 use crate::session::{SessionManager, SessionSettings};
 use crate::tls::{self, ReloadableCert, TlsFiles};
-use crate::unserved;
+use crate::unserved::NameUnservedLayer;
 use mesh_storage::{RedbStore, StoreHandle, StoreOptions};
-use tower::util::MapResponseLayer;
 
 /// How long calls in progress may run on after a shutdown request. A client
 /// that never lets go of its connection must not keep the server up.
@@ -123,7 +125,26 @@ pub async fn prepare(config: ServerConfig) -> anyhow::Result<Prepared> {
     })
 }
 
-type Serving = Pin<Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>>;
+type Serving = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// At most `configured` connections, and no more than the open-files limit
+/// leaves room for: past it, accepting would fail for want of descriptors,
+/// and the server's own files could no longer be opened.
+fn connection_limit(configured: u32) -> usize {
+    let configured = u64::from(configured);
+    match open_files::connection_room() {
+        Some(room) if room < configured => {
+            tracing::warn!(
+                max_connections = configured,
+                open_files_limit = room + open_files::RESERVED,
+                serving_at_most = room,
+                "--max-connections is more than the open-files limit leaves room for; serving fewer"
+            );
+            room as usize
+        }
+        _ => configured as usize,
+    }
+}
 
 /// Serves until `shutdown` completes, then lets calls in progress finish,
 /// for at most [`SHUTDOWN_GRACE`].
@@ -144,47 +165,50 @@ pub async fn serve(
     });
     let sweeper = sessions.start_expiry();
 
-    // The health service answers without a token, as load balancers and
-    // orchestrators call it; everything else passes the authenticator.
+    // The health service answers without a token (see auth), as load
+    // balancers and orchestrators call it.
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_serving::<SessionServiceServer<SessionApi>>()
         .await;
 
     // Both reflection versions: many tools still speak only v1alpha.
-    let reflection = || {
+    let reflection_builder = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(mesh_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
     };
-    let reflection_v1 = reflection()
+    let reflection_v1 = reflection_builder()
         .build_v1()
         .context("cannot build the reflection service")?;
-    let reflection_v1alpha = reflection()
+    let reflection_v1alpha = reflection_builder()
         .build_v1alpha()
         .context("cannot build the reflection service")?;
 
+    // Every service takes messages up to the same limit, so that the
+    // explanation of an oversized request (limits.rs) is right for all.
     let limit = config.max_message_size as usize;
-    let router = tonic::transport::Server::builder()
-        .layer(MapResponseLayer::new(move |response| {
-            limits::explain_oversize(response, limit)
-        }))
-        .layer(unserved::NameUnservedLayer)
-        // Every call but the exempt ones (health, the Kerberos exchange)
-        // is authenticated before it reaches its service.
-        .layer(authenticator.layer())
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
+    let routes = Routes::new(health_service.max_decoding_message_size(limit))
+        .add_service(reflection::Checked::new(
+            reflection_v1.max_decoding_message_size(limit),
+            limit,
+        ))
+        .add_service(reflection::Checked::new(
+            reflection_v1alpha.max_decoding_message_size(limit),
+            limit,
+        ))
         .add_service(
             SessionServiceServer::new(SessionApi::new(sessions.clone(), store.clone()))
                 .max_decoding_message_size(limit),
         )
-        .add_service(ConfigurationServiceServer::new(ConfigurationApi::new(
-            config.clone(),
-            sessions.clone(),
-        )))
-        .add_service(AuthenticationServiceServer::new(AuthApi))
+        .add_service(
+            ConfigurationServiceServer::new(ConfigurationApi::new(
+                config.clone(),
+                sessions.clone(),
+            ))
+            .max_decoding_message_size(limit),
+        )
+        .add_service(AuthenticationServiceServer::new(AuthApi).max_decoding_message_size(limit))
         .add_service(
             TimeseriesServiceServer::new(TimeseriesApi::new(
                 sessions.clone(),
@@ -197,27 +221,34 @@ pub async fn serve(
             ModelDefinitionServiceServer::new(ModelDefinitionApi::new(sessions.clone()))
                 .max_decoding_message_size(limit),
         )
-        .add_service(ModelServiceServer::new(NotServed))
-        .add_service(CalculationServiceServer::new(NotServed))
-        .add_service(HydsimServiceServer::new(NotServed))
-        .add_service(AvailabilityServiceServer::new(NotServed));
+        .add_service(ModelServiceServer::new(NotServed).max_decoding_message_size(limit))
+        .add_service(CalculationServiceServer::new(NotServed).max_decoding_message_size(limit))
+        .add_service(HydsimServiceServer::new(NotServed).max_decoding_message_size(limit))
+        .add_service(AvailabilityServiceServer::new(NotServed).max_decoding_message_size(limit))
+        .prepare();
+    // Every call but the exempt ones (health, the Kerberos exchange) is
+    // authenticated before it reaches its service; anonymous UNIMPLEMENTED
+    // answers are given the name of the call.
+    let served = NameUnservedLayer.layer(authenticator.layer().layer(routes));
+    let settings = ConnectionSettings {
+        max_connections: connection_limit(config.max_connections),
+        max_concurrent_streams: config.max_concurrent_streams,
+        handshake_timeout: config.handshake_timeout,
+        idle_timeout: config.idle_timeout,
+        keepalive_interval: config.keepalive_interval,
+        keepalive_timeout: config.keepalive_timeout,
+        max_message_size: limit,
+    };
 
     let (draining, drain_started) = oneshot::channel::<()>();
     let shutdown = async move {
         shutdown.await;
         let _ = draining.send(());
     };
-    let serving: Serving = match certificate {
-        None => {
-            // Small answers must leave at once rather than wait for Nagle's algorithm.
-            let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-            Box::pin(router.serve_with_incoming_shutdown(incoming, shutdown))
-        }
-        Some(certificate) => {
-            let incoming = tls::incoming(listener, tls::acceptor(certificate)?);
-            Box::pin(router.serve_with_incoming_shutdown(incoming, shutdown))
-        }
-    };
+    let tls = certificate.map(tls::acceptor).transpose()?;
+    let serving: Serving = Box::pin(connections::serve(
+        listener, tls, settings, served, shutdown,
+    ));
     let grace_expired = async {
         if drain_started.await.is_ok() {
             tokio::time::sleep(SHUTDOWN_GRACE).await;
@@ -225,19 +256,18 @@ pub async fn serve(
             std::future::pending::<()>().await;
         }
     };
-    let result = tokio::select! {
-        served = serving => served.context("the gRPC server failed"),
+    tokio::select! {
+        () = serving => {}
         _ = grace_expired => {
             tracing::warn!(grace = ?SHUTDOWN_GRACE, "calls still running after the shutdown grace period; stopping anyway");
-            Ok(())
         }
-    };
+    }
     sweeper.abort();
     tracing::info!(
         open_sessions = sessions.open_sessions(),
         "server stopped; open sessions discarded"
     );
-    result
+    Ok(())
 }
 
 /// A server running in this process, for tests, benchmarks and embedding.

@@ -81,6 +81,13 @@ fn bad_settings_are_refused_with_a_clear_message() {
         (vec!["--session-timeout", "soon"], "--session-timeout"),
         (vec!["--session-timeout", "0s"], "longer than zero"),
         (vec!["--max-sessions", "0"], "--max-sessions"),
+        (vec!["--max-connections", "0"], "--max-connections"),
+        (
+            vec!["--max-concurrent-streams", "0"],
+            "--max-concurrent-streams",
+        ),
+        (vec!["--handshake-timeout", "0s"], "longer than zero"),
+        (vec!["--idle-timeout", "never"], "--idle-timeout"),
         (
             vec!["--listen", "not-an-address"],
             "cannot listen on not-an-address",
@@ -96,4 +103,98 @@ fn bad_settings_are_refused_with_a_clear_message() {
             expected,
         );
     }
+}
+
+#[tokio::test]
+async fn connection_settings_come_from_the_environment_too() {
+    let data = tempfile::tempdir().unwrap();
+    let server = server_command(&data)
+        .env("MESH_MAX_CONCURRENT_STREAMS", "7")
+        .start();
+    let tcp = tokio::net::TcpStream::connect(server.address())
+        .await
+        .unwrap();
+    let (send, connection) = h2::client::handshake(tcp).await.unwrap();
+    let connection = tokio::spawn(connection);
+    // Once a call is answered, the server's SETTINGS have arrived.
+    let request = tonic::codegen::http::Request::builder()
+        .method("POST")
+        .uri("http://localhost/volue.mesh.grpc.config.v1alpha.ConfigurationService/GetVersion")
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(())
+        .unwrap();
+    let mut send = send.ready().await.unwrap();
+    let (answer, mut body) = send.send_request(request, false).unwrap();
+    body.send_data(vec![0u8; 5].into(), true).unwrap();
+    answer.await.unwrap();
+    assert_eq!(send.current_max_send_streams(), 7);
+    connection.abort();
+}
+
+/// The binary raises its soft limit of open files to the hard limit, so
+/// that a server started with the common soft limit of 1,024 is not out of
+/// descriptors at a thousand connections.
+#[test]
+fn the_soft_open_files_limit_is_raised_to_the_hard_limit() {
+    let data = tempfile::tempdir().unwrap();
+    // The shell lowers the soft limit, then becomes the server (same pid).
+    let server = ServerProcess::builder("sh")
+        .args(["-c", r#"ulimit -S -n 256 && exec "$0" "$@""#, BINARY])
+        .local(data.path())
+        .env("RUST_LOG", "warn")
+        .start();
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", server.pid())).unwrap();
+    let open_files = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))
+        .expect("a Max open files line");
+    let numbers: Vec<&str> = open_files.split_whitespace().skip(3).take(2).collect();
+    let [soft, hard] = numbers.as_slice() else {
+        panic!("unexpected line {open_files:?}");
+    };
+    assert_eq!(soft, hard, "{open_files}");
+}
+
+/// Under a low open-files limit, the server takes no more connections than
+/// the limit leaves room for, so it never runs out of descriptors (which
+/// used to make it spin on a failing accept, and lock everyone out): a
+/// crowd of silent connections is dropped in turn, and a real client
+/// behind them is served.
+#[tokio::test]
+async fn a_low_open_files_limit_lowers_the_connection_limit_instead_of_running_out() {
+    let data = tempfile::tempdir().unwrap();
+    let log = data.path().join("server.log");
+    let server = ServerProcess::builder("sh")
+        .args(["-c", r#"ulimit -n 96 && exec "$0" "$@""#, BINARY])
+        .local(data.path().join("data"))
+        .args(["--handshake-timeout", "300ms"])
+        .env("RUST_LOG", "warn")
+        .log_to(&log)
+        .start();
+    // More silent connections than the server has descriptors.
+    let mut silent = Vec::new();
+    for _ in 0..120 {
+        silent.push(
+            tokio::net::TcpStream::connect(server.address())
+                .await
+                .unwrap(),
+        );
+    }
+    let mut client =
+        mesh_proto::config::configuration_service_client::ConfigurationServiceClient::connect(
+            format!("http://{}", server.address()),
+        )
+        .await
+        .unwrap();
+    let answered = tokio::time::timeout(std::time::Duration::from_secs(60), client.get_version(()))
+        .await
+        .expect("the client behind the crowd is served");
+    assert!(answered.is_ok(), "{answered:?}");
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        log.contains("more than the open-files limit leaves room for"),
+        "{log}"
+    );
+    assert!(!log.contains("accepting a connection failed"), "{log}");
 }
