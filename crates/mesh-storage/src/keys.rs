@@ -42,6 +42,16 @@ impl KeyReserve {
         Ok(key)
     }
 
+    /// The next key if the current reservation has one left.
+    pub(crate) fn try_next(&self) -> Option<i64> {
+        let mut range = self.range.lock().unwrap_or_else(|e| e.into_inner());
+        let (next, end) = &mut *range;
+        (*next < *end).then(|| {
+            *next += 1;
+            *next - 1
+        })
+    }
+
     /// Makes sure no key up to `key` is handed out from now on.
     pub(crate) fn skip_past(&self, key: i64) {
         let mut range = self.range.lock().unwrap_or_else(|e| e.into_inner());
@@ -68,6 +78,7 @@ mod tests {
         assert_eq!(stored.get(), 1 + BLOCK, "one reservation for many keys");
         keys.skip_past(10);
         assert_eq!(keys.next(reserve).unwrap(), 11);
+        assert_eq!(keys.try_next(), Some(12));
         // Past the block: a new reservation.
         keys.skip_past(BLOCK + 5);
         assert_eq!(keys.next(reserve).unwrap(), BLOCK + 6);
@@ -77,6 +88,7 @@ mod tests {
     #[test]
     fn a_failed_reservation_is_an_error_and_can_be_retried() {
         let keys = KeyReserve::new(1);
+        assert_eq!(keys.try_next(), None, "nothing reserved yet");
         let failing = |_: i64| Err(crate::StoreError::KeysExhausted);
         assert!(keys.next(failing).is_err());
         assert_eq!(keys.next(|_| Ok(7)).unwrap(), 7);

@@ -584,6 +584,10 @@ impl Store for RedbStore {
         self.keys.next(|count| self.reserve_keys(count))
     }
 
+    fn try_allocate_key(&self) -> Option<i64> {
+        self.keys.try_next()
+    }
+
     fn commit(&self, changes: &ChangeSet) -> Result<CommitStats> {
         if changes.is_empty() {
             return Ok(CommitStats::default());

@@ -43,6 +43,12 @@ pub trait Store: Send + Sync + 'static {
     /// store out of reach) and may have to wait for the store.
     fn allocate_key(&self) -> Result<i64>;
 
+    /// A key as [`Store::allocate_key`] gives, if one is at hand without
+    /// waiting (from a reservation in memory, say); `None` otherwise.
+    fn try_allocate_key(&self) -> Option<i64> {
+        None
+    }
+
     /// Whether the calls above may wait on I/O, so that async callers run
     /// them on a thread where blocking is allowed. True unless a store
     /// answers from memory.
@@ -128,8 +134,12 @@ impl StoreHandle {
         self.run(move || store.commit(&changes)).await
     }
 
-    /// [`Store::allocate_key`].
+    /// [`Store::allocate_key`]; a key at hand is taken at once, without a
+    /// trip to the blocking pool.
     pub async fn allocate_key(&self) -> Result<i64> {
+        if let Some(key) = self.store.try_allocate_key() {
+            return Ok(key);
+        }
         let store = self.store.clone();
         self.run(move || store.allocate_key()).await
     }
