@@ -17,7 +17,7 @@ import grpc
 import pyarrow as pa
 import pyarrow.ipc
 import pytest
-from google.protobuf import empty_pb2, field_mask_pb2, timestamp_pb2
+from google.protobuf import empty_pb2, field_mask_pb2, timestamp_pb2, wrappers_pb2
 
 from guids import from_guid, not_found_message, to_guid
 from volue.mesh.proto.auth.v1alpha import auth_pb2_grpc
@@ -288,6 +288,11 @@ def test_user_identity_is_three_strings(mesh):
     identity = mesh.auth.GetUserIdentity(empty_pb2.Empty(), timeout=DEADLINE_S)
     for field in (identity.display_name, identity.source, identity.identifier):
         assert isinstance(field, str) and field
+
+
+def test_revoke_access_token_takes_a_string_value(mesh):
+    # A token this server does not know is no access to revoke: that succeeds.
+    mesh.auth.RevokeAccessToken(wrappers_pb2.StringValue(value="unknown-token"), timeout=DEADLINE_S)
 
 
 # --- ModelDefinitionService ---------------------------------------------------------

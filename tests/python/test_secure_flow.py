@@ -171,6 +171,24 @@ def test_the_health_check_needs_no_token(secure_channel, service):
     assert response.status == health_pb2.HealthCheckResponse.SERVING
 
 
+def test_revoking_an_external_token_is_refused_and_an_unknown_one_succeeds(secure_server, auth):
+    token = secure_server.token(user_name())
+    # Only its issuer can end an external token: saying it was revoked while
+    # it still works would mislead.
+    error = expect_error(
+        lambda: auth.RevokeAccessToken(
+            wrappers_pb2.StringValue(value=token), metadata=bearer(token), timeout=DEADLINE_S
+        ),
+        grpc.StatusCode.FAILED_PRECONDITION,
+    )
+    assert "external identity provider" in error.details()
+    auth.GetUserIdentity(empty_pb2.Empty(), metadata=bearer(token), timeout=DEADLINE_S)
+    # A token no verifier knows is no access to revoke: that succeeds.
+    auth.RevokeAccessToken(
+        wrappers_pb2.StringValue(value="not-a-token"), metadata=bearer(token), timeout=DEADLINE_S
+    )
+
+
 def test_the_kerberos_exchange_is_reachable_without_a_token(auth):
     # It hands out tokens, so it cannot require one: the call passes the
     # authenticator and reaches the service (which does not serve it yet),

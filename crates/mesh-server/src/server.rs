@@ -208,7 +208,10 @@ pub async fn serve(
             ))
             .max_decoding_message_size(limit),
         )
-        .add_service(AuthenticationServiceServer::new(AuthApi).max_decoding_message_size(limit))
+        .add_service(
+            AuthenticationServiceServer::new(AuthApi::new(authenticator.clone()))
+                .max_decoding_message_size(limit),
+        )
         .add_service(
             TimeseriesServiceServer::new(TimeseriesApi::new(
                 sessions.clone(),

@@ -38,6 +38,11 @@ pub trait Verifier: Send + Sync + 'static {
     /// refused, or `Ok(None)` when the token is not of this verifier's kind
     /// (so another verifier may take it).
     fn verify(&self, token: &str) -> Result<Option<Identity>, AuthError>;
+
+    /// Makes a token of this verifier's kind unusable from now on:
+    /// `Ok(true)` when done, `Ok(false)` when the token is not of its kind,
+    /// an error when such tokens cannot be revoked here.
+    fn revoke(&self, token: &str) -> Result<bool, AuthError>;
 }
 
 /// Checks every call's bearer token with the configured verifiers.
@@ -77,6 +82,18 @@ impl Authenticator {
             }
         }
         Err(AuthError::Unrecognized)
+    }
+
+    /// Makes `token` unusable, by whichever verifier knows its kind. A token
+    /// no verifier knows is no access to revoke: that succeeds, as on the
+    /// reference server.
+    pub fn revoke(&self, token: &str) -> Result<(), AuthError> {
+        for verifier in &self.verifiers {
+            if verifier.revoke(token)? {
+                return Ok(());
+            }
+        }
+        Ok(())
     }
 
     /// The layer that puts this authenticator in front of a service.
