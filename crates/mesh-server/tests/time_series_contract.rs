@@ -13,8 +13,12 @@ use arrow_array::{
     TimestampSecondArray, UInt32Array,
 };
 use arrow_schema::{Field, Schema};
-use mesh_proto::time_series::{ReadTimeseriesRequest, Timeseries, WriteTimeseriesRequest};
-use mesh_proto::types::{Guid, MeshId, Resolution, UtcInterval};
+use mesh_proto::model_definition::{ListUnitsOfMeasurementRequest, UnitOfMeasurement};
+use mesh_proto::time_series::{
+    CreatePhysicalTimeseriesRequest, GetTimeseriesResourceRequest, ReadTimeseriesRequest,
+    Timeseries, UpdateTimeseriesResourceRequest, WriteTimeseriesRequest,
+};
+use mesh_proto::types::{Curve, Guid, MeshId, Resolution, UtcInterval};
 use mesh_server::config::ServerConfig;
 use mesh_server::server::RunningServer;
 use mesh_testkit::raw::{Clients, CurveType, ResolutionType};
@@ -492,4 +496,172 @@ async fn reads_over_the_message_limit_are_refused_with_a_hint() {
             .unwrap_err();
         assert_status(&status, Code::ResourceExhausted, "read a shorter interval");
     }
+}
+
+/// The server's own rules for creating and updating resources, with
+/// requests the SDK would not send. (The SDK's side of resources is in the
+/// SDK's tests.)
+#[tokio::test]
+async fn resource_requests_keep_to_the_servers_rules() {
+    let server = start().await;
+    let session = server.clients.start_session().await.unwrap();
+    let units = server
+        .clients
+        .models
+        .clone()
+        .list_units_of_measurement(ListUnitsOfMeasurementRequest {
+            session_id: Some(session.clone()),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .units_of_measurement;
+    let unit_named = |name: &str| -> UnitOfMeasurement {
+        units
+            .iter()
+            .find(|unit| unit.name == name)
+            .unwrap_or_else(|| panic!("no unit {name}"))
+            .clone()
+    };
+    // Where the SDK's test of resources leaves its daily series.
+    let key = server
+        .clients
+        .series
+        .clone()
+        .create_physical_timeseries(CreatePhysicalTimeseriesRequest {
+            session_id: Some(session.clone()),
+            path: "/Plants/Upper/".into(),
+            name: "Price".into(),
+            curve_type: Some(curve(CurveType::Staircasestartofstep)),
+            resolution: Some(Resolution {
+                r#type: ResolutionType::Day as i32,
+            }),
+            unit_of_measurement_id: unit_named("NOK/MWh").id,
+            time_zone: Some("Europe/Berlin".into()),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .timeseries_key;
+    let get = || {
+        let mut series = server.clients.series.clone();
+        let request = GetTimeseriesResourceRequest {
+            session_id: Some(session.clone()),
+            timeseries_resource_key: key,
+        };
+        async move {
+            series
+                .get_timeseries_resource(request)
+                .await
+                .map(tonic::Response::into_inner)
+        }
+    };
+
+    let mut raw = server.clients.series.clone();
+    let id = Some(session.clone());
+    let create_request = |unit: Guid, resolution: ResolutionType, zone: Option<&str>| {
+        CreatePhysicalTimeseriesRequest {
+            session_id: id.clone(),
+            path: "/".into(),
+            name: unique_name(),
+            curve_type: Some(Curve {
+                r#type: CurveType::Staircase as i32,
+            }),
+            resolution: Some(Resolution {
+                r#type: resolution as i32,
+            }),
+            unit_of_measurement_id: Some(unit),
+            time_zone: zone.map(str::to_string),
+        }
+    };
+    let status = raw
+        .create_physical_timeseries(create_request(unknown_unit(), ResolutionType::Hour, None))
+        .await
+        .unwrap_err();
+    assert_status(
+        &status,
+        Code::InvalidArgument,
+        "unknown unit of measurement",
+    );
+    let mw = unit_named("MW").id.unwrap();
+    let status = raw
+        .create_physical_timeseries(create_request(
+            mw.clone(),
+            ResolutionType::Day,
+            Some("Mars/Olympus"),
+        ))
+        .await
+        .unwrap_err();
+    assert_status(&status, Code::InvalidArgument, "Mars/Olympus");
+    let status = raw
+        .create_physical_timeseries(create_request(
+            mw,
+            ResolutionType::Hour,
+            Some("Europe/Oslo"),
+        ))
+        .await
+        .unwrap_err();
+    assert_status(&status, Code::InvalidArgument, "time zone");
+
+    // Only the fields in the mask change, whatever else the request holds.
+    let update = |paths: &[&str]| UpdateTimeseriesResourceRequest {
+        session_id: id.clone(),
+        timeseries_resource_key: key,
+        field_mask: Some(prost_types::FieldMask {
+            paths: paths.iter().map(|p| p.to_string()).collect(),
+        }),
+        new_curve_type: Some(Curve {
+            r#type: CurveType::Piecewiselinear as i32,
+        }),
+        new_unit_of_measurement_id: Some(unknown_unit()),
+        new_time_zone: "Asia/Tokyo".into(),
+    };
+    raw.update_timeseries_resource(update(&["new_curve_type"]))
+        .await
+        .unwrap();
+    let after = get().await.unwrap();
+    assert_eq!(after.curve_type, Some(curve(CurveType::Piecewiselinear)));
+    assert_eq!(after.unit_of_measurement, Some(unit_named("NOK/MWh")));
+    assert_eq!(after.time_zone.as_deref(), Some("Europe/Berlin"));
+    let status = raw
+        .update_timeseries_resource(update(&["new_unit_of_measurement_id"]))
+        .await
+        .unwrap_err();
+    assert_status(
+        &status,
+        Code::InvalidArgument,
+        "unknown unit of measurement",
+    );
+    // An empty mask (what the official SDK sends when asked to change
+    // nothing) changes nothing, whatever else the request holds.
+    raw.update_timeseries_resource(update(&[])).await.unwrap();
+    assert_eq!(get().await.unwrap(), after);
+    let status = raw
+        .update_timeseries_resource(update(&["name"]))
+        .await
+        .unwrap_err();
+    assert_status(&status, Code::InvalidArgument, "'name'");
+    assert_eq!(get().await.unwrap(), after);
+}
+
+fn curve(curve: CurveType) -> Curve {
+    Curve {
+        r#type: curve as i32,
+    }
+}
+
+/// A unit id the server does not know.
+fn unknown_unit() -> Guid {
+    Guid {
+        bytes_le: uuid::Uuid::new_v4().to_bytes_le().to_vec(),
+    }
+}
+
+/// A name no other series of this test binary has.
+fn unique_name() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    format!(
+        "series-{}",
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
 }

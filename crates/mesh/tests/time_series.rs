@@ -19,11 +19,8 @@ use mesh::chrono::{DateTime, TimeZone, Utc};
 use mesh::{flags, Connection, CurveType, Error, Point, Resolution, ResourceUpdate, Session};
 use mesh_proto::model_definition::model_definition_service_client::ModelDefinitionServiceClient;
 use mesh_proto::model_definition::ListUnitsOfMeasurementRequest;
-use mesh_proto::time_series::{
-    CreatePhysicalTimeseriesRequest, Timeseries, UpdateTimeseriesResourceRequest,
-    WriteTimeseriesRequest,
-};
-use mesh_proto::types::{Curve, MeshId, Resolution as ProtoResolution, UtcInterval};
+use mesh_proto::time_series::{Timeseries, WriteTimeseriesRequest};
+use mesh_proto::types::{MeshId, UtcInterval};
 use mesh_timeseries::arrow_ipc;
 use tonic::Code;
 use uuid::Uuid;
@@ -274,84 +271,6 @@ async fn resources_are_created_read_and_updated_with_units_by_name() {
             .await,
         Err(Error::UnknownUnit { .. })
     ));
-
-    // The server's own rules, through a raw client in the same session.
-    let mut raw = server.raw_timeseries().await;
-    let id = Some(common::guid(session_id(&session)));
-    let create_request =
-        |unit: Uuid, resolution: Resolution, zone: Option<&str>| CreatePhysicalTimeseriesRequest {
-            session_id: id.clone(),
-            path: "/".into(),
-            name: unique_name(),
-            curve_type: Some(Curve {
-                r#type: CurveType::Staircase.to_proto(),
-            }),
-            resolution: Some(ProtoResolution {
-                r#type: resolution.to_proto(),
-            }),
-            unit_of_measurement_id: Some(common::guid(unit)),
-            time_zone: zone.map(str::to_string),
-        };
-    let status = raw
-        .create_physical_timeseries(create_request(Uuid::new_v4(), Resolution::Hour, None))
-        .await
-        .unwrap_err();
-    assert_status(
-        &status,
-        Code::InvalidArgument,
-        "unknown unit of measurement",
-    );
-    let mw = unit_named("MW").id;
-    let status = raw
-        .create_physical_timeseries(create_request(mw, Resolution::Day, Some("Mars/Olympus")))
-        .await
-        .unwrap_err();
-    assert_status(&status, Code::InvalidArgument, "Mars/Olympus");
-    let status = raw
-        .create_physical_timeseries(create_request(mw, Resolution::Hour, Some("Europe/Oslo")))
-        .await
-        .unwrap_err();
-    assert_status(&status, Code::InvalidArgument, "time zone");
-
-    // Only the fields in the mask change, whatever else the request holds.
-    let update = |paths: &[&str]| UpdateTimeseriesResourceRequest {
-        session_id: id.clone(),
-        timeseries_resource_key: key,
-        field_mask: Some(prost_types::FieldMask {
-            paths: paths.iter().map(|p| p.to_string()).collect(),
-        }),
-        new_curve_type: Some(Curve {
-            r#type: CurveType::PiecewiseLinear.to_proto(),
-        }),
-        new_unit_of_measurement_id: Some(common::guid(Uuid::new_v4())),
-        new_time_zone: "Asia/Tokyo".into(),
-    };
-    raw.update_timeseries_resource(update(&["new_curve_type"]))
-        .await
-        .unwrap();
-    let after = get().await.unwrap();
-    assert_eq!(after.curve_type, CurveType::PiecewiseLinear);
-    assert_eq!(after.unit_of_measurement, Some(unit_named("NOK/MWh")));
-    assert_eq!(after.time_zone.as_deref(), Some("Europe/Berlin"));
-    let status = raw
-        .update_timeseries_resource(update(&["new_unit_of_measurement_id"]))
-        .await
-        .unwrap_err();
-    assert_status(
-        &status,
-        Code::InvalidArgument,
-        "unknown unit of measurement",
-    );
-    // An empty mask (what the official SDK sends when asked to change
-    // nothing) changes nothing, whatever else the request holds.
-    raw.update_timeseries_resource(update(&[])).await.unwrap();
-    assert_eq!(get().await.unwrap(), after);
-    let status = raw
-        .update_timeseries_resource(update(&["name"]))
-        .await
-        .unwrap_err();
-    assert_status(&status, Code::InvalidArgument, "'name'");
-    assert_eq!(get().await.unwrap(), after);
 }
 
 #[tokio::test]
