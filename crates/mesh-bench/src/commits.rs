@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::Args;
-use mesh_proto::types::{Guid, UtcInterval};
+use mesh_proto::types::Guid;
 use mesh_timeseries::Point;
 use tokio::sync::watch;
 use tonic::transport::{Channel, Endpoint};
@@ -103,10 +103,10 @@ pub async fn run(args: CommitsArgs) -> anyhow::Result<()> {
     let channel = connect(server.addr()).await?;
     let (unit, _) = tsclient::pick_unit(&channel).await?;
     let setup = tsclient::start_session(&channel).await?;
-    let mut ts = tsclient::ts_client(&channel);
+    let ts = tsclient::ts_client(&channel);
     let mut keys = Vec::with_capacity(args.sessions as usize);
     for client in 0..args.sessions {
-        keys.push(tsclient::create_series(&mut ts, &setup, client, &unit).await?);
+        keys.push(tsclient::create_series(&ts, &setup, client, &unit).await?);
     }
     tsclient::commit(&channel, &setup).await?;
 
@@ -257,9 +257,9 @@ async fn one_round(
     ledger: &Ledger,
 ) -> anyhow::Result<()> {
     let session: Guid = tsclient::start_session(channel).await?;
-    let mut ts = tsclient::ts_client(channel);
-    let window = UtcInterval::from_millis(utc_ms(0), utc_ms(points));
-    tsclient::write_points(&mut ts, &session, key, window, &round_points(points, round)).await?;
+    let ts = tsclient::ts_client(channel);
+    let window = (utc_ms(0), utc_ms(points));
+    tsclient::write_points(&ts, &session, key, window, &round_points(points, round)).await?;
     // From here on the round may land even if we never hear back.
     ledger.sent.store(round, Ordering::Relaxed);
     tsclient::commit(channel, &session).await?;
@@ -277,10 +277,10 @@ async fn check(
 ) -> anyhow::Result<Vec<String>> {
     let channel = connect(address).await?;
     let session = tsclient::start_session(&channel).await?;
-    let mut ts = tsclient::ts_client(&channel);
+    let ts = tsclient::ts_client(&channel);
     let mut violations = Vec::new();
     for (client, &key) in keys.iter().enumerate() {
-        let read = tsclient::read(&mut ts, &session, key, 0, points).await?;
+        let read = tsclient::read(&ts, &session, key, 0, points).await?;
         let acknowledged = ledgers[client].acknowledged.load(Ordering::Relaxed);
         let sent = ledgers[client].sent.load(Ordering::Relaxed);
         let rounds: Vec<u64> = read

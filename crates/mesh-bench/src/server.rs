@@ -3,15 +3,18 @@
 //! Measuring a separate process (rather than a server inside the bench) is
 //! what makes the memory figure honest: the server's VmRSS then holds only
 //! the server, not the load generator.
+//!
+//! Starting, waiting for the listening line, reading the memory and killing
+//! are the test kit's ([`mesh_testkit::process`]), shared with the server's
+//! tests; what is the bench's own is finding the binary, its temporary
+//! data directories, and an async face for a program that runs on tokio.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, ChildStdout, Command};
+use mesh_testkit::process::ServerProcess as Process;
 
 /// How long the server may take to print its listening line.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -78,21 +81,19 @@ pub struct ServerArgs {
     pub extra: Vec<String>,
 }
 
-/// A running server. Dropping it kills the process (kill_on_drop), so that
-/// every way out of the benchmark, errors and Ctrl-C included, takes the
-/// server down with it.
+/// A running server: the test kit's server process, with the data
+/// directory it runs on. Dropping it kills the process (the test kit's
+/// process is killed and waited for on drop), so that every way out of
+/// the benchmark, errors and Ctrl-C included, takes the server down with
+/// it.
 pub struct ServerProcess {
-    // Declared before `data_dir` so the process is killed before its
+    // Declared before `_owned_dir` so the process is killed before its
     // directory is removed (fields drop in declaration order).
-    child: Child,
-    // Kept open: closing our end would make any later server print fail.
-    _stdout: BufReader<ChildStdout>,
+    process: Process,
     /// Owned when the server made it; `None` when the caller keeps the data
     /// directory across restarts.
     _owned_dir: Option<TempDir>,
     data_dir: PathBuf,
-    pid: u32,
-    addr: SocketAddr,
     pub command_line: String,
 }
 
@@ -115,62 +116,39 @@ impl ServerProcess {
         data_dir: &Path,
         args: &ServerArgs,
     ) -> anyhow::Result<ServerProcess> {
-        let max_sessions = args.max_sessions.to_string();
-        let mut argv = vec![
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data_dir.to_str().context("data dir path is not UTF-8")?,
-            "--session-timeout",
-            args.session_timeout,
-            "--max-sessions",
-            &max_sessions,
-        ];
-        argv.extend(args.extra.iter().map(String::as_str));
-        let mut child = Command::new(binary)
-            .args(&argv)
+        let builder = Process::builder(binary)
             .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
+            .local(data_dir)
+            .args(["--session-timeout", args.session_timeout])
+            .arg("--max-sessions")
+            .arg(args.max_sessions.to_string())
+            .args(&args.extra)
             // Warnings and start-up errors stay visible to whoever runs the bench.
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
+            .inherit_stderr()
+            .startup_timeout(STARTUP_TIMEOUT);
+        // Waiting for the listening line blocks a thread; not a worker's,
+        // which may be driving benchmark clients (the commits benchmark
+        // restarts its server under load). Should this future be dropped
+        // (Ctrl-C), the started process is dropped, and so killed, when the
+        // blocking task ends.
+        let process = tokio::task::spawn_blocking(move || builder.try_start())
+            .await
+            .context("the server start task failed")?
             .with_context(|| format!("cannot start {}", binary.display()))?;
-        let pid = child.id().context("the server exited at once")?;
-        let stdout = child.stdout.take().context("no stdout pipe")?;
-        let mut stdout = BufReader::new(stdout);
-
-        let mut line = String::new();
-        let read = tokio::time::timeout(STARTUP_TIMEOUT, stdout.read_line(&mut line)).await;
-        let addr = match read {
-            Ok(Ok(n)) if n > 0 => parse_listening_line(&line)?,
-            Ok(Ok(_)) => {
-                let status = child.wait().await.ok();
-                bail!("the server closed its stdout before listening (exit status: {status:?})")
-            }
-            Ok(Err(error)) => bail!("cannot read the server's stdout: {error}"),
-            Err(_) => bail!("the server printed no listening line within {STARTUP_TIMEOUT:?}"),
-        };
-
-        let command_line = format!("RUST_LOG=warn {} {}", binary.display(), argv.join(" "));
         Ok(ServerProcess {
-            child,
-            _stdout: stdout,
+            command_line: process.command_line().to_string(),
+            process,
             _owned_dir: None,
             data_dir: data_dir.to_path_buf(),
-            pid,
-            addr,
-            command_line,
         })
     }
 
     pub fn pid(&self) -> u32 {
-        self.pid
+        self.process.pid()
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.process.addr()
     }
 
     /// The server's private data directory (removed when the server is dropped).
@@ -180,57 +158,24 @@ impl ServerProcess {
 
     /// The server's resident set size in bytes, from /proc/<pid>/status.
     pub fn rss_bytes(&self) -> anyhow::Result<u64> {
-        let path = format!("/proc/{}/status", self.pid);
-        let status =
-            std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
-        parse_vm_rss(&status).with_context(|| format!("no VmRSS line in {path}"))
+        let pid = self.pid();
+        self.process
+            .rss_bytes()
+            .with_context(|| format!("cannot read the VmRSS of process {pid}"))
     }
 
     /// Kills the server (SIGKILL, as a crash would) and waits for it, so no
     /// zombie is left behind.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
-        self.child
-            .kill()
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let ServerProcess {
+            process,
+            _owned_dir,
+            ..
+        } = self;
+        tokio::task::spawn_blocking(move || process.kill())
             .await
+            .context("the server stop task failed")?
             .context("cannot stop the server process")
-    }
-}
-
-fn parse_listening_line(line: &str) -> anyhow::Result<SocketAddr> {
-    let text = line.trim();
-    let addr = text
-        .strip_prefix("listening on ")
-        .with_context(|| format!("unexpected first line from the server: {text:?}"))?;
-    addr.parse()
-        .with_context(|| format!("cannot parse the server address {addr:?}"))
-}
-
-/// `VmRSS:     1234 kB` → bytes.
-fn parse_vm_rss(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let mut words = line.split_whitespace().skip(1);
-    let value: u64 = words.next()?.parse().ok()?;
-    match words.next() {
-        Some("kB") => Some(value * 1024),
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_listening_line() {
-        let addr = parse_listening_line("listening on 127.0.0.1:40123\n").unwrap();
-        assert_eq!(addr, "127.0.0.1:40123".parse().unwrap());
-        assert!(parse_listening_line("hello").is_err());
-    }
-
-    #[test]
-    fn reads_vm_rss_in_bytes() {
-        let status = "Name:\tmesh-server\nVmPeak:\t  9000 kB\nVmRSS:\t    1234 kB\n";
-        assert_eq!(parse_vm_rss(status), Some(1234 * 1024));
-        assert_eq!(parse_vm_rss("Name:\tx\n"), None);
+        // `_owned_dir` is removed here, after the process is gone.
     }
 }

@@ -370,13 +370,13 @@ async fn long_series(bench: &mut Bench, sizes: &Sizes) -> anyhow::Result<()> {
 
     let channel = bench.channels[0].clone();
     let session = tsclient::start_session(&channel).await?;
-    let mut ts = tsclient::ts_client(&channel);
-    let key = tsclient::create_series(&mut ts, &session, ordinal, &bench.unit).await?;
+    let ts = tsclient::ts_client(&channel);
+    let key = tsclient::create_series(&ts, &session, ordinal, &bench.unit).await?;
 
     let began = Instant::now();
     let writes = parts.iter().map(|&(first, count)| {
-        let (mut ts, session) = (ts.clone(), session.clone());
-        async move { tsclient::write(&mut ts, &session, key, ordinal, first, count).await }
+        let (ts, session) = (ts.clone(), session.clone());
+        async move { tsclient::write(&ts, &session, key, ordinal, first, count).await }
     });
     tsclient::bounded(writes, LONG_WRITE_IN_FLIGHT)
         .await
@@ -420,10 +420,10 @@ async fn long_series(bench: &mut Bench, sizes: &Sizes) -> anyhow::Result<()> {
             &bench.channels,
             readers,
             parts.len(),
-            move |mut w: Worker, i| {
+            move |w: Worker, i| {
                 let (first, count) = parts[i];
                 async move {
-                    let points = tsclient::read(&mut w.ts, &w.session, key, first, count).await?;
+                    let points = tsclient::read(&w.ts, &w.session, key, first, count).await?;
                     data::check(ordinal, first, count, &points, PROBES_PER_READ)
                         .map_err(anyhow::Error::msg)?;
                     Ok(points.len() as u64)
@@ -491,8 +491,8 @@ async fn many_series(bench: &mut Bench, sizes: &Sizes) -> anyhow::Result<()> {
         let session = sessions[session_of(i)].clone();
         let unit = bench.unit.clone();
         async move {
-            let mut ts = tsclient::ts_client(&channel);
-            let key = tsclient::create_series(&mut ts, &session, first_ordinal + i, &unit).await?;
+            let ts = tsclient::ts_client(&channel);
+            let key = tsclient::create_series(&ts, &session, first_ordinal + i, &unit).await?;
             Ok((i, key))
         }
     });
@@ -509,8 +509,8 @@ async fn many_series(bench: &mut Bench, sizes: &Sizes) -> anyhow::Result<()> {
         let session = sessions[session_of(i)].clone();
         let key = keys[i as usize];
         async move {
-            let mut ts = tsclient::ts_client(&channel);
-            tsclient::write(&mut ts, &session, key, first_ordinal + i, 0, MANY_POINTS).await
+            let ts = tsclient::ts_client(&channel);
+            tsclient::write(&ts, &session, key, first_ordinal + i, 0, MANY_POINTS).await
         }
     });
     tsclient::bounded(writes, MANY_IN_FLIGHT)
@@ -590,12 +590,12 @@ async fn many_series(bench: &mut Bench, sizes: &Sizes) -> anyhow::Result<()> {
         &bench.channels,
         STREAM_READERS,
         group_count,
-        move |mut w: Worker, g| {
+        move |w: Worker, g| {
             let group = groups[g].clone();
             async move {
                 let keys: Vec<i64> = group.iter().map(|s| s.key).collect();
                 let answers =
-                    tsclient::read_stream(&mut w.ts, &w.session, &keys, 0, MANY_POINTS).await?;
+                    tsclient::read_stream(&w.ts, &w.session, &keys, 0, MANY_POINTS).await?;
                 let mut n = 0;
                 for (series, points) in group.iter().zip(&answers) {
                     data::check(series.ordinal, 0, MANY_POINTS, points, PROBES_PER_READ)
@@ -623,11 +623,10 @@ async fn many_series(bench: &mut Bench, sizes: &Sizes) -> anyhow::Result<()> {
         &bench.channels,
         UNARY_READERS,
         all.len(),
-        move |mut w: Worker, i| {
+        move |w: Worker, i| {
             let series = all[i];
             async move {
-                let points =
-                    tsclient::read(&mut w.ts, &w.session, series.key, 0, MANY_POINTS).await?;
+                let points = tsclient::read(&w.ts, &w.session, series.key, 0, MANY_POINTS).await?;
                 data::check(series.ordinal, 0, MANY_POINTS, &points, PROBES_PER_READ)
                     .map_err(anyhow::Error::msg)?;
                 Ok(points.len() as u64)
@@ -694,7 +693,7 @@ async fn fill(bench: &mut Bench, sizes: &Sizes) -> anyhow::Result<()> {
         let lengths = lengths.clone();
         async move {
             let Worker {
-                mut ts,
+                ts,
                 channel,
                 session,
             } = w;
@@ -704,9 +703,9 @@ async fn fill(bench: &mut Bench, sizes: &Sizes) -> anyhow::Result<()> {
             for i in first..last {
                 let ordinal = first_ordinal + i;
                 let points = lengths[i as usize];
-                let key = tsclient::create_series(&mut ts, &session, ordinal, &unit).await?;
+                let key = tsclient::create_series(&ts, &session, ordinal, &unit).await?;
                 for (from, count) in pieces(points, POINTS_PER_MESSAGE) {
-                    tsclient::write(&mut ts, &session, key, ordinal, from, count).await?;
+                    tsclient::write(&ts, &session, key, ordinal, from, count).await?;
                 }
                 made.push(Stored {
                     key,
@@ -848,7 +847,7 @@ async fn latency_client(
 ) -> anyhow::Result<Row> {
     let total: u64 = stored.iter().map(|s| s.points).sum();
     let session = tsclient::start_session(&channel).await?;
-    let mut ts = tsclient::ts_client(&channel);
+    let ts = tsclient::ts_client(&channel);
     let mut rng = Rng::new(seed);
     let mut row = Row {
         latencies_ns: Vec::new(),
@@ -864,7 +863,7 @@ async fn latency_client(
         let first = (at - starts[index]).min(series.points.saturating_sub(WEEK));
         let count = WEEK.min(series.points);
         let began = Instant::now();
-        let result = tsclient::read(&mut ts, &session, series.key, first, count).await;
+        let result = tsclient::read(&ts, &session, series.key, first, count).await;
         let ended = Instant::now();
         let result = result.and_then(|points| {
             data::check(series.ordinal, first, count, &points, PROBES_PER_READ)

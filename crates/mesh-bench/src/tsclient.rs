@@ -13,18 +13,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use mesh_proto::model_definition::model_definition_service_client::ModelDefinitionServiceClient;
 use mesh_proto::model_definition::ListUnitsOfMeasurementRequest;
-use mesh_proto::session::session_service_client::SessionServiceClient;
-use mesh_proto::time_series::timeseries_service_client::TimeseriesServiceClient;
-use mesh_proto::time_series::{
-    CreatePhysicalTimeseriesRequest, ReadTimeseriesRequest, ReadTimeseriesResponse,
-    ReadTimeseriesStreamRequest, Timeseries, WriteTimeseriesRequest,
-};
-use mesh_proto::types::curve::CurveType;
-use mesh_proto::types::resolution::ResolutionType;
-use mesh_proto::types::{Curve, Guid, MeshId, Resolution, UtcInterval};
-use mesh_timeseries::{arrow_ipc, Point};
+use mesh_proto::time_series::{ReadTimeseriesResponse, ReadTimeseriesStreamRequest};
+use mesh_proto::types::{Guid, MeshId, UtcInterval};
+use mesh_testkit::raw::{self, Clients, CurveType, ResolutionType};
+use mesh_timeseries::Point;
 use tokio::task::JoinSet;
 use tonic::transport::Channel;
 
@@ -34,10 +27,14 @@ use crate::data;
 /// server's own limit (4 MiB by default) is the one being exercised.
 const CLIENT_MAX_MESSAGE: usize = 64 * 1024 * 1024;
 
-pub type TsClient = TimeseriesServiceClient<Channel>;
+/// The test kit's raw clients (sessions, time series, model) over one
+/// connection; the calls the tests and the bench share are the kit's.
+pub type TsClient = Clients;
 
 pub fn ts_client(channel: &Channel) -> TsClient {
-    TimeseriesServiceClient::new(channel.clone()).max_decoding_message_size(CLIENT_MAX_MESSAGE)
+    let mut clients = Clients::on(channel.clone());
+    clients.series = clients.series.max_decoding_message_size(CLIENT_MAX_MESSAGE);
+    clients
 }
 
 /// A failed call as an error that names the call and the gRPC status.
@@ -45,37 +42,44 @@ pub fn failed(call: &str, status: tonic::Status) -> anyhow::Error {
     anyhow::anyhow!("{call} failed: {}: {}", status.code(), status.message())
 }
 
+/// A failed call of the test kit's clients: a refusal as [`failed`], an
+/// answer that breaks the protocol as what is wrong with it.
+fn refused_or_bad(call: &str, error: raw::Error) -> anyhow::Error {
+    match error {
+        raw::Error::Refused(status) => failed(call, status),
+        raw::Error::BadAnswer(why) => anyhow::anyhow!("{call}: {why}"),
+    }
+}
+
 pub async fn start_session(channel: &Channel) -> anyhow::Result<Guid> {
-    SessionServiceClient::new(channel.clone())
-        .start_session(())
+    ts_client(channel)
+        .start_session()
         .await
-        .map_err(|s| failed("StartSession", s))?
-        .into_inner()
-        .session_id
-        .context("StartSession answered without a session id")
+        .map_err(|e| refused_or_bad("StartSession", e))
 }
 
 pub async fn commit(channel: &Channel, session: &Guid) -> anyhow::Result<()> {
-    SessionServiceClient::new(channel.clone())
-        .commit(session.clone())
+    ts_client(channel)
+        .commit(session)
         .await
-        .map_err(|s| failed("Commit", s))?;
-    Ok(())
+        .map_err(|s| failed("Commit", s))
 }
 
 pub async fn end_session(channel: &Channel, session: &Guid) -> anyhow::Result<()> {
-    SessionServiceClient::new(channel.clone())
-        .end_session(session.clone())
+    ts_client(channel)
+        .end_session(session)
         .await
-        .map_err(|s| failed("EndSession", s))?;
-    Ok(())
+        .map_err(|s| failed("EndSession", s))
 }
 
 /// The unit the benchmark's series use: MW if the server lists it, else
 /// the first unit listed (the unit plays no part in the figures).
 pub async fn pick_unit(channel: &Channel) -> anyhow::Result<(Guid, String)> {
+    let clients = ts_client(channel);
     let session = start_session(channel).await?;
-    let units = ModelDefinitionServiceClient::new(channel.clone())
+    let units = clients
+        .models
+        .clone()
         .list_units_of_measurement(ListUnitsOfMeasurementRequest {
             session_id: Some(session.clone()),
         })
@@ -95,33 +99,25 @@ pub async fn pick_unit(channel: &Channel) -> anyhow::Result<(Guid, String)> {
 
 /// Creates an hourly series in `session`; returns its key.
 pub async fn create_series(
-    ts: &mut TsClient,
+    ts: &TsClient,
     session: &Guid,
     ordinal: u64,
     unit: &Guid,
 ) -> anyhow::Result<i64> {
-    let resource = ts
-        .create_physical_timeseries(CreatePhysicalTimeseriesRequest {
-            session_id: Some(session.clone()),
-            path: "/bench/".to_string(),
-            name: format!("series-{ordinal}"),
-            curve_type: Some(Curve {
-                r#type: CurveType::Staircasestartofstep as i32,
-            }),
-            resolution: Some(Resolution {
-                r#type: ResolutionType::Hour as i32,
-            }),
-            unit_of_measurement_id: Some(unit.clone()),
-            time_zone: None,
-        })
-        .await
-        .map_err(|s| failed("CreatePhysicalTimeseries", s))?
-        .into_inner();
-    Ok(resource.timeseries_key)
+    ts.create_series(
+        session,
+        unit,
+        ("/bench/", &format!("series-{ordinal}")),
+        CurveType::Staircasestartofstep,
+        ResolutionType::Hour,
+    )
+    .await
+    .map_err(|s| failed("CreatePhysicalTimeseries", s))
 }
 
-fn interval(first: u64, count: u64) -> UtcInterval {
-    UtcInterval::from_millis(data::utc_ms(first), data::utc_ms(first + count))
+/// Hours `first..first + count` as UTC milliseconds.
+fn hours(first: u64, count: u64) -> (i64, i64) {
+    (data::utc_ms(first), data::utc_ms(first + count))
 }
 
 /// Writes hours `first..first + count` of series `ordinal` (stored under
@@ -129,7 +125,7 @@ fn interval(first: u64, count: u64) -> UtcInterval {
 /// so that cost is on the client's side of the figure, as it would be for
 /// a real client.
 pub async fn write(
-    ts: &mut TsClient,
+    ts: &TsClient,
     session: &Guid,
     key: i64,
     ordinal: u64,
@@ -137,76 +133,55 @@ pub async fn write(
     count: u64,
 ) -> anyhow::Result<()> {
     let points = data::points(ordinal, first, count);
-    write_points(ts, session, key, interval(first, count), &points).await
+    write_points(ts, session, key, hours(first, count), &points).await
 }
 
-/// Replaces `interval` of hourly series `key` with `points` in one
-/// WriteTimeseries.
+/// Replaces `[start, end)` (UTC milliseconds) of hourly series `key` with
+/// `points` in one WriteTimeseries.
 pub async fn write_points(
-    ts: &mut TsClient,
+    ts: &TsClient,
     session: &Guid,
     key: i64,
-    interval: UtcInterval,
+    interval: (i64, i64),
     points: &[Point],
 ) -> anyhow::Result<()> {
-    ts.write_timeseries(WriteTimeseriesRequest {
-        session_id: Some(session.clone()),
-        timeseries: Some(Timeseries {
-            id: Some(MeshId::by_timeseries_key(key)),
-            resolution: Some(Resolution {
-                r#type: ResolutionType::Hour as i32,
-            }),
-            interval: Some(interval),
-            data: arrow_ipc::encode(points),
-        }),
-    })
-    .await
-    .map_err(|s| failed("WriteTimeseries", s))?;
-    Ok(())
+    ts.write_as(session, key, ResolutionType::Hour, interval, points)
+        .await
+        .map_err(|s| failed("WriteTimeseries", s))
 }
 
 /// Reads hours `first..first + count` of `key` with one ReadTimeseries and
 /// decodes the answer.
 pub async fn read(
-    ts: &mut TsClient,
+    ts: &TsClient,
     session: &Guid,
     key: i64,
     first: u64,
     count: u64,
 ) -> anyhow::Result<Vec<Point>> {
-    let answer = ts
-        .read_timeseries(ReadTimeseriesRequest {
-            session_id: Some(session.clone()),
-            timeseries_id: Some(MeshId::by_timeseries_key(key)),
-            interval: Some(interval(first, count)),
-        })
+    ts.read(session, key, hours(first, count))
         .await
-        .map_err(|s| failed("ReadTimeseries", s))?
-        .into_inner();
-    match answer.timeseries.as_slice() {
-        [one] => decode(one, key),
-        other => bail!(
-            "ReadTimeseries of key {key} answered {} series, not 1",
-            other.len()
-        ),
-    }
+        .map_err(|e| refused_or_bad(&format!("ReadTimeseries of key {key}"), e))
 }
 
 /// Reads hours `first..first + count` of every key with one
 /// ReadTimeseriesStream; returns the decoded points of each, in the order
 /// of `keys` (the order the server answers in).
 pub async fn read_stream(
-    ts: &mut TsClient,
+    ts: &TsClient,
     session: &Guid,
     keys: &[i64],
     first: u64,
     count: u64,
 ) -> anyhow::Result<Vec<Vec<Point>>> {
+    let (start, end) = hours(first, count);
     let mut stream = ts
+        .series
+        .clone()
         .read_timeseries_stream(ReadTimeseriesStreamRequest {
             session_id: Some(session.clone()),
             timeseries_ids: keys.iter().map(|&k| MeshId::by_timeseries_key(k)).collect(),
-            interval: Some(interval(first, count)),
+            interval: Some(UtcInterval::from_millis(start, end)),
         })
         .await
         .map_err(|s| failed("ReadTimeseriesStream", s))?
@@ -226,7 +201,9 @@ pub async fn read_stream(
                     keys.len()
                 );
             };
-            out.push(decode(series, key)?);
+            out.push(
+                raw::decode(series, key).map_err(|e| refused_or_bad("ReadTimeseriesStream", e))?,
+            );
         }
     }
     if out.len() != keys.len() {
@@ -237,15 +214,6 @@ pub async fn read_stream(
         );
     }
     Ok(out)
-}
-
-fn decode(series: &Timeseries, key: i64) -> anyhow::Result<Vec<Point>> {
-    let got = series.id.as_ref().and_then(|id| id.timeseries_key);
-    if got != Some(key) {
-        bail!("asked for series {key}, the answer names {got:?}");
-    }
-    arrow_ipc::decode(&series.data)
-        .map_err(|e| anyhow::anyhow!("cannot decode the points of series {key}: {e}"))
 }
 
 /// Runs the futures `jobs` yields with at most `in_flight` running at once;

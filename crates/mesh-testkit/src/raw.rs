@@ -2,9 +2,9 @@
 //! SDK: for tests about the server or the wire format, which must not move
 //! when the SDK does, and which sometimes send what the SDK would refuse.
 //!
-//! Only the time series calls the tests share live here: breakpoint series
-//! written and read whole, in sessions that are started and committed
-//! explicitly.
+//! Only the time series calls the tests (and the benchmark program) share
+//! live here: series created, written and read whole, in sessions that are
+//! started and committed explicitly.
 
 use std::fmt;
 use std::time::Duration;
@@ -16,18 +16,11 @@ use mesh_proto::time_series::timeseries_service_client::TimeseriesServiceClient;
 use mesh_proto::time_series::{
     CreatePhysicalTimeseriesRequest, ReadTimeseriesRequest, Timeseries, WriteTimeseriesRequest,
 };
-use mesh_proto::types::{
-    curve::CurveType, resolution::ResolutionType, Curve, Guid, MeshId, Resolution, UtcInterval,
-};
+pub use mesh_proto::types::{curve::CurveType, resolution::ResolutionType};
+use mesh_proto::types::{Curve, Guid, MeshId, Resolution, UtcInterval};
 use mesh_timeseries::{arrow_ipc, Point};
 use tonic::transport::{Channel, Endpoint};
 use tonic::Status;
-
-fn breakpoint() -> Resolution {
-    Resolution {
-        r#type: ResolutionType::Breakpoint as i32,
-    }
-}
 
 /// Why a call whose answer is looked into failed. The two are kept apart
 /// because a test may expect refusals (a killed server, say) but never an
@@ -89,11 +82,16 @@ impl Clients {
             .timeout(call_timeout)
             .connect()
             .await?;
-        Ok(Clients {
+        Ok(Clients::on(channel))
+    }
+
+    /// The clients over a channel the caller connected (and configured) itself.
+    pub fn on(channel: Channel) -> Clients {
+        Clients {
             sessions: SessionServiceClient::new(channel.clone()),
             series: TimeseriesServiceClient::new(channel.clone()),
             models: ModelDefinitionServiceClient::new(channel),
-        })
+        }
     }
 
     pub async fn start_session(&self) -> Result<Guid, Error> {
@@ -142,6 +140,26 @@ impl Clients {
         path: &str,
         name: &str,
     ) -> Result<i64, Status> {
+        self.create_series(
+            session,
+            unit,
+            (path, name),
+            CurveType::Staircasestartofstep,
+            ResolutionType::Breakpoint,
+        )
+        .await
+    }
+
+    /// Creates a series of `curve` and `resolution` at `path`/`name`, with
+    /// no time zone; its key.
+    pub async fn create_series(
+        &self,
+        session: &Guid,
+        unit: &Guid,
+        (path, name): (&str, &str),
+        curve: CurveType,
+        resolution: ResolutionType,
+    ) -> Result<i64, Status> {
         Ok(self
             .series
             .clone()
@@ -150,9 +168,11 @@ impl Clients {
                 path: path.to_string(),
                 name: name.to_string(),
                 curve_type: Some(Curve {
-                    r#type: CurveType::Staircasestartofstep as i32,
+                    r#type: curve as i32,
                 }),
-                resolution: Some(breakpoint()),
+                resolution: Some(Resolution {
+                    r#type: resolution as i32,
+                }),
                 unit_of_measurement_id: Some(unit.clone()),
                 time_zone: None,
             })
@@ -166,6 +186,20 @@ impl Clients {
         &self,
         session: &Guid,
         key: i64,
+        interval: (i64, i64),
+        points: &[Point],
+    ) -> Result<(), Status> {
+        self.write_as(session, key, ResolutionType::Breakpoint, interval, points)
+            .await
+    }
+
+    /// Replaces `[start, end)` of series `key`, whose resolution is
+    /// `resolution` (the request names it), with `points`.
+    pub async fn write_as(
+        &self,
+        session: &Guid,
+        key: i64,
+        resolution: ResolutionType,
         (start, end): (i64, i64),
         points: &[Point],
     ) -> Result<(), Status> {
@@ -175,7 +209,9 @@ impl Clients {
                 session_id: Some(session.clone()),
                 timeseries: Some(Timeseries {
                     id: Some(MeshId::by_timeseries_key(key)),
-                    resolution: Some(breakpoint()),
+                    resolution: Some(Resolution {
+                        r#type: resolution as i32,
+                    }),
                     interval: Some(UtcInterval::from_millis(start, end)),
                     data: arrow_ipc::encode(points),
                 }),
@@ -207,6 +243,20 @@ impl Clients {
                 answer.timeseries.len()
             )));
         };
-        arrow_ipc::decode(&series.data).map_err(|error| Error::BadAnswer(error.to_string()))
+        decode(series, key)
     }
+}
+
+/// The points of `series`, an answer for series `key`: an answer that names
+/// another series, or whose points do not decode, breaks the protocol.
+pub fn decode(series: &Timeseries, key: i64) -> Result<Vec<Point>, Error> {
+    let named = series.id.as_ref().and_then(|id| id.timeseries_key);
+    if named != Some(key) {
+        return Err(Error::BadAnswer(format!(
+            "asked for series {key}, the answer names {named:?}"
+        )));
+    }
+    arrow_ipc::decode(&series.data).map_err(|error| {
+        Error::BadAnswer(format!("cannot decode the points of series {key}: {error}"))
+    })
 }

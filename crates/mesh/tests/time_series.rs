@@ -1,27 +1,26 @@
 //! Physical time series end to end: the SDK (and, where the SDK would refuse
 //! to send something, a raw generated client) against a real server with
 //! real storage in a temporary directory.
+//!
+//! The server's own contract, checked with raw requests alone (hand-made
+//! Arrow payloads, requests the SDK would not send, answers over the
+//! message limit), is in crates/mesh-server/tests/time_series_contract.rs.
 
 mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use ::arrow_ipc::writer::StreamWriter;
 use mesh::arrow_array::{
-    ArrayRef, Float32Array, Float64Array, Int64Array, RecordBatch, TimestampMillisecondArray,
-    TimestampSecondArray, UInt32Array,
+    ArrayRef, Float64Array, Int64Array, RecordBatch, TimestampMillisecondArray,
 };
 use mesh::arrow_schema::{Field, Schema};
 use mesh::chrono::{DateTime, TimeZone, Utc};
 use mesh::{flags, Connection, CurveType, Error, Point, Resolution, ResourceUpdate, Session};
 use mesh_proto::model_definition::model_definition_service_client::ModelDefinitionServiceClient;
 use mesh_proto::model_definition::ListUnitsOfMeasurementRequest;
-use mesh_proto::time_series::{
-    CreatePhysicalTimeseriesRequest, ReadTimeseriesRequest, Timeseries,
-    UpdateTimeseriesResourceRequest, WriteTimeseriesRequest,
-};
-use mesh_proto::types::{Curve, MeshId, Resolution as ProtoResolution, UtcInterval};
+use mesh_proto::time_series::{Timeseries, WriteTimeseriesRequest};
+use mesh_proto::types::{MeshId, UtcInterval};
 use mesh_timeseries::arrow_ipc;
 use tonic::Code;
 use uuid::Uuid;
@@ -113,14 +112,6 @@ async fn assert_series_unknown(session: &Session, key: i64) {
     assert_eq!(status.code(), Code::NotFound);
 }
 
-fn raw_read_request(session: Uuid, id: MeshId, interval: UtcInterval) -> ReadTimeseriesRequest {
-    ReadTimeseriesRequest {
-        session_id: Some(common::guid(session)),
-        timeseries_id: Some(id),
-        interval: Some(interval),
-    }
-}
-
 fn raw_write_request(
     session: Uuid,
     id: MeshId,
@@ -136,16 +127,6 @@ fn raw_write_request(
             data,
         }),
     }
-}
-
-/// An Arrow IPC stream of `batch` exactly as given, without the SDK's checks.
-fn ipc(batch: &RecordBatch) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    let mut writer = StreamWriter::try_new(&mut bytes, &batch.schema()).unwrap();
-    writer.write(batch).unwrap();
-    writer.finish().unwrap();
-    drop(writer);
-    bytes
 }
 
 fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
@@ -290,84 +271,6 @@ async fn resources_are_created_read_and_updated_with_units_by_name() {
             .await,
         Err(Error::UnknownUnit { .. })
     ));
-
-    // The server's own rules, through a raw client in the same session.
-    let mut raw = server.raw_timeseries().await;
-    let id = Some(common::guid(session_id(&session)));
-    let create_request =
-        |unit: Uuid, resolution: Resolution, zone: Option<&str>| CreatePhysicalTimeseriesRequest {
-            session_id: id.clone(),
-            path: "/".into(),
-            name: unique_name(),
-            curve_type: Some(Curve {
-                r#type: CurveType::Staircase.to_proto(),
-            }),
-            resolution: Some(ProtoResolution {
-                r#type: resolution.to_proto(),
-            }),
-            unit_of_measurement_id: Some(common::guid(unit)),
-            time_zone: zone.map(str::to_string),
-        };
-    let status = raw
-        .create_physical_timeseries(create_request(Uuid::new_v4(), Resolution::Hour, None))
-        .await
-        .unwrap_err();
-    assert_status(
-        &status,
-        Code::InvalidArgument,
-        "unknown unit of measurement",
-    );
-    let mw = unit_named("MW").id;
-    let status = raw
-        .create_physical_timeseries(create_request(mw, Resolution::Day, Some("Mars/Olympus")))
-        .await
-        .unwrap_err();
-    assert_status(&status, Code::InvalidArgument, "Mars/Olympus");
-    let status = raw
-        .create_physical_timeseries(create_request(mw, Resolution::Hour, Some("Europe/Oslo")))
-        .await
-        .unwrap_err();
-    assert_status(&status, Code::InvalidArgument, "time zone");
-
-    // Only the fields in the mask change, whatever else the request holds.
-    let update = |paths: &[&str]| UpdateTimeseriesResourceRequest {
-        session_id: id.clone(),
-        timeseries_resource_key: key,
-        field_mask: Some(prost_types::FieldMask {
-            paths: paths.iter().map(|p| p.to_string()).collect(),
-        }),
-        new_curve_type: Some(Curve {
-            r#type: CurveType::PiecewiseLinear.to_proto(),
-        }),
-        new_unit_of_measurement_id: Some(common::guid(Uuid::new_v4())),
-        new_time_zone: "Asia/Tokyo".into(),
-    };
-    raw.update_timeseries_resource(update(&["new_curve_type"]))
-        .await
-        .unwrap();
-    let after = get().await.unwrap();
-    assert_eq!(after.curve_type, CurveType::PiecewiseLinear);
-    assert_eq!(after.unit_of_measurement, Some(unit_named("NOK/MWh")));
-    assert_eq!(after.time_zone.as_deref(), Some("Europe/Berlin"));
-    let status = raw
-        .update_timeseries_resource(update(&["new_unit_of_measurement_id"]))
-        .await
-        .unwrap_err();
-    assert_status(
-        &status,
-        Code::InvalidArgument,
-        "unknown unit of measurement",
-    );
-    // An empty mask (what the official SDK sends when asked to change
-    // nothing) changes nothing, whatever else the request holds.
-    raw.update_timeseries_resource(update(&[])).await.unwrap();
-    assert_eq!(get().await.unwrap(), after);
-    let status = raw
-        .update_timeseries_resource(update(&["name"]))
-        .await
-        .unwrap_err();
-    assert_status(&status, Code::InvalidArgument, "'name'");
-    assert_eq!(get().await.unwrap(), after);
 }
 
 #[tokio::test]
@@ -775,168 +678,9 @@ async fn bad_writes_are_refused_with_the_reason_and_store_nothing() {
     let key = create(&session, Resolution::Breakpoint, CurveType::Staircase).await;
     let seed = hourly(0, 10, 0.0);
     write(&session, key, T0, T0 + 10 * HOUR, &seed).await;
-    let id = session_id(&session);
-    let mut raw = server.raw_timeseries().await;
-    let whole = Some(UtcInterval::from_millis(T0, T0 + 10 * HOUR));
 
     let times = || Arc::new(TimestampMillisecondArray::from(vec![T0, T0 + HOUR])) as ArrayRef;
-    let flags_ok = || Arc::new(UInt32Array::from(vec![0u32, 0])) as ArrayRef;
     let values = || Arc::new(Float64Array::from(vec![1.0, 2.0])) as ArrayRef;
-    let encoded = |points: &[Point]| arrow_ipc::encode(points);
-
-    let cases: Vec<(&str, Option<UtcInterval>, Vec<u8>, &str)> = vec![
-        (
-            "flags as int64",
-            whole,
-            ipc(&batch(vec![
-                ("utc_time", times()),
-                ("flags", Arc::new(Int64Array::from(vec![0i64, 0]))),
-                ("value", values()),
-            ])),
-            "column `flags` of the time series data has type int64; expected uint32",
-        ),
-        (
-            "value as float32",
-            whole,
-            ipc(&batch(vec![
-                ("utc_time", times()),
-                ("flags", flags_ok()),
-                ("value", Arc::new(Float32Array::from(vec![1.0f32, 2.0]))),
-            ])),
-            "column `value` of the time series data has type float32; expected float64",
-        ),
-        (
-            "utc_time in seconds",
-            whole,
-            ipc(&batch(vec![
-                (
-                    "utc_time",
-                    Arc::new(TimestampSecondArray::from(vec![T0 / 1000])),
-                ),
-                ("flags", Arc::new(UInt32Array::from(vec![0u32]))),
-                ("value", Arc::new(Float64Array::from(vec![1.0]))),
-            ])),
-            "column `utc_time` of the time series data has type timestamp[s]; expected timestamp[ms]",
-        ),
-        (
-            "utc_time with a time zone",
-            whole,
-            ipc(&batch(vec![
-                (
-                    "utc_time",
-                    Arc::new(
-                        TimestampMillisecondArray::from(vec![T0, T0 + HOUR]).with_timezone("UTC"),
-                    ),
-                ),
-                ("flags", flags_ok()),
-                ("value", values()),
-            ])),
-            "column `utc_time` of the time series data has type timestamp[ms, tz=UTC]",
-        ),
-        (
-            "a column misnamed",
-            whole,
-            ipc(&batch(vec![
-                ("time", times()),
-                ("flags", flags_ok()),
-                ("value", values()),
-            ])),
-            "has no column `utc_time`",
-        ),
-        (
-            "an extra column",
-            whole,
-            ipc(&batch(vec![
-                ("utc_time", times()),
-                ("flags", flags_ok()),
-                ("value", values()),
-                ("comment", values()),
-            ])),
-            "has 4 columns",
-        ),
-        (
-            "a null value",
-            whole,
-            ipc(&batch(vec![
-                ("utc_time", times()),
-                ("flags", flags_ok()),
-                ("value", Arc::new(Float64Array::from(vec![Some(1.0), None]))),
-            ])),
-            "column `value` of the time series data holds a null at row 1",
-        ),
-        (
-            "bytes that are no Arrow stream",
-            whole,
-            b"certainly not arrow".to_vec(),
-            "not a valid Arrow IPC stream",
-        ),
-        (
-            "timestamps out of order",
-            whole,
-            encoded(&[Point::new(T0 + HOUR, 0, 1.0), Point::new(T0, 0, 2.0)]),
-            "timestamps in the segment are not increasing",
-        ),
-        (
-            "a duplicate timestamp",
-            whole,
-            encoded(&[Point::new(T0, 0, 1.0), Point::new(T0, 0, 2.0)]),
-            "timestamps in the segment are not increasing",
-        ),
-        (
-            "a point before the interval",
-            Some(UtcInterval::from_millis(T0 + HOUR, T0 + 10 * HOUR)),
-            encoded(&[Point::new(T0, 0, 1.0)]),
-            "is outside the interval",
-        ),
-        (
-            "a point at the end of the interval",
-            whole,
-            encoded(&[Point::new(T0 + 10 * HOUR, 0, 1.0)]),
-            "is outside the interval",
-        ),
-        (
-            "start equal to end",
-            Some(UtcInterval::from_millis(T0, T0)),
-            encoded(&[]),
-            "the interval is empty",
-        ),
-        (
-            "start after end",
-            Some(UtcInterval::from_millis(T0 + HOUR, T0)),
-            encoded(&[]),
-            "the interval is empty",
-        ),
-        ("no interval", None, encoded(&[]), "the interval is missing"),
-    ];
-    for (what, interval, data, needle) in cases {
-        let status = raw
-            .write_timeseries(raw_write_request(
-                id,
-                MeshId::by_timeseries_key(key),
-                interval,
-                data,
-            ))
-            .await
-            .expect_err(what);
-        assert_eq!(status.code(), Code::InvalidArgument, "{what}: {status:?}");
-        assert!(
-            status.message().contains(needle),
-            "{what}: {:?} does not contain {needle:?}",
-            status.message()
-        );
-    }
-
-    // A request naming another resolution than the series has.
-    let mut request = raw_write_request(id, MeshId::by_timeseries_key(key), whole, encoded(&[]));
-    request.timeseries.as_mut().unwrap().resolution = Some(ProtoResolution {
-        r#type: Resolution::Hour.to_proto(),
-    });
-    let status = raw.write_timeseries(request).await.unwrap_err();
-    assert_status(
-        &status,
-        Code::InvalidArgument,
-        "the request's resolution HOUR is not the series' resolution BREAKPOINT",
-    );
 
     // The SDK passes the server's word on for writes of one message...
     let error = session
@@ -1000,7 +744,7 @@ async fn bad_writes_are_refused_with_the_reason_and_store_nothing() {
 }
 
 #[tokio::test]
-async fn unknown_keys_are_not_found_and_paths_are_not_served() {
+async fn unknown_keys_are_not_found() {
     let server = common::start_default().await;
     let connection = connect(&server).await;
     let session = connection.open_session().await.unwrap();
@@ -1037,42 +781,6 @@ async fn unknown_keys_are_not_found_and_paths_are_not_served() {
             .await
             .unwrap_err(),
     );
-    assert_eq!(status.code(), Code::NotFound);
-
-    // Model paths need the model, which is not served.
-    let mut raw = server.raw_timeseries().await;
-    let id = session_id(&session);
-    let by_path = MeshId {
-        path: Some("Model/Plant.Inflow".to_string()),
-        ..Default::default()
-    };
-    let status = raw
-        .read_timeseries(raw_read_request(
-            id,
-            by_path.clone(),
-            UtcInterval::from_millis(T0, T0 + HOUR),
-        ))
-        .await
-        .unwrap_err();
-    assert_status(&status, Code::Unimplemented, "timeseries_key");
-    let status = raw
-        .write_timeseries(raw_write_request(
-            id,
-            by_path,
-            Some(UtcInterval::from_millis(T0, T0 + HOUR)),
-            arrow_ipc::encode(&[]),
-        ))
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::Unimplemented);
-    let status = raw
-        .read_timeseries(raw_read_request(
-            id,
-            MeshId::by_timeseries_key(missing),
-            UtcInterval::from_millis(T0, T0 + HOUR),
-        ))
-        .await
-        .unwrap_err();
     assert_eq!(status.code(), Code::NotFound);
 }
 
@@ -1234,30 +942,6 @@ async fn a_restart_keeps_committed_data_and_nothing_else() {
 }
 
 #[tokio::test]
-async fn a_raw_write_over_the_message_limit_is_refused_with_a_hint() {
-    let server = common::start_default().await;
-    let connection = connect(&server).await;
-    let session = connection.open_session().await.unwrap();
-    let key = create(&session, Resolution::Breakpoint, CurveType::Staircase).await;
-    let points: Vec<Point> = (0..250_000).map(|i| Point::new(T0 + i, 0, 1.0)).collect();
-    let data = arrow_ipc::encode(&points);
-    assert!(data.len() > 4 * 1024 * 1024);
-
-    let mut raw = server.raw_timeseries().await;
-    let status = raw
-        .write_timeseries(raw_write_request(
-            session_id(&session),
-            MeshId::by_timeseries_key(key),
-            Some(UtcInterval::from_millis(T0, T0 + HOUR)),
-            data,
-        ))
-        .await
-        .unwrap_err();
-    assert_status(&status, Code::ResourceExhausted, "--max-message-size");
-    assert!(read(&session, key, T0, T0 + HOUR).await.is_empty());
-}
-
-#[tokio::test]
 async fn the_sdk_writes_and_reads_a_million_points_in_pieces() {
     const COUNT: i64 = 1_000_000;
     let server = common::start_default().await;
@@ -1327,23 +1011,6 @@ async fn many_series_are_read_in_one_stream() {
         .map(|i| Point::new(T0 + i, 0, i as f64))
         .collect();
     write(&session, large, T0, T0 + HOUR, &large_points).await;
-
-    // The server itself refuses answers over its message limit.
-    let mut raw = server.raw_timeseries().await;
-    let too_large = |key: i64, end_ms: i64| {
-        raw_read_request(
-            session_id(&session),
-            MeshId::by_timeseries_key(key),
-            UtcInterval::from_millis(T0, end_ms),
-        )
-    };
-    for (key, end_ms) in [(large, T0 + HOUR), (hourly_key, T0 + 300_000 * HOUR)] {
-        let status = raw
-            .read_timeseries(too_large(key, end_ms))
-            .await
-            .unwrap_err();
-        assert_status(&status, Code::ResourceExhausted, "read a shorter interval");
-    }
 
     let keys = [linear, hourly_key, large, empty, linear];
     let (start, end) = (at(T0), at(T0 + 4 * HOUR));
