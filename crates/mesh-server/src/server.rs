@@ -147,7 +147,7 @@ fn connection_limit(configured: u32) -> usize {
 }
 
 /// Serves until `shutdown` completes, then lets calls in progress finish,
-/// for at most [`SHUTDOWN_GRACE`].
+/// for at most `SHUTDOWN_GRACE` (10 s).
 pub async fn serve(
     prepared: Prepared,
     shutdown: impl Future<Output = ()> + Send + 'static,

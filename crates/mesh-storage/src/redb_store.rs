@@ -116,7 +116,7 @@ pub struct SpaceUsage {
     pub fragmented_bytes: u64,
 }
 
-/// The embedded [`TimeseriesStore`], kept in `timeseries.redb` in a
+/// The embedded [`Store`], kept in `timeseries.redb` in a
 /// directory.
 pub struct RedbStore {
     db: Database,
