@@ -6,6 +6,7 @@
 //! - [`server`]: wiring the services into a listening server;
 //!   [`connections`]: accepting and serving its connections, within limits;
 //!   [`calls`]: deadlines and precise statuses around every call.
+//! - [`log_level`]: changing the log filter while serving.
 
 pub mod auth;
 pub mod calls;
@@ -13,6 +14,7 @@ pub mod config;
 pub mod connections;
 pub mod guid;
 pub mod limits;
+pub mod log_level;
 pub mod memory;
 pub mod open_files;
 pub mod reflection;

@@ -1,15 +1,14 @@
 use anyhow::Context;
 use clap::Parser;
+use mesh_server::log_level::LogControl;
 use mesh_server::{open_files, server, ServerConfig};
 use tokio::signal::unix::{signal, SignalKind};
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    // RUST_LOG (default `info`), changeable while serving through
+    // ConfigurationService.UpdateLogLevel.
+    let log_control = LogControl::install_stderr();
     let config = ServerConfig::parse();
     // Each connection is a file descriptor; the soft limit many systems
     // start programs with (1,024) is far below what a server needs.
@@ -18,7 +17,7 @@ async fn main() -> std::process::ExitCode {
         Ok(None) => tracing::info!("open-files limit: none"),
         Err(error) => tracing::warn!(%error, "cannot raise the open-files limit; keeping it"),
     }
-    match run(config).await {
+    match run(config, log_control).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("mesh-server: {error:#}");
@@ -27,8 +26,8 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(config: ServerConfig) -> anyhow::Result<()> {
-    let prepared = server::prepare(config).await?;
+async fn run(config: ServerConfig, log_control: LogControl) -> anyhow::Result<()> {
+    let prepared = server::prepare(config).await?.with_log_control(log_control);
     // Before announcing readiness: a signal sent right after the announcement
     // must be handled, not kill the process.
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;

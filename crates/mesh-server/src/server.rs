@@ -24,6 +24,7 @@ use tower::Layer;
 use crate::auth::{Authenticator, TokenSettings, TokenVerifier};
 use crate::config::ServerConfig;
 use crate::connections::{self, ConnectionSettings};
+use crate::log_level::LogControl;
 use crate::open_files;
 use crate::reflection;
 use crate::services::auth::AuthApi;
@@ -51,9 +52,19 @@ pub struct Prepared {
     store: StoreHandle,
     certificate: Option<Arc<ReloadableCert>>,
     authenticator: Authenticator,
+    log_control: Option<LogControl>,
 }
 
 impl Prepared {
+    /// Lets `ConfigurationService.UpdateLogLevel` change the log filter
+    /// through `control`. Without it (the default, and so for
+    /// [`RunningServer`]) the server does not own the process's log output,
+    /// and the log-level calls answer FAILED_PRECONDITION.
+    pub fn with_log_control(mut self, control: LogControl) -> Prepared {
+        self.log_control = Some(control);
+        self
+    }
+
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }
@@ -122,6 +133,7 @@ pub async fn prepare(config: ServerConfig) -> anyhow::Result<Prepared> {
         store,
         certificate,
         authenticator,
+        log_control: None,
     })
 }
 
@@ -158,6 +170,7 @@ pub async fn serve(
         store,
         certificate,
         authenticator,
+        log_control,
     } = prepared;
     let sessions = SessionManager::new(SessionSettings {
         timeout: config.session_timeout,
@@ -205,6 +218,7 @@ pub async fn serve(
             ConfigurationServiceServer::new(ConfigurationApi::new(
                 config.clone(),
                 sessions.clone(),
+                log_control,
             ))
             .max_decoding_message_size(limit),
         )

@@ -65,6 +65,13 @@ impl ServerBuilder {
         self
     }
 
+    /// Starts the server without `key` in its environment, whatever this
+    /// process has (e.g. to see its default when `RUST_LOG` is unset).
+    pub fn env_remove(mut self, key: impl AsRef<OsStr>) -> Self {
+        self.command.env_remove(key);
+        self
+    }
+
     /// `--listen 127.0.0.1:0 --data-dir DATA`: a free loopback port, which
     /// the `listening on` line then names, and the store in `data`.
     pub fn local(self, data: impl AsRef<Path>) -> Self {
