@@ -39,14 +39,6 @@ fn utc(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
 }
 
-/// Points as comparable bits: a NaN equals itself only with the same payload.
-fn bits(points: &[Point]) -> Vec<(i64, u32, u64)> {
-    points
-        .iter()
-        .map(|p| (p.utc_ms, p.flags, p.value.to_bits()))
-        .collect()
-}
-
 fn hourly(from_hour: i64, to_hour: i64, value: f64) -> Vec<Point> {
     (from_hour..to_hour)
         .map(|h| Point::new(T0 + h * HOUR, flags::OK, value + h as f64))
@@ -302,7 +294,8 @@ async fn points_round_trip_bit_for_bit() {
         .read_timeseries_points(key, at(T0), at(T0 + 4 * HOUR))
         .await
         .unwrap();
-    assert_eq!(bits(&read_back.points()), bits(&points));
+    // Point compares values by bit pattern: NaN payloads and -0.0 count.
+    assert_eq!(read_back.points(), points);
     assert_eq!(read_back.len(), points.len());
     // The typed view and the batch agree.
     let typed: Vec<_> = read_back.iter().collect();
@@ -312,17 +305,14 @@ async fn points_round_trip_bit_for_bit() {
     assert_eq!(read_back.batch().num_columns(), 3);
     assert_eq!(read_back.batch().schema().field(0).name(), "utc_time");
     assert_eq!(
-        bits(&arrow_ipc::from_batch(&read_back.into_batch()).unwrap()),
-        bits(&points)
+        arrow_ipc::from_batch(&read_back.into_batch()).unwrap(),
+        points
     );
 
     // The same after commit, from another session.
     session.commit().await.unwrap();
     let other = connection.open_session().await.unwrap();
-    assert_eq!(
-        bits(&read(&other, key, T0, T0 + 4 * HOUR).await),
-        bits(&points)
-    );
+    assert_eq!(read(&other, key, T0, T0 + 4 * HOUR).await, points);
 }
 
 #[tokio::test]
@@ -738,8 +728,8 @@ async fn bad_writes_are_refused_with_the_reason_and_store_nothing() {
 
     // Nothing of it reached the series.
     assert_eq!(
-        bits(&read(&session, key, T0 - HOUR, T0 + 400_000 * HOUR).await),
-        bits(&seed)
+        read(&session, key, T0 - HOUR, T0 + 400_000 * HOUR).await,
+        seed
     );
 }
 
@@ -931,10 +921,7 @@ async fn a_restart_keeps_committed_data_and_nothing_else() {
     let session = connection.open_session().await.unwrap();
     let mut expected = hourly(0, 4, 1.0);
     expected.extend((4..8).map(|h| Point::missing(T0 + h * HOUR)));
-    assert_eq!(
-        bits(&read(&session, key, T0, T0 + 8 * HOUR).await),
-        bits(&expected)
-    );
+    assert_eq!(read(&session, key, T0, T0 + 8 * HOUR).await, expected);
     assert_series_unknown(&session, uncommitted_key).await;
     // New keys do not collide with the committed one.
     let next = create(&session, Resolution::Hour, CurveType::Staircase).await;
@@ -1025,11 +1012,7 @@ async fn many_series_are_read_in_one_stream() {
             .read_timeseries_points(*key, start, end)
             .await
             .unwrap();
-        assert_eq!(
-            bits(&points.points()),
-            bits(&single.points()),
-            "series {key}"
-        );
+        assert_eq!(points.points(), single.points(), "series {key}");
     }
     assert_eq!(many[0].1.len(), 2); // with the point after the end
     assert_eq!(many[1].1.len(), 4);
