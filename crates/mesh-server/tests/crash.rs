@@ -22,6 +22,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use mesh_proto::time_series::GetTimeseriesResourceRequest;
 use mesh_testkit::process::{send_signal, ServerProcess};
 use mesh_testkit::raw::Clients;
+use mesh_testkit::rng::SplitMix64;
 use mesh_timeseries::Point;
 use tonic::{Code, Status};
 
@@ -62,24 +63,6 @@ async fn connect(server: &ServerProcess) -> Clients {
 }
 
 // --- the crash test --------------------------------------------------------
-
-/// SplitMix64: tiny, and good enough to spread kill moments.
-struct Prng(u64);
-
-impl Prng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform enough in `[low, high]` for a test schedule.
-    fn between(&mut self, low: u64, high: u64) -> u64 {
-        low + self.next() % (high - low + 1)
-    }
-}
 
 /// The points commit `n` writes into series number `series` (0, 1 or 2).
 /// Their count, times, flags and values all depend on `n`, so a commit
@@ -249,7 +232,7 @@ async fn sigkill_during_commits_loses_nothing_acknowledged_and_shows_no_partial_
         Err(_) => clock_seed(),
     };
     println!("crash test seed {seed} (replay the schedule with MESH_CRASH_SEED={seed})");
-    let mut prng = Prng(seed);
+    let mut prng = SplitMix64::new(seed);
     let test_started = Instant::now();
 
     let dir = tempfile::tempdir().unwrap();

@@ -58,6 +58,7 @@ use mesh_proto::types::{
     curve::CurveType, resolution::ResolutionType, Curve, Guid, MeshId, Resolution, UtcInterval,
 };
 use mesh_testkit::raw::Clients;
+use mesh_testkit::rng::SplitMix64;
 use mesh_timeseries::{arrow_ipc, Point};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -421,21 +422,17 @@ fn collect_messages(
 
 // --- making inputs --------------------------------------------------------------
 
-/// SplitMix64: a small deterministic generator for the descriptor-driven
-/// encodings (their seed is what proptest varies).
-struct Rng(u64);
+/// A deterministic generator for the descriptor-driven encodings (their
+/// seed is what proptest varies), with a taste for edge values.
+struct Rng(SplitMix64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.0.below(n)
     }
 
     /// A number a parser should meet: edges more often than chance gives.
@@ -715,7 +712,7 @@ fn check(method: usize, source: &Source, mutations: &[Mutation]) -> Result<(), T
             generate(
                 &fixture.messages,
                 &method.input,
-                &mut Rng(seed),
+                &mut Rng(SplitMix64::new(seed)),
                 0,
                 &mut out,
             );

@@ -8,6 +8,7 @@
 
 pub mod process;
 pub mod raw;
+pub mod rng;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
