@@ -3,8 +3,39 @@
 //! attributes, the paths that name them and the search language over them.
 //!
 //! Nothing here knows gRPC: the server's services translate between the
-//! wire and these types, and the rules live here.
+//! wire and these types, and the rules live here. The whole model is one
+//! value ([`Model`]) in persistent maps; a session works on a copy
+//! ([`Workspace`]) and its commit replays its [`Change`]s on the committed
+//! model ([`Committed`]), so changes of other sessions are never lost.
 
 #![deny(missing_docs)]
 
+mod apply;
+mod change;
+mod committed;
+mod definitions;
+mod error;
+mod model;
+mod objects;
+mod paths;
+pub mod records;
 pub mod search;
+pub mod units;
+mod value;
+mod workspace;
+
+pub use apply::{check_name, check_values, MAX_NAME_BYTES};
+pub use change::{Change, Mode};
+pub use committed::{Committed, PreparedCommit};
+pub use definitions::{
+    AttributeDefinition, AttributeType, Axis, DefinitionRules, Namespace, ObjectDefinition, Tag,
+    TypeKind,
+};
+pub use error::{ModelError, Result};
+pub use model::{AttributeRef, Metadata, Model};
+pub use objects::{attribute_id, AttributeSlot, Object, Owner};
+pub use paths::{PathTarget, MODEL_ROOT};
+pub use value::{Value, ValueType};
+pub use workspace::Workspace;
+
+pub(crate) use mesh_timeseries::echo::echo;

@@ -21,12 +21,16 @@ const NAMES: &[&str] = &[
     "s", "min", "h", "d", "1",
 ];
 
+/// One unit of measurement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Unit {
+    /// Its id, stable across servers and restarts.
     pub id: Uuid,
+    /// Its name, e.g. `MW`.
     pub name: &'static str,
 }
 
+/// Every unit the server knows, in a fixed order.
 pub fn catalogue() -> &'static [Unit] {
     static UNITS: OnceLock<Vec<Unit>> = OnceLock::new();
     UNITS.get_or_init(|| {
@@ -40,8 +44,14 @@ pub fn catalogue() -> &'static [Unit] {
     })
 }
 
+/// The unit with this id.
 pub fn by_id(id: Uuid) -> Option<Unit> {
     catalogue().iter().copied().find(|unit| unit.id == id)
+}
+
+/// The unit with this name.
+pub fn by_name(name: &str) -> Option<Unit> {
+    catalogue().iter().copied().find(|unit| unit.name == name)
 }
 
 #[cfg(test)]

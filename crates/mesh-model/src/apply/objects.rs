@@ -1,0 +1,345 @@
+//! The rules of models, objects and simple attribute values.
+
+use uuid::Uuid;
+
+use super::check_name;
+use super::values::check_values;
+use crate::change::Mode;
+use crate::definitions::TypeKind;
+use crate::echo;
+use crate::error::{ModelError, Result};
+use crate::model::Model;
+use crate::objects::{attribute_id, AttributeSlot, Object, Owner};
+use crate::records::Dirty;
+use crate::value::{Value, ValueType};
+
+impl Model {
+    pub(super) fn create_model(
+        &mut self,
+        id: Uuid,
+        name: &str,
+        model_definition: Uuid,
+        dirty: &mut Dirty,
+    ) -> Result<()> {
+        check_name("model", name)?;
+        self.find_model_definition(model_definition)?;
+        if self.objects.contains_key(&id) {
+            return Err(ModelError::AlreadyExists(format!("the id {id} is already in use")));
+        }
+        if self.model_named(name).is_some() {
+            return Err(ModelError::AlreadyExists(format!(
+                "a model named '{}' already exists",
+                echo(name)
+            )));
+        }
+        self.put_object(
+            Object {
+                id,
+                name: name.to_string(),
+                definition: model_definition,
+                owner: None,
+                attributes: Vec::new(),
+            },
+            dirty,
+        );
+        Ok(())
+    }
+
+    pub(super) fn create_object(
+        &mut self,
+        id: Uuid,
+        name: &str,
+        owner: Owner,
+        definition: Option<Uuid>,
+        mode: Mode,
+        dirty: &mut Dirty,
+    ) -> Result<()> {
+        check_name("object", name)?;
+        if self.objects.contains_key(&id) {
+            return Err(ModelError::AlreadyExists(format!("the id {id} is already in use")));
+        }
+        let Some(owner_object) = self.object(owner.object) else {
+            return Err(match mode {
+                Mode::Request => ModelError::NotFound(format!(
+                    "Owner of the object not found: {}",
+                    owner.object
+                )),
+                Mode::Replay => ModelError::Conflict(format!(
+                    "Missing owner: object {} (to own '{}') was deleted",
+                    owner.object,
+                    echo(name)
+                )),
+            });
+        };
+        let definition = self.definition_for(owner_object, owner, definition)?;
+        if self.child(owner, name).is_some() {
+            return Err(ModelError::AlreadyExists(format!(
+                "An element named {} already exists in the {} element array",
+                echo(name),
+                self.owner_label(owner)
+            )));
+        }
+        self.check_room(owner)?;
+        let attributes = self.new_attributes(id, definition)?;
+        self.put_object(
+            Object {
+                id,
+                name: name.to_string(),
+                definition,
+                owner: Some(owner),
+                attributes,
+            },
+            dirty,
+        );
+        Ok(())
+    }
+
+    pub(super) fn update_object(
+        &mut self,
+        id: Uuid,
+        name: Option<&str>,
+        owner: Option<Owner>,
+        dirty: &mut Dirty,
+    ) -> Result<()> {
+        let mut object = self.find_object(id)?.clone();
+        if let Some(name) = name {
+            check_name(if object.is_model() { "model" } else { "object" }, name)?;
+            object.name = name.to_string();
+        }
+        if let Some(new_owner) = owner {
+            if object.is_model() {
+                return Err(ModelError::Invalid(format!(
+                    "model {} cannot be moved: models have no owner",
+                    object.name
+                )));
+            }
+            let owner_object = self.object(new_owner.object).ok_or_else(|| {
+                ModelError::NotFound(format!("Owner of the object not found: {}", new_owner.object))
+            })?;
+            self.definition_for(owner_object, new_owner, Some(object.definition))?;
+            // An object cannot come to own itself, directly or through what
+            // it owns.
+            let mut ancestor = Some(new_owner.object);
+            while let Some(current) = ancestor {
+                if current == id {
+                    return Err(ModelError::Invalid(format!(
+                        "object {} cannot be moved under itself or an object it owns",
+                        self.object_path(id)?
+                    )));
+                }
+                ancestor = self.object(current).and_then(|o| o.owner).map(|o| o.object);
+            }
+            if object.owner != Some(new_owner) {
+                self.check_room(new_owner)?;
+            }
+            object.owner = Some(new_owner);
+        }
+        let clash = match object.owner {
+            Some(owner) => self.child(owner, &object.name),
+            None => self.models.get(&object.name).copied(),
+        };
+        if clash.is_some_and(|other| other != id) {
+            return Err(ModelError::AlreadyExists(match object.owner {
+                Some(owner) => format!(
+                    "An element named {} already exists in the {} element array",
+                    echo(&object.name),
+                    self.owner_label(owner)
+                ),
+                None => format!("a model named '{}' already exists", echo(&object.name)),
+            }));
+        }
+        self.put_object(object, dirty);
+        Ok(())
+    }
+
+    pub(super) fn delete_object(
+        &mut self,
+        id: Uuid,
+        recursive: bool,
+        mode: Mode,
+        dirty: &mut Dirty,
+    ) -> Result<()> {
+        let Some(object) = self.object(id) else {
+            return match mode {
+                Mode::Replay => Ok(()),
+                Mode::Request => Err(ModelError::NotFound(format!("object not found: {id}"))),
+            };
+        };
+        let mut doomed = vec![id];
+        // Objects owned through a one-to-one attribute are part of their
+        // owner and go with it; those in collections (and a model's) must
+        // be deleted first, or with `recursive`.
+        let blocking = self
+            .all_children(object)
+            .into_iter()
+            .filter(|child| {
+                let owner = self.object(*child).and_then(|c| c.owner);
+                owner
+                    .and_then(|o| o.attribute)
+                    .and_then(|a| self.attribute_definition(a))
+                    .is_none_or(|d| d.is_collection())
+            })
+            .count();
+        if blocking > 0 && !recursive {
+            return Err(ModelError::InUse(format!(
+                "object {} has child objects ({blocking}); delete them first or delete recursively",
+                self.object_path(id)?
+            )));
+        }
+        // Breadth first over what it owns; no recursion, whatever the depth.
+        let mut next = 0;
+        while next < doomed.len() {
+            if let Some(object) = self.object(doomed[next]) {
+                doomed.extend(self.all_children(object));
+            }
+            next += 1;
+        }
+        for id in doomed.into_iter().rev() {
+            self.remove_object(id, dirty);
+        }
+        Ok(())
+    }
+
+    pub(super) fn set_simple_attribute(
+        &mut self,
+        attribute: Uuid,
+        values: &[Value],
+        as_collection: bool,
+        dirty: &mut Dirty,
+    ) -> Result<()> {
+        let found = self.find_attribute(attribute)?;
+        let name = found.attribute_type.name.clone();
+        if as_collection != found.definition.is_collection() {
+            return Err(ModelError::Invalid(format!(
+                "attribute {name} holds {}, but {} was given. Check if you correctly applied the singular value/collection values",
+                if found.definition.is_collection() { "a collection of values" } else { "a single value" },
+                if as_collection { "a collection" } else { "a single value" },
+            )));
+        }
+        let values = coerce(found.attribute_type.kind.value_type(), values);
+        check_values(&name, found.attribute_type, found.definition, &values)?;
+        let mut object = found.object.clone();
+        if let Some(slot) = object.attributes.iter_mut().find(|s| s.id == attribute) {
+            slot.values = values;
+        }
+        self.put_object(object, dirty);
+        Ok(())
+    }
+
+    /// The definition a new object under `owner` gets: the one its owning
+    /// attribute's type owns (checked against `asked`, when given), or for
+    /// an object a model owns directly, `asked` from the model's definition.
+    fn definition_for(&self, owner_object: &Object, owner: Owner, asked: Option<Uuid>) -> Result<Uuid> {
+        match owner.attribute {
+            Some(attribute) => {
+                let slot = owner_object.slot(attribute).ok_or_else(|| {
+                    ModelError::NotFound(format!(
+                        "object {} has no attribute of definition {attribute}",
+                        owner_object.name
+                    ))
+                })?;
+                let found = self
+                    .attribute_of(owner_object, slot)
+                    .ok_or_else(|| ModelError::NotFound(format!("attribute not found: {}", slot.id)))?;
+                let TypeKind::OwnershipRelation { target } = found.attribute_type.kind else {
+                    return Err(ModelError::Invalid(format!(
+                        "attribute {} is not an ownership relation; only those own objects",
+                        found.attribute_type.name
+                    )));
+                };
+                if let Some(asked) = asked.filter(|asked| *asked != target) {
+                    let asked_name = self.object_definition(asked).map_or("?", |d| d.name.as_str());
+                    let target_name = self.object_definition(target).map_or("?", |d| d.name.as_str());
+                    return Err(ModelError::Invalid(format!(
+                        "attribute {} owns objects of definition {target_name}, not {asked_name}",
+                        found.attribute_type.name
+                    )));
+                }
+                self.find_object_definition(target)?;
+                Ok(target)
+            }
+            None => {
+                if !owner_object.is_model() {
+                    return Err(ModelError::Invalid(format!(
+                        "object {} is not a model: name one of its ownership attributes as the owner",
+                        owner_object.name
+                    )));
+                }
+                let asked = asked.ok_or_else(|| {
+                    ModelError::Invalid(
+                        "an object owned directly by a model needs an object definition".to_string(),
+                    )
+                })?;
+                let definition = self.find_object_definition(asked)?;
+                if self.model_definition_of(definition.namespace) != Some(owner_object.definition) {
+                    return Err(ModelError::Invalid(format!(
+                        "object definition {} is not part of the definition of model {}",
+                        definition.name, owner_object.name
+                    )));
+                }
+                Ok(asked)
+            }
+        }
+    }
+
+    /// Refuses a child beyond the owning attribute's maximum cardinality.
+    fn check_room(&self, owner: Owner) -> Result<()> {
+        let Some(attribute) = owner.attribute else {
+            return Ok(());
+        };
+        let Some(definition) = self.attribute_definition(attribute) else {
+            return Ok(());
+        };
+        let count = self.children.get(&owner).map_or(0, |c| c.len());
+        if definition.maximum_cardinality > 0
+            && i64::try_from(count).unwrap_or(i64::MAX) >= definition.maximum_cardinality
+        {
+            return Err(ModelError::Invalid(format!(
+                "attribute {} already owns its maximum of {} objects",
+                self.owner_label(owner),
+                definition.maximum_cardinality
+            )));
+        }
+        Ok(())
+    }
+
+    fn new_attributes(&self, object: Uuid, definition: Uuid) -> Result<Vec<AttributeSlot>> {
+        let definition = self.find_object_definition(definition)?;
+        let mut slots = Vec::with_capacity(definition.attributes.len());
+        for attribute in &definition.attributes {
+            let member = self.find_attribute_definition(*attribute)?;
+            let base = self.find_attribute_type(member.attribute_type)?;
+            slots.push(AttributeSlot {
+                id: attribute_id(object, *attribute),
+                definition: *attribute,
+                values: member.initial_values(base),
+            });
+        }
+        Ok(slots)
+    }
+
+    /// How messages name an owner: its attribute's name, or the model's.
+    pub(crate) fn owner_label(&self, owner: Owner) -> String {
+        match owner.attribute {
+            Some(attribute) => self
+                .attribute_definition(attribute)
+                .map(|d| self.attribute_definition_name(d).to_string())
+                .unwrap_or_default(),
+            None => self.object(owner.object).map(|o| o.name.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+/// Integers given for a double attribute are taken as doubles (clients send
+/// `13` for `13.0`); every other value stays as given.
+fn coerce(value_type: ValueType, values: &[Value]) -> Vec<Value> {
+    values
+        .iter()
+        .map(|value| match (value_type, value) {
+            // Exact up to 2^53; beyond, the nearest double, as any client
+            // converting it would get.
+            (ValueType::Double, Value::Int(int)) => Value::Double(*int as f64),
+            _ => value.clone(),
+        })
+        .collect()
+}

@@ -1,0 +1,68 @@
+//! Models, objects and their attributes.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::value::Value;
+
+/// An object of a model; a model itself is an object without an owner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Object {
+    /// Its id.
+    pub id: Uuid,
+    /// Its name, unique among the objects its owner attribute owns (among
+    /// the models, for a model).
+    pub name: String,
+    /// Its definition: a model definition for a model, an object definition
+    /// otherwise.
+    pub definition: Uuid,
+    /// Who owns it; `None` for a model.
+    pub owner: Option<Owner>,
+    /// Its attributes, in the order of its definition's attribute
+    /// definitions. A model has none.
+    pub attributes: Vec<AttributeSlot>,
+}
+
+impl Object {
+    /// Whether this object is a model (the root of a tree of objects).
+    pub fn is_model(&self) -> bool {
+        self.owner.is_none()
+    }
+
+    /// The object's attribute of definition `definition`.
+    pub fn slot(&self, definition: Uuid) -> Option<&AttributeSlot> {
+        self.attributes.iter().find(|s| s.definition == definition)
+    }
+}
+
+/// What owns an object: an ownership attribute of another object, or a model
+/// directly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Owner {
+    /// The owning object (or model).
+    pub object: Uuid,
+    /// The attribute definition of the owning ownership attribute; `None`
+    /// when a model owns the object directly.
+    pub attribute: Option<Uuid>,
+}
+
+/// One attribute of an object: its id, its definition and, for simple
+/// attributes, its values. Relation attributes keep their targets in the
+/// model's indexes, not here, so that adding a child never copies its
+/// siblings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributeSlot {
+    /// The attribute's id.
+    pub id: Uuid,
+    /// Its attribute definition.
+    pub definition: Uuid,
+    /// Its simple values (one for a singular attribute).
+    pub values: Vec<Value>,
+}
+
+/// The id of the attribute of definition `definition` on object `object`,
+/// when the model makes it (an import keeps ids it is given): derived from
+/// both, so that replaying a session's changes makes the same ids.
+pub fn attribute_id(object: Uuid, definition: Uuid) -> Uuid {
+    Uuid::new_v5(&object, definition.as_bytes())
+}
