@@ -20,6 +20,7 @@ mod objects;
 mod paths;
 pub mod records;
 pub mod search;
+mod search_model;
 pub mod units;
 mod value;
 mod workspace;

@@ -16,13 +16,13 @@ pub mod guid;
 pub mod limits;
 pub mod log_level;
 pub mod memory;
+pub mod model;
 pub mod open_files;
 pub mod reflection;
 pub mod server;
 pub mod services;
 pub mod session;
 pub mod tls;
-pub mod units;
 pub mod unserved;
 pub mod view;
 

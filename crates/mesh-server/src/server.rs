@@ -30,6 +30,8 @@ use crate::reflection;
 use crate::services::auth::AuthApi;
 use crate::services::config::ConfigurationApi;
 use crate::services::model_definition::ModelDefinitionApi;
+use crate::model::SharedModel;
+use crate::services::model::ModelApi;
 use crate::services::not_served::NotServed;
 use crate::services::session::SessionApi;
 use crate::services::time_series::TimeseriesApi;
@@ -172,10 +174,16 @@ pub async fn serve(
         authenticator,
         log_control,
     } = prepared;
-    let sessions = SessionManager::new(SessionSettings {
-        timeout: config.session_timeout,
-        max_sessions: config.max_sessions,
-    });
+    let model = SharedModel::load(&store)
+        .await
+        .context("cannot load the model from the store")?;
+    let sessions = SessionManager::with_model(
+        SessionSettings {
+            timeout: config.session_timeout,
+            max_sessions: config.max_sessions,
+        },
+        model,
+    );
     let sweeper = sessions.start_expiry();
 
     // The health service answers without a token (see auth), as load
@@ -238,7 +246,10 @@ pub async fn serve(
             ModelDefinitionServiceServer::new(ModelDefinitionApi::new(sessions.clone()))
                 .max_decoding_message_size(limit),
         )
-        .add_service(ModelServiceServer::new(NotServed).max_decoding_message_size(limit))
+        .add_service(
+            ModelServiceServer::new(ModelApi::new(sessions.clone()))
+                .max_decoding_message_size(limit),
+        )
         .add_service(CalculationServiceServer::new(NotServed).max_decoding_message_size(limit))
         .add_service(HydsimServiceServer::new(NotServed).max_decoding_message_size(limit))
         .add_service(AvailabilityServiceServer::new(NotServed).max_decoding_message_size(limit))

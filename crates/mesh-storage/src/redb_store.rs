@@ -49,6 +49,8 @@ const META: TableDefinition<i64, &[u8]> = TableDefinition::new("meta");
 const CHUNKS: TableDefinition<(i64, i64), &[u8]> = TableDefinition::new("chunks");
 const INFO: TableDefinition<&str, u64> = TableDefinition::new("info");
 const PATHS: TableDefinition<&str, i64> = TableDefinition::new("paths");
+/// The model's records (opaque here), by key.
+const RECORDS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("model_records");
 
 const LAYOUT_KEY: &str = "layout_version";
 /// In `info`: the first series key no reservation has had yet.
@@ -198,6 +200,7 @@ impl RedbStore {
             }
             txn.open_table(CHUNKS)?;
             txn.open_table(PATHS)?;
+            txn.open_table(RECORDS)?;
             let meta = txn.open_table(META)?;
             let last = meta.last()?.map(|(k, _)| k.value());
             last
@@ -322,6 +325,14 @@ impl RedbStore {
             for r in &change.replaces {
                 self.apply_replace(&mut chunks, key, r, &mut stats)?;
             }
+        }
+        let mut records = txn.open_table(RECORDS)?;
+        for (key, value) in &changes.records {
+            match value {
+                Some(value) => records.insert(key.as_slice(), value.as_slice())?,
+                None => records.remove(key.as_slice())?,
+            };
+            stats.records_written += 1;
         }
         Ok(stats)
     }
@@ -690,6 +701,16 @@ impl Snapshot for RedbSnapshot {
             }
         }
         Ok(Some(out))
+    }
+
+    fn records(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let table = self.txn.open_table(RECORDS)?;
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            let (key, value) = entry?;
+            out.push((key.value().to_vec(), value.value().to_vec()));
+        }
+        Ok(out)
     }
 
     fn series_at_path(&self, full_path: &str) -> Result<Option<i64>> {

@@ -79,6 +79,10 @@ pub trait Snapshot: Send {
         max_points: usize,
     ) -> Result<Option<Vec<Point>>>;
 
+    /// Every model record (key and value), in key order: the server reads
+    /// them once, at start, to build its model.
+    fn records(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+
     /// The first point of series `key` at or after `t_ms`.
     fn first_at_or_after(&self, key: i64, t_ms: i64) -> Result<Option<Point>>;
 

@@ -94,6 +94,9 @@ pub struct SeriesChange {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChangeSet {
     pub series: BTreeMap<i64, SeriesChange>,
+    /// Records of the model to write (`Some`) or delete (`None`), by key.
+    /// The store keeps them opaque; the model crate gives them meaning.
+    pub records: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     /// Full path → key of the series this change set creates or updates,
     /// so that a duplicate path is found without a scan of every series.
     by_path: BTreeMap<String, i64>,
@@ -149,12 +152,13 @@ impl ChangeSet {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.series.is_empty()
+        self.series.is_empty() && self.records.is_empty()
     }
 
     pub fn clear(&mut self) {
         self.series.clear();
         self.by_path.clear();
+        self.records.clear();
     }
 }
 
@@ -173,4 +177,6 @@ pub struct CommitStats {
     pub chunks_written: u64,
     /// Chunks removed (rewritten under another key, merged, or deleted).
     pub chunks_removed: u64,
+    /// Model records written or deleted.
+    pub records_written: u64,
 }

@@ -524,13 +524,26 @@ impl Model {
     ) -> Result<()> {
         let known = self.namespaces.contains_key(&id)
             || self.object_definitions.contains_key(&id)
-            || self.attribute_types.contains_key(&id)
-            || self.attribute_definitions.contains_key(&id)
-            || self.objects.contains_key(&id);
+            || self.attribute_definitions.contains_key(&id);
         if !known {
             return Err(ModelError::NotFound(format!(
-                "no definition, namespace or object has id {id}"
+                "no namespace, object definition or attribute definition has id {id}"
             )));
+        }
+        for (index, (category, json)) in entries.iter().enumerate() {
+            if json.chars().count() > MAX_METADATA_CHARS {
+                return Err(ModelError::Invalid(format!(
+                    "extended metadata '{}': its JSON object is {} characters long; at most {MAX_METADATA_CHARS} are allowed",
+                    echo(category),
+                    json.chars().count()
+                )));
+            }
+            if entries[..index].iter().any(|(other, _)| other == category) {
+                return Err(ModelError::AlreadyExists(format!(
+                    "extended metadata category '{}' is given twice; categories must be unique",
+                    echo(category)
+                )));
+            }
         }
         if entries.is_empty() {
             self.drop_metadata(id, dirty);
@@ -683,6 +696,9 @@ impl Model {
         Ok(())
     }
 }
+
+/// The longest JSON object of one extended metadata entry, in characters.
+pub const MAX_METADATA_CHARS: usize = 4000;
 
 /// What a replay does with a deletion of something already gone: nothing,
 /// as the reference does; a request is told it is missing.

@@ -8,12 +8,13 @@ use mesh_proto::session::{
     StartSessionResponse,
 };
 use mesh_proto::types::Guid;
+use mesh_model::ModelError;
 use mesh_storage::StoreHandle;
 use tonic::{Request, Response, Status};
 
 use crate::auth::Identity;
 use crate::guid;
-use crate::session::{SessionLease, SessionManager};
+use crate::session::{CommitError, SessionLease, SessionManager};
 use crate::view::ViewError;
 
 pub struct SessionApi {
@@ -61,7 +62,7 @@ impl SessionService for SessionApi {
             .await
             .map_err(|error| {
                 tracing::warn!(session = %lease.session().id(), %error, "commit failed; the changes stay in the session");
-                Status::from(ViewError::from(error))
+                commit_failed(lease.session().id(), error)
             })?;
         tracing::debug!(session = %lease.session().id(), ?stats, "committed");
         Ok(Response::new(CommitResponse {}))
@@ -86,5 +87,18 @@ impl SessionService for SessionApi {
                 nanos: timeout.subsec_nanos() as i32,
             }),
         }))
+    }
+}
+
+/// A failed commit as the client sees it. Model changes that no longer
+/// apply (another session committed changes they contradict) leave the
+/// session unable to commit until it rolls back, as the reference says.
+fn commit_failed(session: uuid::Uuid, error: CommitError) -> Status {
+    match error {
+        CommitError::Store(error) => Status::from(ViewError::from(error)),
+        CommitError::Model(ModelError::Conflict(reason)) => Status::failed_precondition(format!(
+            "session {session} is corrupt due to changes done by some other session, rollback your changes to fix your session: {reason}"
+        )),
+        CommitError::Model(error) => Status::from(error),
     }
 }

@@ -3,6 +3,8 @@
 
 use tonic::Status;
 
+use mesh_model::ModelError;
+
 use crate::session::SessionError;
 use crate::view::ViewError;
 
@@ -29,6 +31,18 @@ impl From<ViewError> for Status {
                 tracing::error!(%error, "storage failed");
                 Status::internal(message)
             }
+        }
+    }
+}
+
+impl From<ModelError> for Status {
+    fn from(error: ModelError) -> Status {
+        let message = error.to_string();
+        match error {
+            ModelError::NotFound(_) => Status::not_found(message),
+            ModelError::AlreadyExists(_) => Status::already_exists(message),
+            ModelError::Invalid(_) => Status::invalid_argument(message),
+            ModelError::InUse(_) | ModelError::Conflict(_) => Status::failed_precondition(message),
         }
     }
 }

@@ -10,10 +10,12 @@ use std::time::Duration;
 
 use dashmap::DashMap;
 use mesh_storage::{CommitStats, StoreError, StoreHandle};
+
+use crate::model::SharedModel;
 use uuid::Uuid;
 
 use super::activity::{Activity, Clock, SessionLease};
-use super::workspace::Workspace;
+use super::workspace::{CommitError, Workspace};
 use super::SessionError;
 use crate::auth::Identity;
 
@@ -33,6 +35,8 @@ pub struct Session {
     pub(crate) activity: Activity,
     /// Shared with a commit in progress, which may outlive its request.
     workspace: Arc<tokio::sync::Mutex<Workspace>>,
+    /// The committed model the session works on.
+    model: Arc<SharedModel>,
 }
 
 impl Session {
@@ -50,11 +54,17 @@ impl Session {
     /// caller that goes away (a deadline, a cancelled call, a dropped
     /// connection) cannot leave changes both committed and still pending,
     /// to be committed again over newer data later.
-    pub async fn commit(&self, store: StoreHandle) -> Result<CommitStats, StoreError> {
+    pub async fn commit(&self, store: StoreHandle) -> Result<CommitStats, CommitError> {
         let workspace = self.workspace.clone();
-        tokio::spawn(async move { workspace.lock_owned().await.commit(store).await })
+        let model = self.model.clone();
+        tokio::spawn(async move { workspace.lock_owned().await.commit(store, &model).await })
             .await
-            .map_err(|stopped| StoreError::Backend(Box::new(stopped)))?
+            .map_err(|stopped| CommitError::Store(StoreError::Backend(Box::new(stopped))))?
+    }
+
+    /// The committed model this session works on.
+    pub fn model(&self) -> &SharedModel {
+        &self.model
     }
 }
 
@@ -65,16 +75,24 @@ pub struct SessionManager {
     open: AtomicU64,
     settings: SessionSettings,
     clock: Clock,
+    model: Arc<SharedModel>,
 }
 
 impl SessionManager {
-    /// A manager with no sweeper; `start_expiry` adds one.
+    /// A manager with no sweeper (`start_expiry` adds one) and an empty
+    /// model.
     pub fn new(settings: SessionSettings) -> Arc<SessionManager> {
+        SessionManager::with_model(settings, SharedModel::empty())
+    }
+
+    /// A manager whose sessions work on `model`.
+    pub fn with_model(settings: SessionSettings, model: Arc<SharedModel>) -> Arc<SessionManager> {
         Arc::new(SessionManager {
             sessions: DashMap::new(),
             open: AtomicU64::new(0),
             settings,
             clock: Clock::new(),
+            model,
         })
     }
 
@@ -101,6 +119,7 @@ impl SessionManager {
             owner,
             activity: Activity::new(self.clock.now()),
             workspace: Arc::new(tokio::sync::Mutex::new(Workspace::default())),
+            model: self.model.clone(),
         });
         tracing::info!(session = %id, user = %session.owner.identifier, "session opened");
         self.sessions.insert(id, session);

@@ -8,7 +8,7 @@ mod workspace;
 
 pub use activity::SessionLease;
 pub use manager::{SessionManager, SessionSettings};
-pub use workspace::Workspace;
+pub use workspace::{CommitError, Workspace};
 
 use uuid::Uuid;
 

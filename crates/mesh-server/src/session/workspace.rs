@@ -7,13 +7,29 @@
 
 use std::sync::Arc;
 
+use mesh_model::ModelError;
 use mesh_storage::{ChangeSet, CommitStats, StoreError, StoreHandle};
+
+use crate::model::SharedModel;
 
 #[derive(Debug, Default)]
 pub struct Workspace {
     /// Shared with reads running on the blocking pool; written copy-on-write,
     /// which copies nothing once those reads are done.
     changes: Arc<ChangeSet>,
+    /// The session's model and its changes to it.
+    pub model: mesh_model::Workspace,
+}
+
+/// Why a commit failed; the changes stay pending either way.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The session's model changes no longer apply to the committed model.
+    #[error(transparent)]
+    Model(#[from] ModelError),
 }
 
 impl Workspace {
@@ -32,17 +48,43 @@ impl Workspace {
     /// Dropping this future between the store write and the clearing would
     /// leave committed changes pending; callers run it to completion in a
     /// task of its own (`Session::commit`).
-    pub async fn commit(&mut self, store: StoreHandle) -> Result<CommitStats, StoreError> {
-        if self.changes.is_empty() {
-            return Ok(CommitStats::default());
+    pub async fn commit(
+        &mut self,
+        store: StoreHandle,
+        model: &SharedModel,
+    ) -> Result<CommitStats, CommitError> {
+        if self.model.is_empty() {
+            if self.changes.is_empty() {
+                return Ok(CommitStats::default());
+            }
+            let stats = store.commit(self.changes.clone()).await?;
+            self.changes = Arc::default();
+            return Ok(stats);
         }
-        let stats = store.commit(self.changes.clone()).await?;
+        // Series and model go to the store in one transaction; the model is
+        // prepared on the committed one under the lock, so no other commit
+        // of the model slips in between.
+        let _order = model.commit_lock.lock().await;
+        let Some(prepared) = self.model.prepare(&model.committed)? else {
+            return Ok(CommitStats::default());
+        };
+        Arc::make_mut(&mut self.changes).records = prepared.records.iter().cloned().collect();
+        let stats = match store.commit(self.changes.clone()).await {
+            Ok(stats) => stats,
+            Err(error) => {
+                Arc::make_mut(&mut self.changes).records.clear();
+                return Err(error.into());
+            }
+        };
+        model.committed.publish(prepared);
         self.changes = Arc::default();
+        self.model.clear();
         Ok(stats)
     }
 
     /// Discards the pending changes; the session stays open.
     pub fn rollback(&mut self) {
         self.changes = Arc::default();
+        self.model.clear();
     }
 }

@@ -5,7 +5,7 @@ use mesh_timeseries::{echo, segment, CurveType, Grid, Point, Resolution};
 use uuid::Uuid;
 
 use super::{SessionEdit, ViewError};
-use crate::units;
+use mesh_model::units;
 
 /// A series to create.
 #[derive(Debug, Clone)]
@@ -18,7 +18,7 @@ pub struct NewSeries {
     pub curve_type: CurveType,
     /// Spacing of the points.
     pub resolution: Resolution,
-    /// A unit of the catalogue (`crate::units`).
+    /// A unit of the catalogue (`mesh_model::units`).
     pub unit_id: Uuid,
     /// IANA time zone, for DAY and coarser only; empty means none.
     pub time_zone: Option<String>,

@@ -11,7 +11,8 @@ use tonic::Status;
 use uuid::Uuid;
 
 use crate::view::{ReadAnswer, SeriesUpdate};
-use crate::{guid, units};
+use crate::guid;
+use mesh_model::units;
 
 /// The time series a MeshId names. Only keys are served: paths and
 /// attribute ids need the model.

@@ -1,0 +1,520 @@
+//! Model entities as proto messages, shaped by the masks of the request.
+
+use mesh_model::{
+    AttributeRef, DefinitionRules, Model, Object, Owner, TypeKind, Value, ValueType,
+};
+use mesh_proto::model::{self as pb, attribute_value::ValueOneof};
+use mesh_proto::model_definition::{self as pbd, attribute_definition::DefinitionTypeOneof};
+use mesh_proto::types::MeshId;
+use prost_types::{FieldMask, Timestamp};
+use tonic::Status;
+use uuid::Uuid;
+
+use super::target::{model_attribute_id, MODEL_ATTRIBUTE};
+use crate::guid;
+
+/// Which fields of a message to fill: all, unless a mask with paths says.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields<'a>(pub Option<&'a FieldMask>);
+
+impl Fields<'_> {
+    /// Whether `field` is asked for.
+    pub fn has(&self, field: &str) -> bool {
+        match self.0 {
+            Some(mask) if !mask.paths.is_empty() => mask.paths.iter().any(|p| p == field),
+            _ => true,
+        }
+    }
+}
+
+/// Which attributes of an object to answer with (`AttributesMasks`): each
+/// mask that lists something must match; an empty message means all.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AttributeFilter<'a>(pub Option<&'a pb::AttributesMasks>);
+
+impl AttributeFilter<'_> {
+    fn keeps(&self, model: &Model, attribute: &AttributeRef<'_>) -> bool {
+        let Some(masks) = self.0 else {
+            return true;
+        };
+        let listed = |mask: &Option<FieldMask>| mask.as_ref().filter(|m| !m.paths.is_empty()).map(|m| &m.paths);
+        if let Some(names) = listed(&masks.name_mask) {
+            if !names.iter().any(|n| *n == attribute.attribute_type.name) {
+                return false;
+            }
+        }
+        if let Some(tags) = listed(&masks.tag_mask) {
+            let has = attribute
+                .attribute_type
+                .tags
+                .iter()
+                .filter_map(|t| model.tag(*t))
+                .any(|t| tags.iter().any(|n| *n == t.name));
+            if !has {
+                return false;
+            }
+        }
+        if let Some(namespaces) = listed(&masks.namespace_mask) {
+            let namespace = namespace_name(model, attribute.attribute_type.namespace);
+            if !namespaces.iter().any(|n| *n == namespace) {
+                return false;
+            }
+        }
+        if !masks.types.is_empty() {
+            let value_type = value_type(definition_value_type(attribute)) as i32;
+            if !masks.types.contains(&value_type) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// An id with the path that names the same thing.
+pub fn mesh_id(id: Uuid, path: String) -> MeshId {
+    MeshId {
+        id: Some(guid::to_proto(id)),
+        path: Some(path),
+        timeseries_key: None,
+    }
+}
+
+/// How the definitions name a namespace: its path from the model
+/// definition, joined by dots.
+pub fn namespace_name(model: &Model, namespace: Uuid) -> String {
+    model.namespace_path(namespace).replace('/', ".")
+}
+
+/// The path of an object definition.
+pub fn object_definition_path(model: &Model, definition: Uuid) -> String {
+    match model.object_definition(definition) {
+        Some(d) => format!("Repository/{}/{}", model.namespace_path(d.namespace), d.name),
+        None => String::new(),
+    }
+}
+
+/// An object as the request asks for it.
+pub fn object(
+    model: &Model,
+    object: &Object,
+    object_fields: Fields<'_>,
+    filter: AttributeFilter<'_>,
+    attribute_fields: Fields<'_>,
+) -> Result<pb::Object, Status> {
+    let path = model.object_path(object.id)?;
+    let mut answer = pb::Object {
+        id: Some(guid::to_proto(object.id)),
+        ..Default::default()
+    };
+    if object_fields.has("path") {
+        answer.path = path.clone();
+    }
+    if object_fields.has("name") {
+        answer.name = object.name.clone();
+    }
+    if object_fields.has("type_name") {
+        answer.type_name = if object.is_model() {
+            model.namespace(object.definition).map(|n| n.name.clone()).unwrap_or_default()
+        } else {
+            model.object_definition(object.definition).map(|d| d.name.clone()).unwrap_or_default()
+        };
+    }
+    if object_fields.has("owner_id") {
+        answer.owner_id = owner_id(model, object.owner)?;
+    }
+    if object.is_model() {
+        if object_fields.has("name_space_id") {
+            answer.definition_oneof = Some(pb::object::DefinitionOneof::NameSpaceId(mesh_id(
+                object.definition,
+                format!("Repository/{}", model.namespace_path(object.definition)),
+            )));
+        }
+    } else if object_fields.has("object_definition_id") {
+        answer.definition_oneof = Some(pb::object::DefinitionOneof::ObjectDefinitionId(mesh_id(
+            object.definition,
+            object_definition_path(model, object.definition),
+        )));
+    }
+    if object_fields.has("attributes") {
+        if object.is_model() {
+            answer.attributes.push(model_attribute(model, object, &path, attribute_fields));
+        }
+        for attribute in model.attributes_of(object) {
+            if filter.keeps(model, &attribute) {
+                answer.attributes.push(self::attribute(model, &attribute, attribute_fields)?);
+            }
+        }
+    }
+    Ok(answer)
+}
+
+/// Who owns an object: the owning attribute, or the model for objects a
+/// model owns directly; nothing for a model.
+fn owner_id(model: &Model, owner: Option<Owner>) -> Result<Option<MeshId>, Status> {
+    let Some(owner) = owner else {
+        return Ok(None);
+    };
+    let owner_object = model.find_object(owner.object)?;
+    let Some(definition) = owner.attribute else {
+        return Ok(Some(mesh_id(owner.object, model.object_path(owner.object)?)));
+    };
+    let slot = owner_object
+        .slot(definition)
+        .ok_or_else(|| Status::internal(format!("object {} lost an attribute", owner.object)))?;
+    Ok(Some(mesh_id(slot.id, model.attribute_path(slot.id)?)))
+}
+
+/// The one attribute of a model: it owns the objects the model owns
+/// directly.
+fn model_attribute(model: &Model, object: &Object, path: &str, fields: Fields<'_>) -> pb::Attribute {
+    let children = model.children(Owner {
+        object: object.id,
+        attribute: None,
+    });
+    let mut answer = pb::Attribute {
+        id: Some(guid::to_proto(model_attribute_id(object))),
+        owner_id: Some(mesh_id(object.id, path.to_string())),
+        value_type: pbd::AttributeValueType::OwnershipRelation as i32,
+        ..Default::default()
+    };
+    if fields.has("path") {
+        answer.path = format!("{path}.{MODEL_ATTRIBUTE}");
+    }
+    if fields.has("name") {
+        answer.name = MODEL_ATTRIBUTE.to_string();
+    }
+    if fields.has("value_type_collection") {
+        answer.value_type_collection = true;
+    }
+    if fields.has("values") {
+        answer.values = children.map(ownership_value).collect();
+    }
+    answer
+}
+
+fn ownership_value(target: Uuid) -> pb::AttributeValue {
+    pb::AttributeValue {
+        value_oneof: Some(ValueOneof::OwnershipRelationValue(
+            pb::OwnershipRelationAttributeValue {
+                target_object_id: Some(guid::to_proto(target)),
+            },
+        )),
+    }
+}
+
+/// The kind of value an attribute holds, versioned links told apart.
+fn definition_value_type(attribute: &AttributeRef<'_>) -> ValueType {
+    match attribute.definition.rules {
+        DefinitionRules::LinkRelation { versioned: true } => ValueType::VersionedLinkRelation,
+        _ => attribute.attribute_type.kind.value_type(),
+    }
+}
+
+/// An attribute as the request asks for it. Its id, value type and owner
+/// are always there: clients read them whatever they asked for.
+pub fn attribute(model: &Model, attribute: &AttributeRef<'_>, fields: Fields<'_>) -> Result<pb::Attribute, Status> {
+    let kind = definition_value_type(attribute);
+    let mut answer = pb::Attribute {
+        id: Some(guid::to_proto(attribute.slot.id)),
+        owner_id: Some(mesh_id(attribute.object.id, model.object_path(attribute.object.id)?)),
+        value_type: value_type(kind) as i32,
+        ..Default::default()
+    };
+    if fields.has("path") {
+        answer.path = model.attribute_path(attribute.slot.id)?;
+    }
+    if fields.has("name") {
+        answer.name = attribute.attribute_type.name.clone();
+    }
+    if fields.has("value_type_collection") {
+        answer.value_type_collection = attribute.definition.is_collection();
+    }
+    if fields.has("values") {
+        answer.values = values(model, attribute);
+    }
+    if fields.has("definition") {
+        answer.definition = Some(attribute_definition(model, attribute.definition.id)?);
+    }
+    Ok(answer)
+}
+
+fn values(model: &Model, attribute: &AttributeRef<'_>) -> Vec<pb::AttributeValue> {
+    match &attribute.attribute_type.kind {
+        TypeKind::Simple { .. } => attribute.slot.values.iter().map(simple_value).collect(),
+        TypeKind::OwnershipRelation { .. } => model
+            .children(Owner {
+                object: attribute.object.id,
+                attribute: Some(attribute.definition.id),
+            })
+            .map(ownership_value)
+            .collect(),
+        // Clients expect exactly one value of a time series attribute; the
+        // series it is connected to arrives with part 2 of the model.
+        TypeKind::Timeseries { .. } => {
+            let expression = match &attribute.definition.rules {
+                DefinitionRules::Timeseries { template_expression } => template_expression.clone(),
+                _ => String::new(),
+            };
+            vec![pb::AttributeValue {
+                value_oneof: Some(ValueOneof::TimeseriesValue(pb::TimeseriesAttributeValue {
+                    time_series_resource: None,
+                    expression,
+                    is_local_expression: false,
+                })),
+            }]
+        }
+        TypeKind::LinkRelation { .. } | TypeKind::RatingCurve | TypeKind::XySet { .. } => Vec::new(),
+    }
+}
+
+/// A simple value as a proto value.
+pub fn simple_value(value: &Value) -> pb::AttributeValue {
+    pb::AttributeValue {
+        value_oneof: Some(match value {
+            Value::Int(v) => ValueOneof::IntValue(*v),
+            Value::Double(v) => ValueOneof::DoubleValue(*v),
+            Value::Bool(v) => ValueOneof::BooleanValue(*v),
+            Value::String(v) => ValueOneof::StringValue(v.clone()),
+            Value::UtcTime(ticks) => ValueOneof::UtcTimeValue(timestamp(*ticks)),
+        }),
+    }
+}
+
+/// A simple value from a proto value; other kinds are refused.
+pub fn value_from_proto(value: &pb::AttributeValue) -> Result<Value, Status> {
+    Ok(match &value.value_oneof {
+        Some(ValueOneof::IntValue(v)) => Value::Int(*v),
+        Some(ValueOneof::DoubleValue(v)) => Value::Double(*v),
+        Some(ValueOneof::BooleanValue(v)) => Value::Bool(*v),
+        Some(ValueOneof::StringValue(v)) => Value::String(v.clone()),
+        Some(ValueOneof::UtcTimeValue(t)) => Value::UtcTime(ticks(t)?),
+        Some(_) => {
+            return Err(Status::invalid_argument(
+                "only int, double, boolean, string and UTC time values can be set on a simple attribute",
+            ))
+        }
+        None => return Err(Status::invalid_argument("an attribute value carries no value")),
+    })
+}
+
+/// Ticks of 100 ns since the Unix epoch as a Timestamp.
+pub fn timestamp(ticks: i64) -> Timestamp {
+    Timestamp {
+        seconds: ticks.div_euclid(10_000_000),
+        nanos: (ticks.rem_euclid(10_000_000) * 100) as i32,
+    }
+}
+
+/// A Timestamp as ticks of 100 ns (finer digits are dropped, as Mesh keeps
+/// times to the tick); refused outside the range ticks can hold.
+pub fn ticks(timestamp: &Timestamp) -> Result<i64, Status> {
+    if !(0..1_000_000_000).contains(&timestamp.nanos) {
+        return Err(Status::invalid_argument(format!(
+            "invalid timestamp: nanos {} is outside 0..999999999",
+            timestamp.nanos
+        )));
+    }
+    timestamp
+        .seconds
+        .checked_mul(10_000_000)
+        .and_then(|t| t.checked_add(i64::from(timestamp.nanos / 100)))
+        .ok_or_else(|| {
+            Status::invalid_argument(format!(
+                "invalid timestamp: {} seconds is outside the times Mesh can keep",
+                timestamp.seconds
+            ))
+        })
+}
+
+/// The proto enum of a kind of value.
+pub fn value_type(kind: ValueType) -> pbd::AttributeValueType {
+    use pbd::AttributeValueType as T;
+    match kind {
+        ValueType::Int => T::Int,
+        ValueType::Double => T::Double,
+        ValueType::Bool => T::Bool,
+        ValueType::String => T::String,
+        ValueType::UtcTime => T::UtcTime,
+        ValueType::Timeseries => T::Timeseries,
+        ValueType::OwnershipRelation => T::OwnershipRelation,
+        ValueType::LinkRelation => T::LinkRelation,
+        ValueType::VersionedLinkRelation => T::VersionedLinkRelation,
+        ValueType::RatingCurve => T::RatingCurve,
+        ValueType::XySet => T::XySet,
+    }
+}
+
+/// A UTC time as the definitions write it: `UTC` then `yyyyMMddHHmmss`.
+pub fn definition_time(ticks: i64) -> String {
+    let seconds = ticks.div_euclid(10_000_000);
+    match chrono::DateTime::from_timestamp(seconds, 0) {
+        Some(time) => time.format("UTC%Y%m%d%H%M%S").to_string(),
+        None => String::new(),
+    }
+}
+
+/// An attribute definition as a proto message.
+pub fn attribute_definition(model: &Model, id: Uuid) -> Result<pbd::AttributeDefinition, Status> {
+    let definition = model.find_attribute_definition(id)?;
+    let base = model.find_attribute_type(definition.attribute_type)?;
+    let owner_path = object_definition_path(model, definition.object_definition);
+    let unit = |unit: Option<Uuid>| {
+        unit.and_then(mesh_model::units::by_id).map(|u| pbd::UnitOfMeasurement {
+            id: Some(guid::to_proto(u.id)),
+            name: u.name.to_string(),
+        })
+    };
+    let collection = definition.is_collection();
+    let target_name = |target: Uuid| {
+        model.object_definition(target).map(|d| d.name.clone()).unwrap_or_default()
+    };
+    let (type_name, oneof) = match (&base.kind, &definition.rules) {
+        (
+            TypeKind::Simple { value_type, unit: u, .. },
+            DefinitionRules::Simple { default, minimum, maximum, allowed },
+        ) => simple_definition(*value_type, collection, unit(*u), default, minimum, maximum, allowed),
+        (TypeKind::Timeseries { unit: u }, DefinitionRules::Timeseries { template_expression }) => (
+            "TimeseriesAttributeDefinition".to_string(),
+            DefinitionTypeOneof::TimeseriesDefinition(pbd::TimeseriesAttributeDefinition {
+                template_expression: template_expression.clone(),
+                unit_of_measurement: unit(*u),
+            }),
+        ),
+        (TypeKind::OwnershipRelation { target }, _) => (
+            if collection { "ElementCollectionAttributeDefinition" } else { "ElementAttributeDefinition" }.to_string(),
+            DefinitionTypeOneof::OwnershipRelationDefinition(pbd::OwnershipRelationAttributeDefinition {
+                target_object_type_name: target_name(*target),
+                target_object_definition_id: Some(mesh_id(*target, object_definition_path(model, *target))),
+            }),
+        ),
+        (TypeKind::LinkRelation { target }, DefinitionRules::LinkRelation { versioned }) => (
+            match (versioned, collection) {
+                (false, false) => "ReferenceAttributeDefinition",
+                (false, true) => "ReferenceCollectionAttributeDefinition",
+                (true, false) => "ReferenceSeriesAttributeDefinition",
+                (true, true) => "ReferenceSeriesCollectionAttributeDefinition",
+            }
+            .to_string(),
+            DefinitionTypeOneof::LinkRelationDefinition(pbd::LinkRelationAttributeDefinition {
+                target_object_type_name: target_name(*target),
+                target_object_definition_id: Some(mesh_id(*target, object_definition_path(model, *target))),
+                versioned: *versioned,
+            }),
+        ),
+        (TypeKind::XySet { .. }, DefinitionRules::XySet { versioned, x_axis, y_axis, z_axis }) => {
+            let axis = |a: &mesh_model::Axis| pbd::XySetAxis {
+                description: a.description.clone(),
+                unit_of_measurement: unit(a.unit),
+            };
+            (
+                if *versioned { "XYZSeriesAttributeDefinition" } else { "XYSetAttributeDefinition" }.to_string(),
+                DefinitionTypeOneof::XyTableDefinition(pbd::XySetsAttributeDefinition {
+                    versioned: *versioned,
+                    x_axis: Some(axis(x_axis)),
+                    y_axis: Some(axis(y_axis)),
+                    z_axis: z_axis.as_ref().map(axis),
+                }),
+            )
+        }
+        _ => (
+            "RatingCurveAttributeDefinition".to_string(),
+            DefinitionTypeOneof::RatingCurveDefinition(pbd::RatingCurveAttributeDefinition {}),
+        ),
+    };
+    Ok(pbd::AttributeDefinition {
+        id: Some(guid::to_proto(definition.id)),
+        path: format!("{owner_path}/{}", base.name),
+        name: base.name.clone(),
+        description: definition.description.clone(),
+        tags: base.tags.iter().filter_map(|t| model.tag(*t)).map(tag).collect(),
+        name_space: namespace_name(model, base.namespace),
+        type_name,
+        minimum_cardinality: definition.minimum_cardinality,
+        maximum_cardinality: definition.maximum_cardinality,
+        definition_type_oneof: Some(oneof),
+        attribute_type_id: Some(mesh_id(
+            base.id,
+            format!("Repository/{}/{}", model.namespace_path(base.namespace), base.name),
+        )),
+        owner_id: Some(mesh_id(definition.object_definition, owner_path)),
+    })
+}
+
+/// A tag as a proto message.
+pub fn tag(tag: &mesh_model::Tag) -> pbd::Tag {
+    pbd::Tag {
+        id: Some(guid::to_proto(tag.id)),
+        name: tag.name.clone(),
+        description: tag.description.clone(),
+    }
+}
+
+fn simple_definition(
+    value_type: ValueType,
+    collection: bool,
+    unit: Option<pbd::UnitOfMeasurement>,
+    default: &Option<Value>,
+    minimum: &Option<Value>,
+    maximum: &Option<Value>,
+    allowed: &[Value],
+) -> (String, DefinitionTypeOneof) {
+    let array = if collection { "Array" } else { "" };
+    let int = |v: &Option<Value>| match v {
+        Some(Value::Int(v)) => *v,
+        _ => 0,
+    };
+    let double = |v: &Option<Value>| match v {
+        Some(Value::Double(v)) => *v,
+        _ => 0.0,
+    };
+    let time = |v: &Option<Value>| match v {
+        Some(Value::UtcTime(t)) => definition_time(*t),
+        _ => String::new(),
+    };
+    match value_type {
+        ValueType::Int => (
+            format!("Int64{array}AttributeDefinition"),
+            DefinitionTypeOneof::IntDefinition(pbd::Int64AttributeDefinition {
+                default_value: int(default),
+                minimum_value: int(minimum),
+                maximum_value: int(maximum),
+                unit_of_measurement: unit,
+                allowed_values: allowed.iter().filter_map(|v| match v { Value::Int(v) => Some(*v), _ => None }).collect(),
+            }),
+        ),
+        ValueType::Double => (
+            format!("Double{array}AttributeDefinition"),
+            DefinitionTypeOneof::DoubleDefinition(pbd::DoubleAttributeDefinition {
+                default_value: double(default),
+                minimum_value: double(minimum),
+                maximum_value: double(maximum),
+                unit_of_measurement: unit,
+                allowed_values: allowed.iter().filter_map(|v| match v { Value::Double(v) => Some(*v), _ => None }).collect(),
+            }),
+        ),
+        ValueType::Bool => (
+            format!("Boolean{array}AttributeDefinition"),
+            DefinitionTypeOneof::BooleanDefinition(pbd::BooleanAttributeDefinition {
+                default_value: matches!(default, Some(Value::Bool(true))),
+            }),
+        ),
+        ValueType::UtcTime => (
+            format!("UtcDateTime{array}AttributeDefinition"),
+            DefinitionTypeOneof::UtcTimeDefinition(pbd::UtcTimeAttributeDefinition {
+                default_value: time(default),
+                minimum_value: time(minimum),
+                maximum_value: time(maximum),
+            }),
+        ),
+        _ => (
+            format!("String{array}AttributeDefinition"),
+            DefinitionTypeOneof::StringDefinition(pbd::StringAttributeDefinition {
+                default_value: match default {
+                    Some(Value::String(v)) => v.clone(),
+                    _ => String::new(),
+                },
+                allowed_values: allowed.iter().filter_map(|v| match v { Value::String(v) => Some(v.clone()), _ => None }).collect(),
+            }),
+        ),
+    }
+}

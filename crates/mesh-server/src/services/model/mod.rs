@@ -1,0 +1,370 @@
+//! `volue.mesh.grpc.model.v1alpha.ModelService`: models, objects and their
+//! attributes, in the session. A thin adapter: ids and paths are resolved
+//! (`target`), requests become [`Change`]s applied to the session's model
+//! (`mesh_model`, which holds every rule), answers are shaped by the
+//! request's masks (`convert`).
+//!
+//! Not served yet (UNIMPLEMENTED): time series, link relation, XY set and
+//! rating curve attributes, linked-from search and cloning (part 2 of the
+//! model).
+
+pub mod convert;
+mod search;
+pub mod target;
+
+use std::sync::Arc;
+
+use mesh_model::{Change, Model};
+use mesh_proto::model::model_service_server::ModelService;
+use mesh_proto::model::*;
+use mesh_proto::types::Guid;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use self::convert::{AttributeFilter, Fields};
+use crate::auth::Identity;
+use crate::guid;
+use crate::session::{SessionLease, SessionManager};
+
+/// The model service over the session manager.
+pub struct ModelApi {
+    sessions: Arc<SessionManager>,
+}
+
+impl ModelApi {
+    /// The service.
+    pub fn new(sessions: Arc<SessionManager>) -> Self {
+        ModelApi { sessions }
+    }
+
+    fn lease<T>(&self, request: &Request<T>, session_id: Option<&Guid>) -> Result<SessionLease, Status> {
+        let id = guid::required(session_id, "session_id")?;
+        Ok(self.sessions.acquire(id, &Identity::of(request))?)
+    }
+}
+
+/// The model as the session of `lease` sees it now.
+pub async fn view(lease: &SessionLease) -> Arc<Model> {
+    let session = lease.session();
+    let mut workspace = session.workspace().await;
+    workspace.model.view(&session.model().committed)
+}
+
+/// Applies a change made from the model as the session sees it; `make`
+/// resolves the request on that model first.
+pub async fn change<T>(
+    lease: &SessionLease,
+    make: impl FnOnce(&Model) -> Result<(Change, T), Status>,
+) -> Result<T, Status> {
+    let session = lease.session();
+    let mut workspace = session.workspace().await;
+    let committed = &session.model().committed;
+    let model = workspace.model.view(committed);
+    let (change, answer) = make(&model)?;
+    workspace.model.apply(committed, change)?;
+    Ok(answer)
+}
+
+type Stream<T> = ReceiverStream<Result<T, Status>>;
+
+/// Streams `items` to the client, in order.
+fn stream<T: Send + 'static>(items: Vec<T>) -> Response<Stream<T>> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(items.len().clamp(1, 64));
+    tokio::spawn(async move {
+        for item in items {
+            if sender.send(Ok(item)).await.is_err() {
+                break;
+            }
+        }
+    });
+    Response::new(ReceiverStream::new(receiver))
+}
+
+#[tonic::async_trait]
+impl ModelService for ModelApi {
+    async fn list_models(
+        &self,
+        request: Request<ListModelsRequest>,
+    ) -> Result<Response<ListModelsResponse>, Status> {
+        let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
+        let model = view(&lease).await;
+        let request = request.get_ref();
+        let definition = match &request.model_definition_id {
+            Some(id) => Some(definition_namespace(&model, id)?),
+            None => None,
+        };
+        let models = model
+            .models()
+            .filter(|m| definition.is_none_or(|d| m.definition == d))
+            .map(|m| {
+                convert::object(
+                    &model,
+                    m,
+                    Fields(request.object_field_mask.as_ref()),
+                    AttributeFilter::default(),
+                    Fields(None),
+                )
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Response::new(ListModelsResponse { models }))
+    }
+
+    async fn get_object(&self, request: Request<GetObjectRequest>) -> Result<Response<Object>, Status> {
+        let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
+        let model = view(&lease).await;
+        let request = request.get_ref();
+        let id = target::object(&model, request.object_id.as_ref(), "object_id")?;
+        let object = model.find_object(id)?;
+        Ok(Response::new(convert::object(
+            &model,
+            object,
+            Fields(request.object_field_mask.as_ref()),
+            AttributeFilter(request.attributes_masks.as_ref()),
+            Fields(request.attribute_field_mask.as_ref()),
+        )?))
+    }
+
+    type SearchObjectsStream = Stream<Object>;
+
+    async fn search_objects(
+        &self,
+        request: Request<SearchObjectsRequest>,
+    ) -> Result<Response<Self::SearchObjectsStream>, Status> {
+        let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
+        let model = view(&lease).await;
+        let request = request.get_ref();
+        let start = target::object(&model, request.start_object_id.as_ref(), "start_object_id")?;
+        let objects = search::objects(&model, start, &request.query)?
+            .into_iter()
+            .filter_map(|id| model.object(id))
+            .map(|o| {
+                convert::object(
+                    &model,
+                    o,
+                    Fields(request.object_field_mask.as_ref()),
+                    AttributeFilter(request.attributes_masks.as_ref()),
+                    Fields(request.attribute_field_mask.as_ref()),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(stream(objects))
+    }
+
+    type SearchObjectsByDefinitionStream = Stream<Object>;
+
+    async fn search_objects_by_definition(
+        &self,
+        request: Request<SearchObjectsByDefinitionRequest>,
+    ) -> Result<Response<Self::SearchObjectsByDefinitionStream>, Status> {
+        let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
+        let model = view(&lease).await;
+        let request = request.get_ref();
+        let definition = crate::services::model_definition::target::object_definition(
+            &model,
+            request.object_definition_id.as_ref(),
+        )?;
+        let objects = model
+            .instances(definition)
+            .filter_map(|id| model.object(id))
+            .map(|o| {
+                convert::object(
+                    &model,
+                    o,
+                    Fields(request.object_field_mask.as_ref()),
+                    AttributeFilter(request.attributes_masks.as_ref()),
+                    Fields(request.attribute_field_mask.as_ref()),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(stream(objects))
+    }
+
+    async fn create_object(&self, request: Request<CreateObjectRequest>) -> Result<Response<Object>, Status> {
+        let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
+        let request = request.get_ref();
+        let id = Uuid::new_v4();
+        change(&lease, |model| {
+            let owner = target::owner(model, request.owner_id.as_ref(), false)?;
+            let definition = match &request.object_definition_id {
+                Some(d) => Some(crate::services::model_definition::target::object_definition(model, Some(d))?),
+                None => None,
+            };
+            Ok((
+                Change::CreateObject {
+                    id,
+                    name: request.name.clone(),
+                    owner,
+                    definition,
+                },
+                (),
+            ))
+        })
+        .await?;
+        let model = view(&lease).await;
+        let object = model.find_object(id)?;
+        Ok(Response::new(convert::object(
+            &model,
+            object,
+            Fields(None),
+            AttributeFilter::default(),
+            Fields(None),
+        )?))
+    }
+
+    async fn create_model(&self, request: Request<CreateModelRequest>) -> Result<Response<Object>, Status> {
+        let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
+        let request = request.get_ref();
+        let id = Uuid::new_v4();
+        change(&lease, |model| {
+            let definition = definition_namespace(
+                model,
+                request
+                    .model_definition_id
+                    .as_ref()
+                    .ok_or_else(|| Status::invalid_argument("model_definition_id is missing"))?,
+            )?;
+            Ok((
+                Change::CreateModel {
+                    id,
+                    name: request.name.clone(),
+                    model_definition: definition,
+                },
+                (),
+            ))
+        })
+        .await?;
+        let model = view(&lease).await;
+        let object = model.find_object(id)?;
+        Ok(Response::new(convert::object(
+            &model,
+            object,
+            Fields(None),
+            AttributeFilter::default(),
+            Fields(None),
+        )?))
+    }
+
+    async fn update_object(
+        &self,
+        request: Request<UpdateObjectRequest>,
+    ) -> Result<Response<UpdateObjectResponse>, Status> {
+        let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
+        let request = request.get_ref();
+        let fields = Fields(request.field_mask.as_ref());
+        let paths = request.field_mask.as_ref().map(|m| m.paths.as_slice()).unwrap_or_default();
+        if let Some(unknown) = paths.iter().find(|p| !["new_name", "new_owner_id"].contains(&p.as_str())) {
+            return Err(Status::invalid_argument(format!(
+                "field_mask: UpdateObject has no field '{}' to update (new_name, new_owner_id)",
+                mesh_timeseries::echo::echo(unknown)
+            )));
+        }
+        if paths.is_empty() {
+            // Nothing to change: the empty mask the SDK sends then.
+            return Ok(Response::new(UpdateObjectResponse {}));
+        }
+        change(&lease, |model| {
+            let id = target::object(model, request.object_id.as_ref(), "object_id")?;
+            let owner = if fields.has("new_owner_id") {
+                Some(target::owner(model, request.new_owner_id.as_ref(), true)?)
+            } else {
+                None
+            };
+            let name = fields.has("new_name").then(|| request.new_name.clone());
+            Ok((Change::UpdateObject { id, name, owner }, ()))
+        })
+        .await?;
+        Ok(Response::new(UpdateObjectResponse {}))
+    }
+
+    async fn delete_object(
+        &self,
+        request: Request<DeleteObjectRequest>,
+    ) -> Result<Response<DeleteObjectResponse>, Status> {
+        let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
+        let request = request.get_ref();
+        change(&lease, |model| {
+            let id = target::object(model, request.object_id.as_ref(), "object_id")?;
+            Ok((
+                Change::DeleteObject {
+                    id,
+                    recursive: request.recursive_delete,
+                },
+                (),
+            ))
+        })
+        .await?;
+        Ok(Response::new(DeleteObjectResponse {}))
+    }
+
+    async fn get_attribute(&self, request: Request<GetAttributeRequest>) -> Result<Response<Attribute>, Status> {
+        let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
+        let model = view(&lease).await;
+        let request = request.get_ref();
+        let id = target::attribute(&model, request.attribute_id.as_ref(), "attribute_id")?;
+        let found = model.find_attribute(id)?;
+        Ok(Response::new(convert::attribute(&model, &found, Fields(request.field_mask.as_ref()))?))
+    }
+
+    type SearchAttributesStream = Stream<Attribute>;
+
+    async fn search_attributes(
+        &self,
+        request: Request<SearchAttributesRequest>,
+    ) -> Result<Response<Self::SearchAttributesStream>, Status> {
+        let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
+        let model = view(&lease).await;
+        let request = request.get_ref();
+        let start = target::object(&model, request.start_object_id.as_ref(), "start_object_id")?;
+        let attributes = search::attributes(&model, start, &request.query)?
+            .into_iter()
+            .filter_map(|id| model.attribute(id))
+            .map(|a| convert::attribute(&model, &a, Fields(request.field_mask.as_ref())))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(stream(attributes))
+    }
+
+    async fn update_simple_attribute(
+        &self,
+        request: Request<UpdateSimpleAttributeRequest>,
+    ) -> Result<Response<UpdateSimpleAttributeResponse>, Status> {
+        let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
+        let request = request.get_ref();
+        let (values, as_collection) = match &request.new_singular_value {
+            Some(value) => {
+                if !request.new_collection_values.is_empty() {
+                    return Err(Status::invalid_argument(
+                        "set either new_singular_value or new_collection_values, not both",
+                    ));
+                }
+                (vec![convert::value_from_proto(value)?], false)
+            }
+            None => (
+                request
+                    .new_collection_values
+                    .iter()
+                    .map(convert::value_from_proto)
+                    .collect::<Result<Vec<_>, _>>()?,
+                true,
+            ),
+        };
+        change(&lease, |model| {
+            let attribute = target::attribute(model, request.attribute_id.as_ref(), "attribute_id")?;
+            Ok((
+                Change::SetSimpleAttribute {
+                    attribute,
+                    values,
+                    as_collection,
+                },
+                (),
+            ))
+        })
+        .await?;
+        Ok(Response::new(UpdateSimpleAttributeResponse {}))
+    }
+}
+
+/// The model definition `id` names.
+fn definition_namespace(model: &Model, id: &mesh_proto::types::MeshId) -> Result<Uuid, Status> {
+    crate::services::model_definition::target::namespace(model, Some(id))
+}
