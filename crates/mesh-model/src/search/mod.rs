@@ -4,6 +4,15 @@
 //! answer the questions of [`SearchModel`], so that the language does not
 //! depend on how the model is stored.
 
+mod ast;
+mod error;
+mod lexer;
+mod parser;
+
+pub use ast::{CompareOp, Comparison, Criteria, CriteriaExpr, Direction, Query, Repeat, Traversal};
+pub use error::{ParseError, SearchError};
+pub use parser::{parse, MAX_NESTING, MAX_QUERY_BYTES};
+
 use std::hash::Hash;
 
 /// What a search needs to know of a model. Objects are named by handles
