@@ -5,12 +5,15 @@
 //! depend on how the model is stored.
 
 mod ast;
+mod compare;
 mod error;
+mod eval;
 mod lexer;
 mod parser;
 
 pub use ast::{CompareOp, Comparison, Criteria, CriteriaExpr, Direction, Query, Repeat, Traversal};
 pub use error::{ParseError, SearchError};
+pub use eval::{run, Budget, Hit};
 pub use parser::{parse, MAX_NESTING, MAX_QUERY_BYTES};
 
 use std::hash::Hash;
