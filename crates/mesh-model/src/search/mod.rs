@@ -11,6 +11,9 @@ mod eval;
 mod lexer;
 mod parser;
 
+#[cfg(test)]
+mod tests;
+
 pub use ast::{CompareOp, Comparison, Criteria, CriteriaExpr, Direction, Query, Repeat, Traversal};
 pub use error::{ParseError, SearchError};
 pub use eval::{run, Budget, Hit};
