@@ -22,7 +22,7 @@ pub struct PreparedCommit {
     base_version: u64,
     model: Arc<Model>,
     /// Store key and encoded entity (`None`: delete) of each changed entity.
-    pub records: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    pub records: Vec<crate::records::Record>,
 }
 
 impl Committed {
@@ -63,7 +63,12 @@ impl Committed {
 
     /// A prepared commit of a session whose view was made on the current
     /// committed model: its view is the result, nothing is replayed.
-    pub fn prepare_from_view(&self, version: u64, view: Arc<Model>, dirty: &Dirty) -> Result<Option<PreparedCommit>> {
+    pub fn prepare_from_view(
+        &self,
+        version: u64,
+        view: Arc<Model>,
+        dirty: &Dirty,
+    ) -> Result<Option<PreparedCommit>> {
         if version != self.current().0 {
             return Ok(None);
         }

@@ -88,9 +88,8 @@ impl Model {
     /// Finds what `path` names: an object (short path or full name) or,
     /// when its last segment has `.attribute`, an attribute.
     pub fn resolve_path(&self, path: &str) -> Result<PathTarget> {
-        let not_found = |what: &str| {
-            ModelError::NotFound(format!("{what} not found: '{}'", echo(path)))
-        };
+        let not_found =
+            |what: &str| ModelError::NotFound(format!("{what} not found: '{}'", echo(path)));
         let mut segments = path.split('/');
         if segments.next() != Some(MODEL_ROOT) {
             return Err(ModelError::Invalid(format!(

@@ -48,6 +48,10 @@ impl RecordKind {
     }
 }
 
+/// A record to write: its store key and the encoded entity, or `None` to
+/// delete the record.
+pub type Record = (Vec<u8>, Option<Vec<u8>>);
+
 /// The entities a change touched, whose records a commit rewrites (or
 /// deletes, when the entity is gone).
 #[derive(Debug, Default, Clone)]
@@ -68,7 +72,7 @@ impl Dirty {
 
     /// The records to write for these changes, as `model` now stands: the
     /// encoded entity, or `None` to delete its record.
-    pub fn records(&self, model: &Model) -> Result<Vec<(Vec<u8>, Option<Vec<u8>>)>> {
+    pub fn records(&self, model: &Model) -> Result<Vec<Record>> {
         self.keys
             .iter()
             .map(|&(kind, id)| Ok((record_key(kind, id), encode_entity(model, kind, id)?)))
@@ -98,9 +102,7 @@ fn encode_entity(model: &Model, kind: RecordKind, id: Uuid) -> Result<Option<Vec
         RecordKind::Tag => enc(model.tags.get(&id).map(|v| &**v)),
         RecordKind::ObjectDefinition => enc(model.object_definitions.get(&id).map(|v| &**v)),
         RecordKind::AttributeType => enc(model.attribute_types.get(&id).map(|v| &**v)),
-        RecordKind::AttributeDefinition => {
-            enc(model.attribute_definitions.get(&id).map(|v| &**v))
-        }
+        RecordKind::AttributeDefinition => enc(model.attribute_definitions.get(&id).map(|v| &**v)),
         RecordKind::Object => enc(model.objects.get(&id).map(|v| &**v)),
         RecordKind::Metadata => enc(model.metadata.get(&id).map(|v| &**v)),
     }
@@ -120,13 +122,19 @@ pub fn load<'a>(records: impl IntoIterator<Item = (&'a [u8], &'a [u8])>) -> Resu
                 model.tags.insert(id, Arc::new(dec(kind, id, value)?));
             }
             RecordKind::ObjectDefinition => {
-                model.object_definitions.insert(id, Arc::new(dec(kind, id, value)?));
+                model
+                    .object_definitions
+                    .insert(id, Arc::new(dec(kind, id, value)?));
             }
             RecordKind::AttributeType => {
-                model.attribute_types.insert(id, Arc::new(dec(kind, id, value)?));
+                model
+                    .attribute_types
+                    .insert(id, Arc::new(dec(kind, id, value)?));
             }
             RecordKind::AttributeDefinition => {
-                model.attribute_definitions.insert(id, Arc::new(dec(kind, id, value)?));
+                model
+                    .attribute_definitions
+                    .insert(id, Arc::new(dec(kind, id, value)?));
             }
             RecordKind::Object => objects.push(dec(kind, id, value)?),
             RecordKind::Metadata => {
@@ -143,7 +151,8 @@ pub fn load<'a>(records: impl IntoIterator<Item = (&'a [u8], &'a [u8])>) -> Resu
 }
 
 fn parse_key(key: &[u8]) -> Result<(RecordKind, Uuid)> {
-    let corrupt = || ModelError::Invalid(format!("a stored model record has a bad key: {key:02x?}"));
+    let corrupt =
+        || ModelError::Invalid(format!("a stored model record has a bad key: {key:02x?}"));
     let (&kind, id) = key.split_first().ok_or_else(corrupt)?;
     let kind = RecordKind::from_byte(kind).ok_or_else(corrupt)?;
     let id = Uuid::from_slice(id).map_err(|_| corrupt())?;
@@ -152,6 +161,8 @@ fn parse_key(key: &[u8]) -> Result<(RecordKind, Uuid)> {
 
 fn dec<T: DeserializeOwned>(kind: RecordKind, id: Uuid, value: &[u8]) -> Result<T> {
     postcard::from_bytes(value).map_err(|e| {
-        ModelError::Invalid(format!("the stored {kind:?} record of {id} cannot be read: {e}"))
+        ModelError::Invalid(format!(
+            "the stored {kind:?} record of {id} cannot be read: {e}"
+        ))
     })
 }

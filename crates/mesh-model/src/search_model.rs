@@ -16,7 +16,8 @@ impl SearchModel for Model {
     }
 
     fn children(&self, object: Uuid) -> Vec<Uuid> {
-        self.object(object).map_or_else(Vec::new, |o| self.all_children(o))
+        self.object(object)
+            .map_or_else(Vec::new, |o| self.all_children(o))
     }
 
     fn name(&self, object: Uuid) -> &str {
@@ -28,9 +29,11 @@ impl SearchModel for Model {
             return "";
         };
         if object.is_model() {
-            self.namespace(object.definition).map_or("", |n| n.name.as_str())
+            self.namespace(object.definition)
+                .map_or("", |n| n.name.as_str())
         } else {
-            self.object_definition(object.definition).map_or("", |d| d.name.as_str())
+            self.object_definition(object.definition)
+                .map_or("", |d| d.name.as_str())
         }
     }
 
@@ -43,7 +46,12 @@ impl SearchModel for Model {
             .collect()
     }
 
-    fn attribute(&self, object: Uuid, name: &str, ignore_case: bool) -> Option<SearchAttribute<'_, Uuid>> {
+    fn attribute(
+        &self,
+        object: Uuid,
+        name: &str,
+        ignore_case: bool,
+    ) -> Option<SearchAttribute<'_, Uuid>> {
         let object = self.object(object)?;
         let found = self.attributes_of(object).find(|a| {
             if ignore_case {

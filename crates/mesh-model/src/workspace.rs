@@ -83,7 +83,9 @@ impl Workspace {
         let Some(view) = &self.view else {
             return Ok(None);
         };
-        if let Some(prepared) = committed.prepare_from_view(self.version, view.clone(), &self.dirty)? {
+        if let Some(prepared) =
+            committed.prepare_from_view(self.version, view.clone(), &self.dirty)?
+        {
             return Ok(Some(prepared));
         }
         committed.prepare(&self.changes).map(Some)

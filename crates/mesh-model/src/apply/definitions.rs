@@ -66,7 +66,12 @@ impl Model {
         Ok(())
     }
 
-    pub(super) fn delete_namespace(&mut self, id: Uuid, mode: Mode, dirty: &mut Dirty) -> Result<()> {
+    pub(super) fn delete_namespace(
+        &mut self,
+        id: Uuid,
+        mode: Mode,
+        dirty: &mut Dirty,
+    ) -> Result<()> {
         let Some(namespace) = self.namespace(id) else {
             return gone(mode, format!("namespace not found: {id}"));
         };
@@ -90,9 +95,10 @@ impl Model {
                     .filter(|t| t.model_definition == id)
                     .map(|t| format!("tag {}", t.name)),
             )
-            .chain(self.instances(id).filter_map(|m| {
-                self.object(m).map(|m| format!("model {}", m.name))
-            }))
+            .chain(
+                self.instances(id)
+                    .filter_map(|m| self.object(m).map(|m| format!("model {}", m.name))),
+            )
             .collect();
         if !users.is_empty() {
             return Err(in_use(&format!("namespace {path}"), &users));
@@ -170,7 +176,8 @@ impl Model {
             .filter(|t| t.tags.contains(&id))
             .map(|t| t.id)
             .collect();
-        if !delete_usages && !(definitions.is_empty() && types.is_empty()) {
+        let unused = definitions.is_empty() && types.is_empty();
+        if !delete_usages && !unused {
             let users: Vec<String> = definitions
                 .iter()
                 .filter_map(|d| self.object_definition(*d))
@@ -284,7 +291,10 @@ impl Model {
                 .map(|t| format!("attribute type {}", t.name)),
         );
         if !users.is_empty() {
-            return Err(in_use(&format!("object definition {}", definition.name), &users));
+            return Err(in_use(
+                &format!("object definition {}", definition.name),
+                &users,
+            ));
         }
         for attribute in &definition.attributes {
             self.attribute_definitions.remove(attribute);
@@ -328,7 +338,11 @@ impl Model {
         Ok(())
     }
 
-    pub(super) fn update_attribute_type(&mut self, change: &Change, dirty: &mut Dirty) -> Result<()> {
+    pub(super) fn update_attribute_type(
+        &mut self,
+        change: &Change,
+        dirty: &mut Dirty,
+    ) -> Result<()> {
         let Change::UpdateAttributeType {
             id,
             name,
@@ -351,7 +365,10 @@ impl Model {
             attribute_type.name = name.clone();
             // Attribute definitions take their name from their type: no
             // two of one object definition may end up with one name.
-            for definition in self.all_attribute_definitions().filter(|d| d.attribute_type == *id) {
+            for definition in self
+                .all_attribute_definitions()
+                .filter(|d| d.attribute_type == *id)
+            {
                 self.check_attribute_name_free(definition.object_definition, name, Some(*id))?;
             }
         }
@@ -399,7 +416,10 @@ impl Model {
             .map(|d| format!("object definition {}", d.name))
             .collect();
         if !users.is_empty() {
-            return Err(in_use(&format!("attribute type {}", attribute_type.name), &users));
+            return Err(in_use(
+                &format!("attribute type {}", attribute_type.name),
+                &users,
+            ));
         }
         self.attribute_types.remove(&id);
         dirty.mark(RecordKind::AttributeType, id);
@@ -407,7 +427,11 @@ impl Model {
         Ok(())
     }
 
-    pub(super) fn add_attribute_definition(&mut self, change: &Change, dirty: &mut Dirty) -> Result<()> {
+    pub(super) fn add_attribute_definition(
+        &mut self,
+        change: &Change,
+        dirty: &mut Dirty,
+    ) -> Result<()> {
         let Change::AddAttributeDefinition {
             id,
             object_definition,
@@ -504,7 +528,10 @@ impl Model {
         if !users.is_empty() {
             return Err(in_use(&format!("attribute definition {name}"), &users));
         }
-        if let Some(mut owner) = self.object_definition(definition.object_definition).cloned() {
+        if let Some(mut owner) = self
+            .object_definition(definition.object_definition)
+            .cloned()
+        {
             owner.attributes.retain(|a| *a != id);
             let owner_id = owner.id;
             self.object_definitions.insert(owner_id, Arc::new(owner));
@@ -583,12 +610,19 @@ impl Model {
             || self.objects.contains_key(&id)
             || self.attribute_owners.contains_key(&id);
         if taken {
-            return Err(ModelError::AlreadyExists(format!("the id {id} is already in use")));
+            return Err(ModelError::AlreadyExists(format!(
+                "the id {id} is already in use"
+            )));
         }
         Ok(())
     }
 
-    fn check_namespace_name_free(&self, parent: Option<Uuid>, name: &str, except: Option<Uuid>) -> Result<()> {
+    fn check_namespace_name_free(
+        &self,
+        parent: Option<Uuid>,
+        name: &str,
+        except: Option<Uuid>,
+    ) -> Result<()> {
         let clash = self
             .all_namespaces()
             .any(|n| n.parent == parent && n.name == name && Some(n.id) != except);
@@ -605,11 +639,15 @@ impl Model {
         Ok(())
     }
 
-    fn check_tag_name_free(&self, model_definition: Uuid, name: &str, except: Option<Uuid>) -> Result<()> {
-        if self
-            .all_tags()
-            .any(|t| t.model_definition == model_definition && t.name == name && Some(t.id) != except)
-        {
+    fn check_tag_name_free(
+        &self,
+        model_definition: Uuid,
+        name: &str,
+        except: Option<Uuid>,
+    ) -> Result<()> {
+        if self.all_tags().any(|t| {
+            t.model_definition == model_definition && t.name == name && Some(t.id) != except
+        }) {
             return Err(ModelError::AlreadyExists(format!(
                 "a tag named '{}' already exists in model definition {}",
                 echo(name),
@@ -619,7 +657,12 @@ impl Model {
         Ok(())
     }
 
-    fn check_definition_name_free(&self, namespace: Uuid, name: &str, except: Option<Uuid>) -> Result<()> {
+    fn check_definition_name_free(
+        &self,
+        namespace: Uuid,
+        name: &str,
+        except: Option<Uuid>,
+    ) -> Result<()> {
         if self
             .all_object_definitions()
             .any(|d| d.namespace == namespace && d.name == name && Some(d.id) != except)
@@ -633,7 +676,12 @@ impl Model {
         Ok(())
     }
 
-    fn check_type_name_free(&self, namespace: Uuid, name: &str, except: Option<Uuid>) -> Result<()> {
+    fn check_type_name_free(
+        &self,
+        namespace: Uuid,
+        name: &str,
+        except: Option<Uuid>,
+    ) -> Result<()> {
         if self
             .all_attribute_types()
             .any(|t| t.namespace == namespace && t.name == name && Some(t.id) != except)
@@ -649,7 +697,12 @@ impl Model {
 
     /// Attribute names (their types' names) are unique per object
     /// definition. `except_type` is a type being renamed.
-    fn check_attribute_name_free(&self, object_definition: Uuid, name: &str, except_type: Option<Uuid>) -> Result<()> {
+    fn check_attribute_name_free(
+        &self,
+        object_definition: Uuid,
+        name: &str,
+        except_type: Option<Uuid>,
+    ) -> Result<()> {
         let Some(owner) = self.object_definition(object_definition) else {
             return Ok(());
         };
@@ -679,7 +732,9 @@ impl Model {
     fn check_type_kind(&self, kind: &TypeKind) -> Result<()> {
         if let Some(unit) = kind.unit() {
             if units::by_id(unit).is_none() {
-                return Err(ModelError::NotFound(format!("unit of measurement not found: {unit}")));
+                return Err(ModelError::NotFound(format!(
+                    "unit of measurement not found: {unit}"
+                )));
             }
         }
         if let Some(target) = kind.target() {

@@ -24,7 +24,9 @@ impl Model {
         check_name("model", name)?;
         self.find_model_definition(model_definition)?;
         if self.objects.contains_key(&id) {
-            return Err(ModelError::AlreadyExists(format!("the id {id} is already in use")));
+            return Err(ModelError::AlreadyExists(format!(
+                "the id {id} is already in use"
+            )));
         }
         if self.model_named(name).is_some() {
             return Err(ModelError::AlreadyExists(format!(
@@ -56,14 +58,15 @@ impl Model {
     ) -> Result<()> {
         check_name("object", name)?;
         if self.objects.contains_key(&id) {
-            return Err(ModelError::AlreadyExists(format!("the id {id} is already in use")));
+            return Err(ModelError::AlreadyExists(format!(
+                "the id {id} is already in use"
+            )));
         }
         let Some(owner_object) = self.object(owner.object) else {
             return Err(match mode {
-                Mode::Request => ModelError::NotFound(format!(
-                    "Owner of the object not found: {}",
-                    owner.object
-                )),
+                Mode::Request => {
+                    ModelError::NotFound(format!("Owner of the object not found: {}", owner.object))
+                }
                 Mode::Replay => ModelError::Conflict(format!(
                     "Missing owner: object {} (to own '{}') was deleted",
                     owner.object,
@@ -114,7 +117,10 @@ impl Model {
                 )));
             }
             let owner_object = self.object(new_owner.object).ok_or_else(|| {
-                ModelError::NotFound(format!("Owner of the object not found: {}", new_owner.object))
+                ModelError::NotFound(format!(
+                    "Owner of the object not found: {}",
+                    new_owner.object
+                ))
             })?;
             self.definition_for(owner_object, new_owner, Some(object.definition))?;
             // An object cannot come to own itself, directly or through what
@@ -229,7 +235,12 @@ impl Model {
     /// The definition a new object under `owner` gets: the one its owning
     /// attribute's type owns (checked against `asked`, when given), or for
     /// an object a model owns directly, `asked` from the model's definition.
-    fn definition_for(&self, owner_object: &Object, owner: Owner, asked: Option<Uuid>) -> Result<Uuid> {
+    fn definition_for(
+        &self,
+        owner_object: &Object,
+        owner: Owner,
+        asked: Option<Uuid>,
+    ) -> Result<Uuid> {
         match owner.attribute {
             Some(attribute) => {
                 let slot = owner_object.slot(attribute).ok_or_else(|| {
@@ -238,9 +249,9 @@ impl Model {
                         owner_object.name
                     ))
                 })?;
-                let found = self
-                    .attribute_of(owner_object, slot)
-                    .ok_or_else(|| ModelError::NotFound(format!("attribute not found: {}", slot.id)))?;
+                let found = self.attribute_of(owner_object, slot).ok_or_else(|| {
+                    ModelError::NotFound(format!("attribute not found: {}", slot.id))
+                })?;
                 let TypeKind::OwnershipRelation { target } = found.attribute_type.kind else {
                     return Err(ModelError::Invalid(format!(
                         "attribute {} is not an ownership relation; only those own objects",
@@ -248,8 +259,12 @@ impl Model {
                     )));
                 };
                 if let Some(asked) = asked.filter(|asked| *asked != target) {
-                    let asked_name = self.object_definition(asked).map_or("?", |d| d.name.as_str());
-                    let target_name = self.object_definition(target).map_or("?", |d| d.name.as_str());
+                    let asked_name = self
+                        .object_definition(asked)
+                        .map_or("?", |d| d.name.as_str());
+                    let target_name = self
+                        .object_definition(target)
+                        .map_or("?", |d| d.name.as_str());
                     return Err(ModelError::Invalid(format!(
                         "attribute {} owns objects of definition {target_name}, not {asked_name}",
                         found.attribute_type.name
@@ -267,7 +282,8 @@ impl Model {
                 }
                 let asked = asked.ok_or_else(|| {
                     ModelError::Invalid(
-                        "an object owned directly by a model needs an object definition".to_string(),
+                        "an object owned directly by a model needs an object definition"
+                            .to_string(),
                     )
                 })?;
                 let definition = self.find_object_definition(asked)?;
@@ -325,7 +341,10 @@ impl Model {
                 .attribute_definition(attribute)
                 .map(|d| self.attribute_definition_name(d).to_string())
                 .unwrap_or_default(),
-            None => self.object(owner.object).map(|o| o.name.clone()).unwrap_or_default(),
+            None => self
+                .object(owner.object)
+                .map(|o| o.name.clone())
+                .unwrap_or_default(),
         }
     }
 }

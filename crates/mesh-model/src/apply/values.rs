@@ -18,7 +18,9 @@ impl AttributeDefinition {
         };
         let one = default.clone().unwrap_or_else(|| zero(*value_type));
         let count = if self.is_collection() {
-            usize::try_from(self.minimum_cardinality).unwrap_or(0).min(1024)
+            usize::try_from(self.minimum_cardinality)
+                .unwrap_or(0)
+                .min(1024)
         } else {
             1
         };
@@ -44,9 +46,18 @@ pub(super) fn check_rules(base: &AttributeType, definition: &AttributeDefinition
     let fits = matches!(
         (&base.kind, &definition.rules),
         (TypeKind::Simple { .. }, DefinitionRules::Simple { .. })
-            | (TypeKind::Timeseries { .. }, DefinitionRules::Timeseries { .. })
-            | (TypeKind::OwnershipRelation { .. }, DefinitionRules::OwnershipRelation)
-            | (TypeKind::LinkRelation { .. }, DefinitionRules::LinkRelation { .. })
+            | (
+                TypeKind::Timeseries { .. },
+                DefinitionRules::Timeseries { .. }
+            )
+            | (
+                TypeKind::OwnershipRelation { .. },
+                DefinitionRules::OwnershipRelation
+            )
+            | (
+                TypeKind::LinkRelation { .. },
+                DefinitionRules::LinkRelation { .. }
+            )
             | (TypeKind::RatingCurve, DefinitionRules::RatingCurve)
             | (TypeKind::XySet { .. }, DefinitionRules::XySet { .. })
     );
@@ -81,7 +92,10 @@ pub(super) fn check_rules(base: &AttributeType, definition: &AttributeDefinition
     for (what, bound) in [("minimum", minimum), ("maximum", maximum)] {
         if let Some(bound) = bound {
             kind_of(what, bound)?;
-            if !matches!(value_type, ValueType::Int | ValueType::Double | ValueType::UtcTime) {
+            if !matches!(
+                value_type,
+                ValueType::Int | ValueType::Double | ValueType::UtcTime
+            ) {
                 return Err(ModelError::Invalid(format!(
                     "attribute {name}: {} values have no {what}",
                     value_type.describe()

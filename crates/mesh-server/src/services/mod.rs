@@ -2,8 +2,9 @@
 
 pub mod auth;
 pub mod config;
+pub mod model;
 pub mod model_definition;
 pub mod not_served;
 pub mod session;
-mod status;
+pub mod status;
 pub mod time_series;

@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
+use mesh_model::ModelError;
 use mesh_proto::session::session_service_server::SessionService;
 use mesh_proto::session::{
     CommitResponse, EndSessionResponse, ExtendSessionResponse, RollbackResponse,
     StartSessionResponse,
 };
 use mesh_proto::types::Guid;
-use mesh_model::ModelError;
 use mesh_storage::StoreHandle;
 use tonic::{Request, Response, Status};
 
@@ -99,6 +99,6 @@ fn commit_failed(session: uuid::Uuid, error: CommitError) -> Status {
         CommitError::Model(ModelError::Conflict(reason)) => Status::failed_precondition(format!(
             "session {session} is corrupt due to changes done by some other session, rollback your changes to fix your session: {reason}"
         )),
-        CommitError::Model(error) => Status::from(error),
+        CommitError::Model(error) => crate::services::status::model_status(error),
     }
 }

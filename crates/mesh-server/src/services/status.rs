@@ -35,14 +35,26 @@ impl From<ViewError> for Status {
     }
 }
 
-impl From<ModelError> for Status {
-    fn from(error: ModelError) -> Status {
-        let message = error.to_string();
-        match error {
-            ModelError::NotFound(_) => Status::not_found(message),
-            ModelError::AlreadyExists(_) => Status::already_exists(message),
-            ModelError::Invalid(_) => Status::invalid_argument(message),
-            ModelError::InUse(_) | ModelError::Conflict(_) => Status::failed_precondition(message),
-        }
+/// The status of a refused model request.
+pub fn model_status(error: ModelError) -> Status {
+    let message = error.to_string();
+    match error {
+        ModelError::NotFound(_) => Status::not_found(message),
+        ModelError::AlreadyExists(_) => Status::already_exists(message),
+        ModelError::Invalid(_) => Status::invalid_argument(message),
+        ModelError::InUse(_) | ModelError::Conflict(_) => Status::failed_precondition(message),
+    }
+}
+
+/// Model results as gRPC results (`ModelError` and `Status` are both
+/// foreign here, so no `From` can join them).
+pub trait OrStatus<T> {
+    /// The result with a refusal turned into its status.
+    fn or_status(self) -> Result<T, Status>;
+}
+
+impl<T> OrStatus<T> for Result<T, ModelError> {
+    fn or_status(self) -> Result<T, Status> {
+        self.map_err(model_status)
     }
 }

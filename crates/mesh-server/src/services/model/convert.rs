@@ -1,8 +1,7 @@
 //! Model entities as proto messages, shaped by the masks of the request.
 
-use mesh_model::{
-    AttributeRef, DefinitionRules, Model, Object, Owner, TypeKind, Value, ValueType,
-};
+use crate::services::status::OrStatus;
+use mesh_model::{AttributeRef, DefinitionRules, Model, Object, Owner, TypeKind, Value, ValueType};
 use mesh_proto::model::{self as pb, attribute_value::ValueOneof};
 use mesh_proto::model_definition::{self as pbd, attribute_definition::DefinitionTypeOneof};
 use mesh_proto::types::MeshId;
@@ -37,9 +36,13 @@ impl AttributeFilter<'_> {
         let Some(masks) = self.0 else {
             return true;
         };
-        let listed = |mask: &Option<FieldMask>| mask.as_ref().filter(|m| !m.paths.is_empty()).map(|m| &m.paths);
+        fn listed(mask: &Option<FieldMask>) -> Option<&Vec<String>> {
+            mask.as_ref()
+                .filter(|m| !m.paths.is_empty())
+                .map(|m| &m.paths)
+        }
         if let Some(names) = listed(&masks.name_mask) {
-            if !names.iter().any(|n| *n == attribute.attribute_type.name) {
+            if !names.contains(&attribute.attribute_type.name) {
                 return false;
             }
         }
@@ -49,14 +52,14 @@ impl AttributeFilter<'_> {
                 .tags
                 .iter()
                 .filter_map(|t| model.tag(*t))
-                .any(|t| tags.iter().any(|n| *n == t.name));
+                .any(|t| tags.contains(&t.name));
             if !has {
                 return false;
             }
         }
         if let Some(namespaces) = listed(&masks.namespace_mask) {
             let namespace = namespace_name(model, attribute.attribute_type.namespace);
-            if !namespaces.iter().any(|n| *n == namespace) {
+            if !namespaces.contains(&namespace) {
                 return false;
             }
         }
@@ -88,7 +91,11 @@ pub fn namespace_name(model: &Model, namespace: Uuid) -> String {
 /// The path of an object definition.
 pub fn object_definition_path(model: &Model, definition: Uuid) -> String {
     match model.object_definition(definition) {
-        Some(d) => format!("Repository/{}/{}", model.namespace_path(d.namespace), d.name),
+        Some(d) => format!(
+            "Repository/{}/{}",
+            model.namespace_path(d.namespace),
+            d.name
+        ),
         None => String::new(),
     }
 }
@@ -101,7 +108,7 @@ pub fn object(
     filter: AttributeFilter<'_>,
     attribute_fields: Fields<'_>,
 ) -> Result<pb::Object, Status> {
-    let path = model.object_path(object.id)?;
+    let path = model.object_path(object.id).or_status()?;
     let mut answer = pb::Object {
         id: Some(guid::to_proto(object.id)),
         ..Default::default()
@@ -114,9 +121,15 @@ pub fn object(
     }
     if object_fields.has("type_name") {
         answer.type_name = if object.is_model() {
-            model.namespace(object.definition).map(|n| n.name.clone()).unwrap_or_default()
+            model
+                .namespace(object.definition)
+                .map(|n| n.name.clone())
+                .unwrap_or_default()
         } else {
-            model.object_definition(object.definition).map(|d| d.name.clone()).unwrap_or_default()
+            model
+                .object_definition(object.definition)
+                .map(|d| d.name.clone())
+                .unwrap_or_default()
         };
     }
     if object_fields.has("owner_id") {
@@ -137,11 +150,15 @@ pub fn object(
     }
     if object_fields.has("attributes") {
         if object.is_model() {
-            answer.attributes.push(model_attribute(model, object, &path, attribute_fields));
+            answer
+                .attributes
+                .push(model_attribute(model, object, &path, attribute_fields));
         }
         for attribute in model.attributes_of(object) {
             if filter.keeps(model, &attribute) {
-                answer.attributes.push(self::attribute(model, &attribute, attribute_fields)?);
+                answer
+                    .attributes
+                    .push(self::attribute(model, &attribute, attribute_fields)?);
             }
         }
     }
@@ -154,19 +171,30 @@ fn owner_id(model: &Model, owner: Option<Owner>) -> Result<Option<MeshId>, Statu
     let Some(owner) = owner else {
         return Ok(None);
     };
-    let owner_object = model.find_object(owner.object)?;
+    let owner_object = model.find_object(owner.object).or_status()?;
     let Some(definition) = owner.attribute else {
-        return Ok(Some(mesh_id(owner.object, model.object_path(owner.object)?)));
+        return Ok(Some(mesh_id(
+            owner.object,
+            model.object_path(owner.object).or_status()?,
+        )));
     };
     let slot = owner_object
         .slot(definition)
         .ok_or_else(|| Status::internal(format!("object {} lost an attribute", owner.object)))?;
-    Ok(Some(mesh_id(slot.id, model.attribute_path(slot.id)?)))
+    Ok(Some(mesh_id(
+        slot.id,
+        model.attribute_path(slot.id).or_status()?,
+    )))
 }
 
 /// The one attribute of a model: it owns the objects the model owns
 /// directly.
-fn model_attribute(model: &Model, object: &Object, path: &str, fields: Fields<'_>) -> pb::Attribute {
+fn model_attribute(
+    model: &Model,
+    object: &Object,
+    path: &str,
+    fields: Fields<'_>,
+) -> pb::Attribute {
     let children = model.children(Owner {
         object: object.id,
         attribute: None,
@@ -212,16 +240,23 @@ fn definition_value_type(attribute: &AttributeRef<'_>) -> ValueType {
 
 /// An attribute as the request asks for it. Its id, value type and owner
 /// are always there: clients read them whatever they asked for.
-pub fn attribute(model: &Model, attribute: &AttributeRef<'_>, fields: Fields<'_>) -> Result<pb::Attribute, Status> {
+pub fn attribute(
+    model: &Model,
+    attribute: &AttributeRef<'_>,
+    fields: Fields<'_>,
+) -> Result<pb::Attribute, Status> {
     let kind = definition_value_type(attribute);
     let mut answer = pb::Attribute {
         id: Some(guid::to_proto(attribute.slot.id)),
-        owner_id: Some(mesh_id(attribute.object.id, model.object_path(attribute.object.id)?)),
+        owner_id: Some(mesh_id(
+            attribute.object.id,
+            model.object_path(attribute.object.id).or_status()?,
+        )),
         value_type: value_type(kind) as i32,
         ..Default::default()
     };
     if fields.has("path") {
-        answer.path = model.attribute_path(attribute.slot.id)?;
+        answer.path = model.attribute_path(attribute.slot.id).or_status()?;
     }
     if fields.has("name") {
         answer.name = attribute.attribute_type.name.clone();
@@ -252,7 +287,9 @@ fn values(model: &Model, attribute: &AttributeRef<'_>) -> Vec<pb::AttributeValue
         // series it is connected to arrives with part 2 of the model.
         TypeKind::Timeseries { .. } => {
             let expression = match &attribute.definition.rules {
-                DefinitionRules::Timeseries { template_expression } => template_expression.clone(),
+                DefinitionRules::Timeseries {
+                    template_expression,
+                } => template_expression.clone(),
                 _ => String::new(),
             };
             vec![pb::AttributeValue {
@@ -263,7 +300,9 @@ fn values(model: &Model, attribute: &AttributeRef<'_>) -> Vec<pb::AttributeValue
                 })),
             }]
         }
-        TypeKind::LinkRelation { .. } | TypeKind::RatingCurve | TypeKind::XySet { .. } => Vec::new(),
+        TypeKind::LinkRelation { .. } | TypeKind::RatingCurve | TypeKind::XySet { .. } => {
+            Vec::new()
+        }
     }
 }
 
@@ -355,25 +394,53 @@ pub fn definition_time(ticks: i64) -> String {
 
 /// An attribute definition as a proto message.
 pub fn attribute_definition(model: &Model, id: Uuid) -> Result<pbd::AttributeDefinition, Status> {
-    let definition = model.find_attribute_definition(id)?;
-    let base = model.find_attribute_type(definition.attribute_type)?;
+    let definition = model.find_attribute_definition(id).or_status()?;
+    let base = model
+        .find_attribute_type(definition.attribute_type)
+        .or_status()?;
     let owner_path = object_definition_path(model, definition.object_definition);
     let unit = |unit: Option<Uuid>| {
-        unit.and_then(mesh_model::units::by_id).map(|u| pbd::UnitOfMeasurement {
-            id: Some(guid::to_proto(u.id)),
-            name: u.name.to_string(),
-        })
+        unit.and_then(mesh_model::units::by_id)
+            .map(|u| pbd::UnitOfMeasurement {
+                id: Some(guid::to_proto(u.id)),
+                name: u.name.to_string(),
+            })
     };
     let collection = definition.is_collection();
     let target_name = |target: Uuid| {
-        model.object_definition(target).map(|d| d.name.clone()).unwrap_or_default()
+        model
+            .object_definition(target)
+            .map(|d| d.name.clone())
+            .unwrap_or_default()
     };
     let (type_name, oneof) = match (&base.kind, &definition.rules) {
         (
-            TypeKind::Simple { value_type, unit: u, .. },
-            DefinitionRules::Simple { default, minimum, maximum, allowed },
-        ) => simple_definition(*value_type, collection, unit(*u), default, minimum, maximum, allowed),
-        (TypeKind::Timeseries { unit: u }, DefinitionRules::Timeseries { template_expression }) => (
+            TypeKind::Simple {
+                value_type,
+                unit: u,
+                ..
+            },
+            DefinitionRules::Simple {
+                default,
+                minimum,
+                maximum,
+                allowed,
+            },
+        ) => simple_definition(
+            *value_type,
+            collection,
+            unit(*u),
+            default,
+            minimum,
+            maximum,
+            allowed,
+        ),
+        (
+            TypeKind::Timeseries { unit: u },
+            DefinitionRules::Timeseries {
+                template_expression,
+            },
+        ) => (
             "TimeseriesAttributeDefinition".to_string(),
             DefinitionTypeOneof::TimeseriesDefinition(pbd::TimeseriesAttributeDefinition {
                 template_expression: template_expression.clone(),
@@ -381,11 +448,21 @@ pub fn attribute_definition(model: &Model, id: Uuid) -> Result<pbd::AttributeDef
             }),
         ),
         (TypeKind::OwnershipRelation { target }, _) => (
-            if collection { "ElementCollectionAttributeDefinition" } else { "ElementAttributeDefinition" }.to_string(),
-            DefinitionTypeOneof::OwnershipRelationDefinition(pbd::OwnershipRelationAttributeDefinition {
-                target_object_type_name: target_name(*target),
-                target_object_definition_id: Some(mesh_id(*target, object_definition_path(model, *target))),
-            }),
+            if collection {
+                "ElementCollectionAttributeDefinition"
+            } else {
+                "ElementAttributeDefinition"
+            }
+            .to_string(),
+            DefinitionTypeOneof::OwnershipRelationDefinition(
+                pbd::OwnershipRelationAttributeDefinition {
+                    target_object_type_name: target_name(*target),
+                    target_object_definition_id: Some(mesh_id(
+                        *target,
+                        object_definition_path(model, *target),
+                    )),
+                },
+            ),
         ),
         (TypeKind::LinkRelation { target }, DefinitionRules::LinkRelation { versioned }) => (
             match (versioned, collection) {
@@ -397,17 +474,33 @@ pub fn attribute_definition(model: &Model, id: Uuid) -> Result<pbd::AttributeDef
             .to_string(),
             DefinitionTypeOneof::LinkRelationDefinition(pbd::LinkRelationAttributeDefinition {
                 target_object_type_name: target_name(*target),
-                target_object_definition_id: Some(mesh_id(*target, object_definition_path(model, *target))),
+                target_object_definition_id: Some(mesh_id(
+                    *target,
+                    object_definition_path(model, *target),
+                )),
                 versioned: *versioned,
             }),
         ),
-        (TypeKind::XySet { .. }, DefinitionRules::XySet { versioned, x_axis, y_axis, z_axis }) => {
+        (
+            TypeKind::XySet { .. },
+            DefinitionRules::XySet {
+                versioned,
+                x_axis,
+                y_axis,
+                z_axis,
+            },
+        ) => {
             let axis = |a: &mesh_model::Axis| pbd::XySetAxis {
                 description: a.description.clone(),
                 unit_of_measurement: unit(a.unit),
             };
             (
-                if *versioned { "XYZSeriesAttributeDefinition" } else { "XYSetAttributeDefinition" }.to_string(),
+                if *versioned {
+                    "XYZSeriesAttributeDefinition"
+                } else {
+                    "XYSetAttributeDefinition"
+                }
+                .to_string(),
                 DefinitionTypeOneof::XyTableDefinition(pbd::XySetsAttributeDefinition {
                     versioned: *versioned,
                     x_axis: Some(axis(x_axis)),
@@ -426,7 +519,12 @@ pub fn attribute_definition(model: &Model, id: Uuid) -> Result<pbd::AttributeDef
         path: format!("{owner_path}/{}", base.name),
         name: base.name.clone(),
         description: definition.description.clone(),
-        tags: base.tags.iter().filter_map(|t| model.tag(*t)).map(tag).collect(),
+        tags: base
+            .tags
+            .iter()
+            .filter_map(|t| model.tag(*t))
+            .map(tag)
+            .collect(),
         name_space: namespace_name(model, base.namespace),
         type_name,
         minimum_cardinality: definition.minimum_cardinality,
@@ -434,7 +532,11 @@ pub fn attribute_definition(model: &Model, id: Uuid) -> Result<pbd::AttributeDef
         definition_type_oneof: Some(oneof),
         attribute_type_id: Some(mesh_id(
             base.id,
-            format!("Repository/{}/{}", model.namespace_path(base.namespace), base.name),
+            format!(
+                "Repository/{}/{}",
+                model.namespace_path(base.namespace),
+                base.name
+            ),
         )),
         owner_id: Some(mesh_id(definition.object_definition, owner_path)),
     })
@@ -479,7 +581,13 @@ fn simple_definition(
                 minimum_value: int(minimum),
                 maximum_value: int(maximum),
                 unit_of_measurement: unit,
-                allowed_values: allowed.iter().filter_map(|v| match v { Value::Int(v) => Some(*v), _ => None }).collect(),
+                allowed_values: allowed
+                    .iter()
+                    .filter_map(|v| match v {
+                        Value::Int(v) => Some(*v),
+                        _ => None,
+                    })
+                    .collect(),
             }),
         ),
         ValueType::Double => (
@@ -489,7 +597,13 @@ fn simple_definition(
                 minimum_value: double(minimum),
                 maximum_value: double(maximum),
                 unit_of_measurement: unit,
-                allowed_values: allowed.iter().filter_map(|v| match v { Value::Double(v) => Some(*v), _ => None }).collect(),
+                allowed_values: allowed
+                    .iter()
+                    .filter_map(|v| match v {
+                        Value::Double(v) => Some(*v),
+                        _ => None,
+                    })
+                    .collect(),
             }),
         ),
         ValueType::Bool => (
@@ -513,7 +627,13 @@ fn simple_definition(
                     Some(Value::String(v)) => v.clone(),
                     _ => String::new(),
                 },
-                allowed_values: allowed.iter().filter_map(|v| match v { Value::String(v) => Some(v.clone()), _ => None }).collect(),
+                allowed_values: allowed
+                    .iter()
+                    .filter_map(|v| match v {
+                        Value::String(v) => Some(v.clone()),
+                        _ => None,
+                    })
+                    .collect(),
             }),
         ),
     }

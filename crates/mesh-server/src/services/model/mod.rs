@@ -14,11 +14,13 @@ pub mod target;
 
 use std::sync::Arc;
 
+use crate::services::status::OrStatus;
 use mesh_model::{Change, Model};
 use mesh_proto::model::model_service_server::ModelService;
 use mesh_proto::model::*;
 use mesh_proto::types::Guid;
 use tokio_stream::wrappers::ReceiverStream;
+use tonic::codegen::BoxStream;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -38,7 +40,11 @@ impl ModelApi {
         ModelApi { sessions }
     }
 
-    fn lease<T>(&self, request: &Request<T>, session_id: Option<&Guid>) -> Result<SessionLease, Status> {
+    fn lease<T>(
+        &self,
+        request: &Request<T>,
+        session_id: Option<&Guid>,
+    ) -> Result<SessionLease, Status> {
         let id = guid::required(session_id, "session_id")?;
         Ok(self.sessions.acquire(id, &Identity::of(request))?)
     }
@@ -62,14 +68,12 @@ pub async fn change<T>(
     let committed = &session.model().committed;
     let model = workspace.model.view(committed);
     let (change, answer) = make(&model)?;
-    workspace.model.apply(committed, change)?;
+    workspace.model.apply(committed, change).or_status()?;
     Ok(answer)
 }
 
-type Stream<T> = ReceiverStream<Result<T, Status>>;
-
 /// Streams `items` to the client, in order.
-fn stream<T: Send + 'static>(items: Vec<T>) -> Response<Stream<T>> {
+pub fn stream<T: Send + 'static>(items: Vec<T>) -> Response<BoxStream<T>> {
     let (sender, receiver) = tokio::sync::mpsc::channel(items.len().clamp(1, 64));
     tokio::spawn(async move {
         for item in items {
@@ -78,7 +82,7 @@ fn stream<T: Send + 'static>(items: Vec<T>) -> Response<Stream<T>> {
             }
         }
     });
-    Response::new(ReceiverStream::new(receiver))
+    Response::new(Box::pin(ReceiverStream::new(receiver)))
 }
 
 #[tonic::async_trait]
@@ -110,12 +114,15 @@ impl ModelService for ModelApi {
         Ok(Response::new(ListModelsResponse { models }))
     }
 
-    async fn get_object(&self, request: Request<GetObjectRequest>) -> Result<Response<Object>, Status> {
+    async fn get_object(
+        &self,
+        request: Request<GetObjectRequest>,
+    ) -> Result<Response<Object>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
         let request = request.get_ref();
         let id = target::object(&model, request.object_id.as_ref(), "object_id")?;
-        let object = model.find_object(id)?;
+        let object = model.find_object(id).or_status()?;
         Ok(Response::new(convert::object(
             &model,
             object,
@@ -125,12 +132,10 @@ impl ModelService for ModelApi {
         )?))
     }
 
-    type SearchObjectsStream = Stream<Object>;
-
     async fn search_objects(
         &self,
         request: Request<SearchObjectsRequest>,
-    ) -> Result<Response<Self::SearchObjectsStream>, Status> {
+    ) -> Result<Response<BoxStream<Object>>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
         let request = request.get_ref();
@@ -151,12 +156,10 @@ impl ModelService for ModelApi {
         Ok(stream(objects))
     }
 
-    type SearchObjectsByDefinitionStream = Stream<Object>;
-
     async fn search_objects_by_definition(
         &self,
         request: Request<SearchObjectsByDefinitionRequest>,
-    ) -> Result<Response<Self::SearchObjectsByDefinitionStream>, Status> {
+    ) -> Result<Response<BoxStream<Object>>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
         let request = request.get_ref();
@@ -180,14 +183,19 @@ impl ModelService for ModelApi {
         Ok(stream(objects))
     }
 
-    async fn create_object(&self, request: Request<CreateObjectRequest>) -> Result<Response<Object>, Status> {
+    async fn create_object(
+        &self,
+        request: Request<CreateObjectRequest>,
+    ) -> Result<Response<Object>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let request = request.get_ref();
         let id = Uuid::new_v4();
         change(&lease, |model| {
             let owner = target::owner(model, request.owner_id.as_ref(), false)?;
             let definition = match &request.object_definition_id {
-                Some(d) => Some(crate::services::model_definition::target::object_definition(model, Some(d))?),
+                Some(d) => Some(
+                    crate::services::model_definition::target::object_definition(model, Some(d))?,
+                ),
                 None => None,
             };
             Ok((
@@ -202,7 +210,7 @@ impl ModelService for ModelApi {
         })
         .await?;
         let model = view(&lease).await;
-        let object = model.find_object(id)?;
+        let object = model.find_object(id).or_status()?;
         Ok(Response::new(convert::object(
             &model,
             object,
@@ -212,7 +220,10 @@ impl ModelService for ModelApi {
         )?))
     }
 
-    async fn create_model(&self, request: Request<CreateModelRequest>) -> Result<Response<Object>, Status> {
+    async fn create_model(
+        &self,
+        request: Request<CreateModelRequest>,
+    ) -> Result<Response<Object>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let request = request.get_ref();
         let id = Uuid::new_v4();
@@ -235,7 +246,7 @@ impl ModelService for ModelApi {
         })
         .await?;
         let model = view(&lease).await;
-        let object = model.find_object(id)?;
+        let object = model.find_object(id).or_status()?;
         Ok(Response::new(convert::object(
             &model,
             object,
@@ -252,8 +263,15 @@ impl ModelService for ModelApi {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let request = request.get_ref();
         let fields = Fields(request.field_mask.as_ref());
-        let paths = request.field_mask.as_ref().map(|m| m.paths.as_slice()).unwrap_or_default();
-        if let Some(unknown) = paths.iter().find(|p| !["new_name", "new_owner_id"].contains(&p.as_str())) {
+        let paths = request
+            .field_mask
+            .as_ref()
+            .map(|m| m.paths.as_slice())
+            .unwrap_or_default();
+        if let Some(unknown) = paths
+            .iter()
+            .find(|p| !["new_name", "new_owner_id"].contains(&p.as_str()))
+        {
             return Err(Status::invalid_argument(format!(
                 "field_mask: UpdateObject has no field '{}' to update (new_name, new_owner_id)",
                 mesh_timeseries::echo::echo(unknown)
@@ -297,21 +315,26 @@ impl ModelService for ModelApi {
         Ok(Response::new(DeleteObjectResponse {}))
     }
 
-    async fn get_attribute(&self, request: Request<GetAttributeRequest>) -> Result<Response<Attribute>, Status> {
+    async fn get_attribute(
+        &self,
+        request: Request<GetAttributeRequest>,
+    ) -> Result<Response<Attribute>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
         let request = request.get_ref();
         let id = target::attribute(&model, request.attribute_id.as_ref(), "attribute_id")?;
-        let found = model.find_attribute(id)?;
-        Ok(Response::new(convert::attribute(&model, &found, Fields(request.field_mask.as_ref()))?))
+        let found = model.find_attribute(id).or_status()?;
+        Ok(Response::new(convert::attribute(
+            &model,
+            &found,
+            Fields(request.field_mask.as_ref()),
+        )?))
     }
-
-    type SearchAttributesStream = Stream<Attribute>;
 
     async fn search_attributes(
         &self,
         request: Request<SearchAttributesRequest>,
-    ) -> Result<Response<Self::SearchAttributesStream>, Status> {
+    ) -> Result<Response<BoxStream<Attribute>>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
         let request = request.get_ref();
@@ -349,7 +372,8 @@ impl ModelService for ModelApi {
             ),
         };
         change(&lease, |model| {
-            let attribute = target::attribute(model, request.attribute_id.as_ref(), "attribute_id")?;
+            let attribute =
+                target::attribute(model, request.attribute_id.as_ref(), "attribute_id")?;
             Ok((
                 Change::SetSimpleAttribute {
                     attribute,

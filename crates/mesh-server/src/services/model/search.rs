@@ -8,12 +8,13 @@ use uuid::Uuid;
 
 /// The most objects one search may visit; a larger search is refused
 /// rather than left to run without end.
-pub const MAX_VISITED: usize = 10_000_000;
+pub const MAX_VISITED: u64 = 10_000_000;
 
 fn run(model: &Model, start: Uuid, query: &str) -> Result<Vec<search::Hit<Uuid>>, Status> {
     let query = search::parse(query).map_err(|e| Status::invalid_argument(e.to_string()))?;
     let mut budget = Budget::new(MAX_VISITED);
-    search::run(model, start, &query, &mut budget).map_err(|e| Status::invalid_argument(e.to_string()))
+    search::run(model, start, &query, &mut budget)
+        .map_err(|e| Status::invalid_argument(e.to_string()))
 }
 
 /// The objects a query finds.
@@ -32,8 +33,13 @@ pub fn attributes(model: &Model, start: Uuid, query: &str) -> Result<Vec<Uuid>, 
     let mut found = Vec::new();
     for hit in run(model, start, query)? {
         let Some(name) = &hit.attribute else { continue };
-        let Some(object) = model.object(hit.object) else { continue };
-        if let Some(attribute) = model.attributes_of(object).find(|a| a.attribute_type.name == *name) {
+        let Some(object) = model.object(hit.object) else {
+            continue;
+        };
+        if let Some(attribute) = model
+            .attributes_of(object)
+            .find(|a| a.attribute_type.name == *name)
+        {
             found.push(attribute.slot.id);
         }
     }

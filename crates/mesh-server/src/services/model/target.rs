@@ -58,14 +58,18 @@ pub fn model_attribute_id(model: &mesh_model::Object) -> Uuid {
 }
 
 fn model_attribute_by_path(model: &Model, path: &str) -> Option<Uuid> {
-    let rest = path.strip_prefix(mesh_model::MODEL_ROOT)?.strip_prefix('/')?;
+    let rest = path
+        .strip_prefix(mesh_model::MODEL_ROOT)?
+        .strip_prefix('/')?;
     let name = rest.strip_suffix(MODEL_ATTRIBUTE)?.strip_suffix('.')?;
     model.model_named(name).map(|m| m.id)
 }
 
 fn describe(id: &MeshId) -> String {
     match (&id.id, &id.path) {
-        (Some(guid), _) => guid::from_proto(guid, "id").map_or_else(|_| "?".into(), |id| id.to_string()),
+        (Some(guid), _) => {
+            guid::from_proto(guid, "id").map_or_else(|_| "?".into(), |id| id.to_string())
+        }
         (None, Some(path)) => format!("'{}'", mesh_timeseries::echo::echo(path)),
         (None, None) => String::new(),
     }
@@ -80,7 +84,10 @@ pub fn object(model: &Model, id: Option<&MeshId>, what: &str) -> Result<Uuid, St
             "object not found: {} names an attribute, not an object",
             describe(id)
         ))),
-        None => Err(Status::not_found(format!("object not found: {}", describe(id)))),
+        None => Err(Status::not_found(format!(
+            "object not found: {}",
+            describe(id)
+        ))),
     }
 }
 
@@ -93,7 +100,10 @@ pub fn attribute(model: &Model, id: Option<&MeshId>, what: &str) -> Result<Uuid,
             "attribute not found: {} names an object, not an attribute",
             describe(id)
         ))),
-        None => Err(Status::not_found(format!("attribute not found: {}", describe(id)))),
+        None => Err(Status::not_found(format!(
+            "attribute not found: {}",
+            describe(id)
+        ))),
     }
 }
 
@@ -106,9 +116,9 @@ pub fn owner(model: &Model, id: Option<&MeshId>, new: bool) -> Result<Owner, Sta
     let id = id.ok_or_else(|| Status::invalid_argument(format!("{what} is missing")))?;
     match resolve(model, id, what)? {
         Some(Found::Attribute(attribute)) => {
-            let found = model
-                .attribute(attribute)
-                .ok_or_else(|| Status::not_found(format!("{label} of the object not found: {}", describe(id))))?;
+            let found = model.attribute(attribute).ok_or_else(|| {
+                Status::not_found(format!("{label} of the object not found: {}", describe(id)))
+            })?;
             Ok(Owner {
                 object: found.object.id,
                 attribute: Some(found.definition.id),

@@ -11,17 +11,19 @@ pub mod target;
 
 use std::sync::Arc;
 
+use crate::services::status::OrStatus;
 use mesh_model::{Change, Model};
 use mesh_proto::model_definition::model_definition_service_server::ModelDefinitionService;
 use mesh_proto::model_definition::*;
 use mesh_proto::types::Guid;
 use prost_types::FieldMask;
+use tonic::codegen::BoxStream;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::auth::Identity;
 use crate::guid;
-use crate::services::model::{change, view};
+use crate::services::model::{change, stream, view};
 use crate::session::{SessionLease, SessionManager};
 use mesh_model::units;
 
@@ -36,7 +38,11 @@ impl ModelDefinitionApi {
         ModelDefinitionApi { sessions }
     }
 
-    fn lease<T>(&self, request: &Request<T>, session_id: Option<&Guid>) -> Result<SessionLease, Status> {
+    fn lease<T>(
+        &self,
+        request: &Request<T>,
+        session_id: Option<&Guid>,
+    ) -> Result<SessionLease, Status> {
         let id = guid::required(session_id, "session_id")?;
         Ok(self.sessions.acquire(id, &Identity::of(request))?)
     }
@@ -45,9 +51,13 @@ impl ModelDefinitionApi {
 /// The paths of an update's field mask, which must name fields the call
 /// has; an empty mask changes nothing and is refused as such.
 fn update_fields<'a>(mask: Option<&'a FieldMask>, known: &[&str]) -> Result<Vec<&'a str>, Status> {
-    let paths: Vec<&str> = mask.map(|m| m.paths.iter().map(String::as_str).collect()).unwrap_or_default();
+    let paths: Vec<&str> = mask
+        .map(|m| m.paths.iter().map(String::as_str).collect())
+        .unwrap_or_default();
     if paths.is_empty() {
-        return Err(Status::invalid_argument("nothing is set to be updated: the field mask is empty"));
+        return Err(Status::invalid_argument(
+            "nothing is set to be updated: the field mask is empty",
+        ));
     }
     if let Some(unknown) = paths.iter().find(|p| !known.contains(p)) {
         return Err(Status::invalid_argument(format!(
@@ -61,20 +71,6 @@ fn update_fields<'a>(mask: Option<&'a FieldMask>, known: &[&str]) -> Result<Vec<
 
 fn guids(ids: &[Guid], what: &str) -> Result<Vec<Uuid>, Status> {
     ids.iter().map(|g| guid::from_proto(g, what)).collect()
-}
-
-type Stream<T> = tokio_stream::wrappers::ReceiverStream<Result<T, Status>>;
-
-fn stream<T: Send + 'static>(items: Vec<T>) -> Response<Stream<T>> {
-    let (sender, receiver) = tokio::sync::mpsc::channel(items.len().clamp(1, 64));
-    tokio::spawn(async move {
-        for item in items {
-            if sender.send(Ok(item)).await.is_err() {
-                break;
-            }
-        }
-    });
-    Response::new(tokio_stream::wrappers::ReceiverStream::new(receiver))
 }
 
 /// Applies a change and answers with what `answer` builds from the model
@@ -91,12 +87,6 @@ async fn create<T>(
 
 #[tonic::async_trait]
 impl ModelDefinitionService for ModelDefinitionApi {
-    type SearchObjectDefinitionsStream = Stream<ObjectDefinition>;
-    type SearchAttributeTypesStream = Stream<AttributeType>;
-    type SearchAttributeDefinitionsStream = Stream<AttributeDefinition>;
-    type SearchNamespacesStream = Stream<Namespace>;
-    type SearchTagUsagesStream = Stream<TagUsage>;
-
     async fn list_units_of_measurement(
         &self,
         request: Request<ListUnitsOfMeasurementRequest>,
@@ -122,33 +112,54 @@ impl ModelDefinitionService for ModelDefinitionApi {
     ) -> Result<Response<ListModelDefinitionsResponse>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
-        let mut found: Vec<_> = model.all_namespaces().filter(|n| n.parent.is_none()).collect();
+        let mut found: Vec<_> = model
+            .all_namespaces()
+            .filter(|n| n.parent.is_none())
+            .collect();
         found.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(Response::new(ListModelDefinitionsResponse {
-            model_definitions: found.iter().map(|n| convert::namespace(&model, n)).collect(),
+            model_definitions: found
+                .iter()
+                .map(|n| convert::namespace(&model, n))
+                .collect(),
         }))
     }
 
     async fn search_namespaces(
         &self,
         request: Request<SearchNamespacesRequest>,
-    ) -> Result<Response<Self::SearchNamespacesStream>, Status> {
+    ) -> Result<Response<BoxStream<Namespace>>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
         let request = request.get_ref();
         let root = target::namespace(&model, request.name_space_id.as_ref())?;
         let found = convert::namespaces_under(&model, root, request.recursive_search);
-        Ok(stream(found.iter().filter_map(|id| model.namespace(*id)).map(|n| convert::namespace(&model, n)).collect()))
+        Ok(stream(
+            found
+                .iter()
+                .filter_map(|id| model.namespace(*id))
+                .map(|n| convert::namespace(&model, n))
+                .collect(),
+        ))
     }
 
-    async fn get_namespace(&self, request: Request<GetNamespaceRequest>) -> Result<Response<Namespace>, Status> {
+    async fn get_namespace(
+        &self,
+        request: Request<GetNamespaceRequest>,
+    ) -> Result<Response<Namespace>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
         let id = target::namespace(&model, request.get_ref().name_space_id.as_ref())?;
-        Ok(Response::new(convert::namespace(&model, model.find_namespace(id)?)))
+        Ok(Response::new(convert::namespace(
+            &model,
+            model.find_namespace(id).or_status()?,
+        )))
     }
 
-    async fn create_namespace(&self, request: Request<CreateNamespaceRequest>) -> Result<Response<Namespace>, Status> {
+    async fn create_namespace(
+        &self,
+        request: Request<CreateNamespaceRequest>,
+    ) -> Result<Response<Namespace>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let request = request.get_ref();
         let id = Uuid::new_v4();
@@ -159,9 +170,19 @@ impl ModelDefinitionService for ModelDefinitionApi {
                     Some(parent) => Some(target::namespace(model, Some(parent))?),
                     None => None,
                 };
-                Ok(Change::CreateNamespace { id, parent, name: request.name.clone(), description: request.description.clone() })
+                Ok(Change::CreateNamespace {
+                    id,
+                    parent,
+                    name: request.name.clone(),
+                    description: request.description.clone(),
+                })
             },
-            |model| Ok(convert::namespace(model, model.find_namespace(id)?)),
+            |model| {
+                Ok(convert::namespace(
+                    model,
+                    model.find_namespace(id).or_status()?,
+                ))
+            },
         )
         .await
     }
@@ -172,14 +193,21 @@ impl ModelDefinitionService for ModelDefinitionApi {
     ) -> Result<Response<UpdateNamespaceResponse>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let request = request.get_ref();
-        let fields = update_fields(request.field_mask.as_ref(), &["new_name", "new_description"])?;
+        let fields = update_fields(
+            request.field_mask.as_ref(),
+            &["new_name", "new_description"],
+        )?;
         change(&lease, |model| {
             let id = target::namespace(model, request.name_space_id.as_ref())?;
             Ok((
                 Change::UpdateNamespace {
                     id,
-                    name: fields.contains(&"new_name").then(|| request.new_name.clone()),
-                    description: fields.contains(&"new_description").then(|| request.new_description.clone()),
+                    name: fields
+                        .contains(&"new_name")
+                        .then(|| request.new_name.clone()),
+                    description: fields
+                        .contains(&"new_description")
+                        .then(|| request.new_description.clone()),
                 },
                 (),
             ))
@@ -195,7 +223,12 @@ impl ModelDefinitionService for ModelDefinitionApi {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let request = request.get_ref();
         change(&lease, |model| {
-            Ok((Change::DeleteNamespace { id: target::namespace(model, request.name_space_id.as_ref())? }, ()))
+            Ok((
+                Change::DeleteNamespace {
+                    id: target::namespace(model, request.name_space_id.as_ref())?,
+                },
+                (),
+            ))
         })
         .await?;
         Ok(Response::new(DeleteNamespaceResponse {}))
@@ -206,14 +239,17 @@ impl ModelDefinitionService for ModelDefinitionApi {
     async fn search_object_definitions(
         &self,
         request: Request<SearchObjectDefinitionsRequest>,
-    ) -> Result<Response<Self::SearchObjectDefinitionsStream>, Status> {
+    ) -> Result<Response<BoxStream<ObjectDefinition>>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
         let request = request.get_ref();
         let root = target::namespace(&model, request.name_space_id.as_ref())?;
         let mut spaces = convert::namespaces_under(&model, root, request.recursive_search);
         spaces.push(root);
-        let mut found: Vec<_> = model.all_object_definitions().filter(|d| spaces.contains(&d.namespace)).collect();
+        let mut found: Vec<_> = model
+            .all_object_definitions()
+            .filter(|d| spaces.contains(&d.namespace))
+            .collect();
         found.sort_by(|a, b| a.name.cmp(&b.name));
         let items = found
             .iter()
@@ -230,7 +266,11 @@ impl ModelDefinitionService for ModelDefinitionApi {
         let model = view(&lease).await;
         let request = request.get_ref();
         let id = target::object_definition(&model, request.object_definition_id.as_ref())?;
-        Ok(Response::new(convert::object_definition(&model, model.find_object_definition(id)?, request.field_mask.as_ref())?))
+        Ok(Response::new(convert::object_definition(
+            &model,
+            model.find_object_definition(id).or_status()?,
+            request.field_mask.as_ref(),
+        )?))
     }
 
     async fn create_object_definition(
@@ -252,7 +292,13 @@ impl ModelDefinitionService for ModelDefinitionApi {
                     tags,
                 })
             },
-            |model| convert::object_definition(model, model.find_object_definition(id)?, None),
+            |model| {
+                convert::object_definition(
+                    model,
+                    model.find_object_definition(id).or_status()?,
+                    None,
+                )
+            },
         )
         .await
     }
@@ -265,20 +311,32 @@ impl ModelDefinitionService for ModelDefinitionApi {
         let request = request.get_ref();
         let fields = update_fields(
             request.field_mask.as_ref(),
-            &["new_name", "new_description", "new_tag_ids", "new_name_space_id"],
+            &[
+                "new_name",
+                "new_description",
+                "new_tag_ids",
+                "new_name_space_id",
+            ],
         )?;
         let tags = guids(&request.new_tag_ids, "new_tag_ids")?;
         change(&lease, |model| {
             let namespace = if fields.contains(&"new_name_space_id") {
-                Some(target::namespace(model, request.new_name_space_id.as_ref())?)
+                Some(target::namespace(
+                    model,
+                    request.new_name_space_id.as_ref(),
+                )?)
             } else {
                 None
             };
             Ok((
                 Change::UpdateObjectDefinition {
                     id: target::object_definition(model, request.object_definition_id.as_ref())?,
-                    name: fields.contains(&"new_name").then(|| request.new_name.clone()),
-                    description: fields.contains(&"new_description").then(|| request.new_description.clone()),
+                    name: fields
+                        .contains(&"new_name")
+                        .then(|| request.new_name.clone()),
+                    description: fields
+                        .contains(&"new_description")
+                        .then(|| request.new_description.clone()),
                     tags: fields.contains(&"new_tag_ids").then_some(tags),
                     namespace,
                 },
@@ -296,7 +354,12 @@ impl ModelDefinitionService for ModelDefinitionApi {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let request = request.get_ref();
         change(&lease, |model| {
-            Ok((Change::DeleteObjectDefinition { id: target::object_definition(model, request.object_definition_id.as_ref())? }, ()))
+            Ok((
+                Change::DeleteObjectDefinition {
+                    id: target::object_definition(model, request.object_definition_id.as_ref())?,
+                },
+                (),
+            ))
         })
         .await?;
         Ok(Response::new(DeleteObjectDefinitionResponse {}))
@@ -307,7 +370,7 @@ impl ModelDefinitionService for ModelDefinitionApi {
     async fn search_attribute_types(
         &self,
         request: Request<SearchAttributeTypesRequest>,
-    ) -> Result<Response<Self::SearchAttributeTypesStream>, Status> {
+    ) -> Result<Response<BoxStream<AttributeType>>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
         let request = request.get_ref();
@@ -317,17 +380,32 @@ impl ModelDefinitionService for ModelDefinitionApi {
         let mut found: Vec<_> = model
             .all_attribute_types()
             .filter(|t| spaces.contains(&t.namespace))
-            .filter(|t| request.value_type.is_none_or(|v| convert::type_value_type(t) as i32 == v))
+            .filter(|t| {
+                request
+                    .value_type
+                    .is_none_or(|v| convert::type_value_type(t) as i32 == v)
+            })
             .collect();
         found.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(stream(found.iter().map(|t| convert::attribute_type(&model, t)).collect()))
+        Ok(stream(
+            found
+                .iter()
+                .map(|t| convert::attribute_type(&model, t))
+                .collect(),
+        ))
     }
 
-    async fn get_attribute_type(&self, request: Request<GetAttributeTypeRequest>) -> Result<Response<AttributeType>, Status> {
+    async fn get_attribute_type(
+        &self,
+        request: Request<GetAttributeTypeRequest>,
+    ) -> Result<Response<AttributeType>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
         let id = target::attribute_type(&model, request.get_ref().attribute_type_id.as_ref())?;
-        Ok(Response::new(convert::attribute_type(&model, model.find_attribute_type(id)?)))
+        Ok(Response::new(convert::attribute_type(
+            &model,
+            model.find_attribute_type(id).or_status()?,
+        )))
     }
 
     async fn create_simple_attribute_type(
@@ -337,7 +415,15 @@ impl ModelDefinitionService for ModelDefinitionApi {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
         let kind = requests::simple_type(r)?;
-        self.create_type(&lease, r.name_space_id.as_ref(), &r.name, &r.description, &r.tag_ids, kind).await
+        self.create_type(
+            &lease,
+            r.name_space_id.as_ref(),
+            &r.name,
+            &r.description,
+            &r.tag_ids,
+            kind,
+        )
+        .await
     }
 
     async fn create_timeseries_attribute_type(
@@ -346,9 +432,20 @@ impl ModelDefinitionService for ModelDefinitionApi {
     ) -> Result<Response<AttributeType>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
-        let unit = r.unit_of_measurement_id.as_ref().map(|g| guid::from_proto(g, "unit_of_measurement_id")).transpose()?;
-        self.create_type(&lease, r.name_space_id.as_ref(), &r.name, &r.description, &r.tag_ids, mesh_model::TypeKind::Timeseries { unit })
-            .await
+        let unit = r
+            .unit_of_measurement_id
+            .as_ref()
+            .map(|g| guid::from_proto(g, "unit_of_measurement_id"))
+            .transpose()?;
+        self.create_type(
+            &lease,
+            r.name_space_id.as_ref(),
+            &r.name,
+            &r.description,
+            &r.tag_ids,
+            mesh_model::TypeKind::Timeseries { unit },
+        )
+        .await
     }
 
     async fn create_ownership_relation_attribute_type(
@@ -371,8 +468,15 @@ impl ModelDefinitionService for ModelDefinitionApi {
     ) -> Result<Response<AttributeType>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
-        self.create_type(&lease, r.name_space_id.as_ref(), &r.name, &r.description, &r.tag_ids, mesh_model::TypeKind::RatingCurve)
-            .await
+        self.create_type(
+            &lease,
+            r.name_space_id.as_ref(),
+            &r.name,
+            &r.description,
+            &r.tag_ids,
+            mesh_model::TypeKind::RatingCurve,
+        )
+        .await
     }
 
     async fn create_xy_set_attribute_type(
@@ -381,8 +485,18 @@ impl ModelDefinitionService for ModelDefinitionApi {
     ) -> Result<Response<AttributeType>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
-        let kind = mesh_model::TypeKind::XySet { expression: r.expression.clone() };
-        self.create_type(&lease, r.name_space_id.as_ref(), &r.name, &r.description, &r.tag_ids, kind).await
+        let kind = mesh_model::TypeKind::XySet {
+            expression: r.expression.clone(),
+        };
+        self.create_type(
+            &lease,
+            r.name_space_id.as_ref(),
+            &r.name,
+            &r.description,
+            &r.tag_ids,
+            kind,
+        )
+        .await
     }
 
     async fn update_simple_attribute_type(
@@ -393,21 +507,42 @@ impl ModelDefinitionService for ModelDefinitionApi {
         let r = request.get_ref();
         let fields = update_fields(
             r.field_mask.as_ref(),
-            &["new_name", "new_description", "new_expression", "new_unit_of_measurement_id", "new_tag_ids", "new_name_space_id"],
+            &[
+                "new_name",
+                "new_description",
+                "new_expression",
+                "new_unit_of_measurement_id",
+                "new_tag_ids",
+                "new_name_space_id",
+            ],
         )?;
         let unit = if fields.contains(&"new_unit_of_measurement_id") {
-            Some(r.new_unit_of_measurement_id.as_ref().map(|g| guid::from_proto(g, "new_unit_of_measurement_id")).transpose()?)
+            Some(
+                r.new_unit_of_measurement_id
+                    .as_ref()
+                    .map(|g| guid::from_proto(g, "new_unit_of_measurement_id"))
+                    .transpose()?,
+            )
         } else {
             None
         };
         let update = requests::TypeUpdate {
             id: r.attribute_type_id.as_ref(),
             name: fields.contains(&"new_name").then(|| r.new_name.clone()),
-            description: fields.contains(&"new_description").then(|| r.new_description.clone()),
-            tags: fields.contains(&"new_tag_ids").then(|| guids(&r.new_tag_ids, "new_tag_ids")).transpose()?,
-            namespace: fields.contains(&"new_name_space_id").then_some(r.new_name_space_id.as_ref()),
+            description: fields
+                .contains(&"new_description")
+                .then(|| r.new_description.clone()),
+            tags: fields
+                .contains(&"new_tag_ids")
+                .then(|| guids(&r.new_tag_ids, "new_tag_ids"))
+                .transpose()?,
+            namespace: fields
+                .contains(&"new_name_space_id")
+                .then_some(r.new_name_space_id.as_ref()),
             unit,
-            expression: fields.contains(&"new_expression").then(|| r.new_expression.clone()),
+            expression: fields
+                .contains(&"new_expression")
+                .then(|| r.new_expression.clone()),
         };
         update.apply(&lease).await?;
         Ok(Response::new(UpdateAttributeTypeResponse {}))
@@ -421,19 +556,37 @@ impl ModelDefinitionService for ModelDefinitionApi {
         let r = request.get_ref();
         let fields = update_fields(
             r.field_mask.as_ref(),
-            &["new_name", "new_description", "new_unit_of_measurement_id", "new_tag_ids", "new_name_space_id"],
+            &[
+                "new_name",
+                "new_description",
+                "new_unit_of_measurement_id",
+                "new_tag_ids",
+                "new_name_space_id",
+            ],
         )?;
         let unit = if fields.contains(&"new_unit_of_measurement_id") {
-            Some(r.new_unit_of_measurement_id.as_ref().map(|g| guid::from_proto(g, "new_unit_of_measurement_id")).transpose()?)
+            Some(
+                r.new_unit_of_measurement_id
+                    .as_ref()
+                    .map(|g| guid::from_proto(g, "new_unit_of_measurement_id"))
+                    .transpose()?,
+            )
         } else {
             None
         };
         let update = requests::TypeUpdate {
             id: r.attribute_type_id.as_ref(),
             name: fields.contains(&"new_name").then(|| r.new_name.clone()),
-            description: fields.contains(&"new_description").then(|| r.new_description.clone()),
-            tags: fields.contains(&"new_tag_ids").then(|| guids(&r.new_tag_ids, "new_tag_ids")).transpose()?,
-            namespace: fields.contains(&"new_name_space_id").then_some(r.new_name_space_id.as_ref()),
+            description: fields
+                .contains(&"new_description")
+                .then(|| r.new_description.clone()),
+            tags: fields
+                .contains(&"new_tag_ids")
+                .then(|| guids(&r.new_tag_ids, "new_tag_ids"))
+                .transpose()?,
+            namespace: fields
+                .contains(&"new_name_space_id")
+                .then_some(r.new_name_space_id.as_ref()),
             unit,
             expression: None,
         };
@@ -447,13 +600,28 @@ impl ModelDefinitionService for ModelDefinitionApi {
     ) -> Result<Response<UpdateAttributeTypeResponse>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
-        let fields = update_fields(r.field_mask.as_ref(), &["new_name", "new_description", "new_tag_ids", "new_name_space_id"])?;
+        let fields = update_fields(
+            r.field_mask.as_ref(),
+            &[
+                "new_name",
+                "new_description",
+                "new_tag_ids",
+                "new_name_space_id",
+            ],
+        )?;
         requests::TypeUpdate {
             id: r.attribute_type_id.as_ref(),
             name: fields.contains(&"new_name").then(|| r.new_name.clone()),
-            description: fields.contains(&"new_description").then(|| r.new_description.clone()),
-            tags: fields.contains(&"new_tag_ids").then(|| guids(&r.new_tag_ids, "new_tag_ids")).transpose()?,
-            namespace: fields.contains(&"new_name_space_id").then_some(r.new_name_space_id.as_ref()),
+            description: fields
+                .contains(&"new_description")
+                .then(|| r.new_description.clone()),
+            tags: fields
+                .contains(&"new_tag_ids")
+                .then(|| guids(&r.new_tag_ids, "new_tag_ids"))
+                .transpose()?,
+            namespace: fields
+                .contains(&"new_name_space_id")
+                .then_some(r.new_name_space_id.as_ref()),
             unit: None,
             expression: None,
         }
@@ -468,13 +636,28 @@ impl ModelDefinitionService for ModelDefinitionApi {
     ) -> Result<Response<UpdateAttributeTypeResponse>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
-        let fields = update_fields(r.field_mask.as_ref(), &["new_name", "new_description", "new_tag_ids", "new_name_space_id"])?;
+        let fields = update_fields(
+            r.field_mask.as_ref(),
+            &[
+                "new_name",
+                "new_description",
+                "new_tag_ids",
+                "new_name_space_id",
+            ],
+        )?;
         requests::TypeUpdate {
             id: r.attribute_type_id.as_ref(),
             name: fields.contains(&"new_name").then(|| r.new_name.clone()),
-            description: fields.contains(&"new_description").then(|| r.new_description.clone()),
-            tags: fields.contains(&"new_tag_ids").then(|| guids(&r.new_tag_ids, "new_tag_ids")).transpose()?,
-            namespace: fields.contains(&"new_name_space_id").then_some(r.new_name_space_id.as_ref()),
+            description: fields
+                .contains(&"new_description")
+                .then(|| r.new_description.clone()),
+            tags: fields
+                .contains(&"new_tag_ids")
+                .then(|| guids(&r.new_tag_ids, "new_tag_ids"))
+                .transpose()?,
+            namespace: fields
+                .contains(&"new_name_space_id")
+                .then_some(r.new_name_space_id.as_ref()),
             unit: None,
             expression: None,
         }
@@ -491,16 +674,31 @@ impl ModelDefinitionService for ModelDefinitionApi {
         let r = request.get_ref();
         let fields = update_fields(
             r.field_mask.as_ref(),
-            &["new_name", "new_description", "new_expression", "new_tag_ids", "new_name_space_id"],
+            &[
+                "new_name",
+                "new_description",
+                "new_expression",
+                "new_tag_ids",
+                "new_name_space_id",
+            ],
         )?;
         requests::TypeUpdate {
             id: r.attribute_type_id.as_ref(),
             name: fields.contains(&"new_name").then(|| r.new_name.clone()),
-            description: fields.contains(&"new_description").then(|| r.new_description.clone()),
-            tags: fields.contains(&"new_tag_ids").then(|| guids(&r.new_tag_ids, "new_tag_ids")).transpose()?,
-            namespace: fields.contains(&"new_name_space_id").then_some(r.new_name_space_id.as_ref()),
+            description: fields
+                .contains(&"new_description")
+                .then(|| r.new_description.clone()),
+            tags: fields
+                .contains(&"new_tag_ids")
+                .then(|| guids(&r.new_tag_ids, "new_tag_ids"))
+                .transpose()?,
+            namespace: fields
+                .contains(&"new_name_space_id")
+                .then_some(r.new_name_space_id.as_ref()),
             unit: None,
-            expression: fields.contains(&"new_expression").then(|| r.new_expression.clone()),
+            expression: fields
+                .contains(&"new_expression")
+                .then(|| r.new_expression.clone()),
         }
         .apply(&lease)
         .await?;
@@ -513,8 +711,15 @@ impl ModelDefinitionService for ModelDefinitionApi {
     ) -> Result<Response<DeleteAttributeTypeResponse>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
-        change(&lease, |model| Ok((Change::DeleteAttributeType { id: target::attribute_type(model, r.attribute_type_id.as_ref())? }, ())))
-            .await?;
+        change(&lease, |model| {
+            Ok((
+                Change::DeleteAttributeType {
+                    id: target::attribute_type(model, r.attribute_type_id.as_ref())?,
+                },
+                (),
+            ))
+        })
+        .await?;
         Ok(Response::new(DeleteAttributeTypeResponse {}))
     }
 
@@ -523,12 +728,16 @@ impl ModelDefinitionService for ModelDefinitionApi {
     async fn search_attribute_definitions(
         &self,
         request: Request<SearchAttributeDefinitionsRequest>,
-    ) -> Result<Response<Self::SearchAttributeDefinitionsStream>, Status> {
+    ) -> Result<Response<BoxStream<AttributeDefinition>>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
         let r = request.get_ref();
         let base = target::attribute_type(&model, r.attribute_type_id.as_ref())?;
-        let mut found: Vec<_> = model.all_attribute_definitions().filter(|d| d.attribute_type == base).map(|d| d.id).collect();
+        let mut found: Vec<_> = model
+            .all_attribute_definitions()
+            .filter(|d| d.attribute_type == base)
+            .map(|d| d.id)
+            .collect();
         found.sort();
         let items = found
             .into_iter()
@@ -543,8 +752,13 @@ impl ModelDefinitionService for ModelDefinitionApi {
     ) -> Result<Response<AttributeDefinition>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
-        let id = target::attribute_definition(&model, request.get_ref().attribute_definition_id.as_ref())?;
-        Ok(Response::new(crate::services::model::convert::attribute_definition(&model, id)?))
+        let id = target::attribute_definition(
+            &model,
+            request.get_ref().attribute_definition_id.as_ref(),
+        )?;
+        Ok(Response::new(
+            crate::services::model::convert::attribute_definition(&model, id)?,
+        ))
     }
 
     async fn add_simple_attribute_definition(
@@ -553,8 +767,21 @@ impl ModelDefinitionService for ModelDefinitionApi {
     ) -> Result<Response<AttributeDefinition>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
-        let rules = requests::simple_rules(r.default_value.as_ref(), r.lower_threshold.as_ref(), r.upper_threshold.as_ref(), &r.allowed_values)?;
-        self.add_definition(&lease, r.attribute_type_id.as_ref(), r.object_definition_id.as_ref(), &r.description, r.cardinality, rules).await
+        let rules = requests::simple_rules(
+            r.default_value.as_ref(),
+            r.lower_threshold.as_ref(),
+            r.upper_threshold.as_ref(),
+            &r.allowed_values,
+        )?;
+        self.add_definition(
+            &lease,
+            r.attribute_type_id.as_ref(),
+            r.object_definition_id.as_ref(),
+            &r.description,
+            r.cardinality,
+            rules,
+        )
+        .await
     }
 
     async fn add_timeseries_attribute_definition(
@@ -563,8 +790,18 @@ impl ModelDefinitionService for ModelDefinitionApi {
     ) -> Result<Response<AttributeDefinition>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
-        let rules = mesh_model::DefinitionRules::Timeseries { template_expression: r.template_expression.clone() };
-        self.add_definition(&lease, r.attribute_type_id.as_ref(), r.object_definition_id.as_ref(), &r.description, r.cardinality, rules).await
+        let rules = mesh_model::DefinitionRules::Timeseries {
+            template_expression: r.template_expression.clone(),
+        };
+        self.add_definition(
+            &lease,
+            r.attribute_type_id.as_ref(),
+            r.object_definition_id.as_ref(),
+            &r.description,
+            r.cardinality,
+            rules,
+        )
+        .await
     }
 
     async fn add_ownership_relation_attribute_definition(
@@ -574,7 +811,15 @@ impl ModelDefinitionService for ModelDefinitionApi {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
         let rules = mesh_model::DefinitionRules::OwnershipRelation;
-        self.add_definition(&lease, r.attribute_type_id.as_ref(), r.object_definition_id.as_ref(), &r.description, r.cardinality, rules).await
+        self.add_definition(
+            &lease,
+            r.attribute_type_id.as_ref(),
+            r.object_definition_id.as_ref(),
+            &r.description,
+            r.cardinality,
+            rules,
+        )
+        .await
     }
 
     async fn add_link_relation_attribute_definition(
@@ -583,8 +828,18 @@ impl ModelDefinitionService for ModelDefinitionApi {
     ) -> Result<Response<AttributeDefinition>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
-        let rules = mesh_model::DefinitionRules::LinkRelation { versioned: r.versioned };
-        self.add_definition(&lease, r.attribute_type_id.as_ref(), r.object_definition_id.as_ref(), &r.description, r.cardinality, rules).await
+        let rules = mesh_model::DefinitionRules::LinkRelation {
+            versioned: r.versioned,
+        };
+        self.add_definition(
+            &lease,
+            r.attribute_type_id.as_ref(),
+            r.object_definition_id.as_ref(),
+            &r.description,
+            r.cardinality,
+            rules,
+        )
+        .await
     }
 
     async fn add_rating_curve_attribute_definition(
@@ -594,7 +849,15 @@ impl ModelDefinitionService for ModelDefinitionApi {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
         let rules = mesh_model::DefinitionRules::RatingCurve;
-        self.add_definition(&lease, r.attribute_type_id.as_ref(), r.object_definition_id.as_ref(), &r.description, 1, rules).await
+        self.add_definition(
+            &lease,
+            r.attribute_type_id.as_ref(),
+            r.object_definition_id.as_ref(),
+            &r.description,
+            1,
+            rules,
+        )
+        .await
     }
 
     async fn add_xy_set_attribute_definition(
@@ -607,9 +870,21 @@ impl ModelDefinitionService for ModelDefinitionApi {
             versioned: r.versioned,
             x_axis: requests::axis(r.x_axis.as_ref())?,
             y_axis: requests::axis(r.y_axis.as_ref())?,
-            z_axis: r.z_axis.as_ref().map(|a| requests::axis(Some(a))).transpose()?,
+            z_axis: r
+                .z_axis
+                .as_ref()
+                .map(|a| requests::axis(Some(a)))
+                .transpose()?,
         };
-        self.add_definition(&lease, r.attribute_type_id.as_ref(), r.object_definition_id.as_ref(), &r.description, 1, rules).await
+        self.add_definition(
+            &lease,
+            r.attribute_type_id.as_ref(),
+            r.object_definition_id.as_ref(),
+            &r.description,
+            1,
+            rules,
+        )
+        .await
     }
 
     async fn update_simple_attribute_definition(
@@ -620,7 +895,14 @@ impl ModelDefinitionService for ModelDefinitionApi {
         let r = request.get_ref();
         let fields = update_fields(
             r.field_mask.as_ref(),
-            &["new_description", "new_cardinality", "new_default_value", "new_upper_threshold", "new_lower_threshold", "new_allowed_values"],
+            &[
+                "new_description",
+                "new_cardinality",
+                "new_default_value",
+                "new_upper_threshold",
+                "new_lower_threshold",
+                "new_allowed_values",
+            ],
         )?;
         change(&lease, |model| {
             let id = target::attribute_definition(model, r.attribute_definition_id.as_ref())?;
@@ -628,8 +910,12 @@ impl ModelDefinitionService for ModelDefinitionApi {
             Ok((
                 Change::UpdateAttributeDefinition {
                     id,
-                    description: fields.contains(&"new_description").then(|| r.new_description.clone()),
-                    cardinality: fields.contains(&"new_cardinality").then(|| requests::cardinality(r.new_cardinality)),
+                    description: fields
+                        .contains(&"new_description")
+                        .then(|| r.new_description.clone()),
+                    cardinality: fields
+                        .contains(&"new_cardinality")
+                        .then(|| requests::cardinality(r.new_cardinality)),
                     rules,
                 },
                 (),
@@ -645,16 +931,29 @@ impl ModelDefinitionService for ModelDefinitionApi {
     ) -> Result<Response<UpdateAttributeDefinitionResponse>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
-        let fields = update_fields(r.field_mask.as_ref(), &["new_description", "new_cardinality", "new_template_expression"])?;
+        let fields = update_fields(
+            r.field_mask.as_ref(),
+            &[
+                "new_description",
+                "new_cardinality",
+                "new_template_expression",
+            ],
+        )?;
         change(&lease, |model| {
             let id = target::attribute_definition(model, r.attribute_definition_id.as_ref())?;
             Ok((
                 Change::UpdateAttributeDefinition {
                     id,
-                    description: fields.contains(&"new_description").then(|| r.new_description.clone()),
-                    cardinality: fields.contains(&"new_cardinality").then(|| requests::cardinality(r.new_cardinality)),
-                    rules: fields.contains(&"new_template_expression").then(|| mesh_model::DefinitionRules::Timeseries {
-                        template_expression: r.new_template_expression.clone(),
+                    description: fields
+                        .contains(&"new_description")
+                        .then(|| r.new_description.clone()),
+                    cardinality: fields
+                        .contains(&"new_cardinality")
+                        .then(|| requests::cardinality(r.new_cardinality)),
+                    rules: fields.contains(&"new_template_expression").then(|| {
+                        mesh_model::DefinitionRules::Timeseries {
+                            template_expression: r.new_template_expression.clone(),
+                        }
                     }),
                 },
                 (),
@@ -670,14 +969,21 @@ impl ModelDefinitionService for ModelDefinitionApi {
     ) -> Result<Response<UpdateAttributeDefinitionResponse>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
-        let fields = update_fields(r.field_mask.as_ref(), &["new_description", "new_cardinality"])?;
+        let fields = update_fields(
+            r.field_mask.as_ref(),
+            &["new_description", "new_cardinality"],
+        )?;
         change(&lease, |model| {
             let id = target::attribute_definition(model, r.attribute_definition_id.as_ref())?;
             Ok((
                 Change::UpdateAttributeDefinition {
                     id,
-                    description: fields.contains(&"new_description").then(|| r.new_description.clone()),
-                    cardinality: fields.contains(&"new_cardinality").then(|| requests::cardinality(r.new_cardinality)),
+                    description: fields
+                        .contains(&"new_description")
+                        .then(|| r.new_description.clone()),
+                    cardinality: fields
+                        .contains(&"new_cardinality")
+                        .then(|| requests::cardinality(r.new_cardinality)),
                     rules: None,
                 },
                 (),
@@ -696,7 +1002,15 @@ impl ModelDefinitionService for ModelDefinitionApi {
         update_fields(r.field_mask.as_ref(), &["new_description"])?;
         change(&lease, |model| {
             let id = target::attribute_definition(model, r.attribute_definition_id.as_ref())?;
-            Ok((Change::UpdateAttributeDefinition { id, description: Some(r.new_description.clone()), cardinality: None, rules: None }, ()))
+            Ok((
+                Change::UpdateAttributeDefinition {
+                    id,
+                    description: Some(r.new_description.clone()),
+                    cardinality: None,
+                    rules: None,
+                },
+                (),
+            ))
         })
         .await?;
         Ok(Response::new(UpdateAttributeDefinitionResponse {}))
@@ -708,14 +1022,19 @@ impl ModelDefinitionService for ModelDefinitionApi {
     ) -> Result<Response<UpdateAttributeDefinitionResponse>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
-        let fields = update_fields(r.field_mask.as_ref(), &["new_description", "new_x_axis", "new_y_axis", "new_z_axis"])?;
+        let fields = update_fields(
+            r.field_mask.as_ref(),
+            &["new_description", "new_x_axis", "new_y_axis", "new_z_axis"],
+        )?;
         change(&lease, |model| {
             let id = target::attribute_definition(model, r.attribute_definition_id.as_ref())?;
             let rules = requests::updated_xy_rules(model, id, &fields, r)?;
             Ok((
                 Change::UpdateAttributeDefinition {
                     id,
-                    description: fields.contains(&"new_description").then(|| r.new_description.clone()),
+                    description: fields
+                        .contains(&"new_description")
+                        .then(|| r.new_description.clone()),
                     cardinality: None,
                     rules,
                 },
@@ -733,7 +1052,12 @@ impl ModelDefinitionService for ModelDefinitionApi {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
         change(&lease, |model| {
-            Ok((Change::DeleteAttributeDefinition { id: target::attribute_definition(model, r.attribute_definition_id.as_ref())? }, ()))
+            Ok((
+                Change::DeleteAttributeDefinition {
+                    id: target::attribute_definition(model, r.attribute_definition_id.as_ref())?,
+                },
+                (),
+            ))
         })
         .await?;
         Ok(Response::new(DeleteAttributeDefinitionResponse {}))
@@ -741,7 +1065,10 @@ impl ModelDefinitionService for ModelDefinitionApi {
 
     // ---- tags ----
 
-    async fn create_tag(&self, request: Request<CreateTagRequest>) -> Result<Response<Tag>, Status> {
+    async fn create_tag(
+        &self,
+        request: Request<CreateTagRequest>,
+    ) -> Result<Response<Tag>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
         let id = Uuid::new_v4();
@@ -755,49 +1082,78 @@ impl ModelDefinitionService for ModelDefinitionApi {
                     description: r.description.clone(),
                 })
             },
-            |model| Ok(crate::services::model::convert::tag(model.find_tag(id)?)),
+            |model| {
+                Ok(crate::services::model::convert::tag(
+                    model.find_tag(id).or_status()?,
+                ))
+            },
         )
         .await
     }
 
-    async fn list_tags(&self, request: Request<ListTagsRequest>) -> Result<Response<ListTagsResponse>, Status> {
+    async fn list_tags(
+        &self,
+        request: Request<ListTagsRequest>,
+    ) -> Result<Response<ListTagsResponse>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
         let definition = target::namespace(&model, request.get_ref().model_definition.as_ref())?;
-        let mut tags: Vec<_> = model.all_tags().filter(|t| t.model_definition == definition).collect();
+        let mut tags: Vec<_> = model
+            .all_tags()
+            .filter(|t| t.model_definition == definition)
+            .collect();
         tags.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(Response::new(ListTagsResponse { tags: tags.into_iter().map(crate::services::model::convert::tag).collect() }))
+        Ok(Response::new(ListTagsResponse {
+            tags: tags
+                .into_iter()
+                .map(crate::services::model::convert::tag)
+                .collect(),
+        }))
     }
 
     async fn get_tag(&self, request: Request<GetTagRequest>) -> Result<Response<Tag>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
         let id = guid::required(request.get_ref().tag_id.as_ref(), "tag_id")?;
-        Ok(Response::new(crate::services::model::convert::tag(model.find_tag(id)?)))
+        Ok(Response::new(crate::services::model::convert::tag(
+            model.find_tag(id).or_status()?,
+        )))
     }
 
     async fn search_tag_usages(
         &self,
         request: Request<SearchTagUsagesRequest>,
-    ) -> Result<Response<Self::SearchTagUsagesStream>, Status> {
+    ) -> Result<Response<BoxStream<TagUsage>>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
         let r = request.get_ref();
         let id = guid::required(r.tag_id.as_ref(), "tag_id")?;
-        model.find_tag(id)?;
+        model.find_tag(id).or_status()?;
         let mut usages = Vec::new();
-        for d in model.all_object_definitions().filter(|d| d.tags.contains(&id)) {
+        for d in model
+            .all_object_definitions()
+            .filter(|d| d.tags.contains(&id))
+        {
             usages.push(TagUsage {
-                usage_oneof: Some(tag_usage::UsageOneof::ObjectDefinition(convert::object_definition(&model, d, r.field_mask.as_ref())?)),
+                usage_oneof: Some(tag_usage::UsageOneof::ObjectDefinition(
+                    convert::object_definition(&model, d, r.field_mask.as_ref())?,
+                )),
             });
         }
         for t in model.all_attribute_types().filter(|t| t.tags.contains(&id)) {
-            usages.push(TagUsage { usage_oneof: Some(tag_usage::UsageOneof::AttributeType(convert::attribute_type(&model, t))) });
+            usages.push(TagUsage {
+                usage_oneof: Some(tag_usage::UsageOneof::AttributeType(
+                    convert::attribute_type(&model, t),
+                )),
+            });
         }
         Ok(stream(usages))
     }
 
-    async fn update_tag(&self, request: Request<UpdateTagRequest>) -> Result<Response<UpdateTagResponse>, Status> {
+    async fn update_tag(
+        &self,
+        request: Request<UpdateTagRequest>,
+    ) -> Result<Response<UpdateTagResponse>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
         let fields = update_fields(r.field_mask.as_ref(), &["new_name", "new_description"])?;
@@ -807,7 +1163,9 @@ impl ModelDefinitionService for ModelDefinitionApi {
                 Change::UpdateTag {
                     id,
                     name: fields.contains(&"new_name").then(|| r.new_name.clone()),
-                    description: fields.contains(&"new_description").then(|| r.new_description.clone()),
+                    description: fields
+                        .contains(&"new_description")
+                        .then(|| r.new_description.clone()),
                 },
                 (),
             ))
@@ -816,11 +1174,23 @@ impl ModelDefinitionService for ModelDefinitionApi {
         Ok(Response::new(UpdateTagResponse {}))
     }
 
-    async fn delete_tag(&self, request: Request<DeleteTagRequest>) -> Result<Response<DeleteTagResponse>, Status> {
+    async fn delete_tag(
+        &self,
+        request: Request<DeleteTagRequest>,
+    ) -> Result<Response<DeleteTagResponse>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
         let id = guid::required(r.tag_id.as_ref(), "tag_id")?;
-        change(&lease, |_| Ok((Change::DeleteTag { id, delete_usages: r.delete_usages }, ()))).await?;
+        change(&lease, |_| {
+            Ok((
+                Change::DeleteTag {
+                    id,
+                    delete_usages: r.delete_usages,
+                },
+                (),
+            ))
+        })
+        .await?;
         Ok(Response::new(DeleteTagResponse {}))
     }
 
@@ -835,7 +1205,12 @@ impl ModelDefinitionService for ModelDefinitionApi {
         let id = target::any(&model, request.get_ref().id.as_ref())?;
         let metadata = model
             .metadata(id)
-            .map(|entries| entries.iter().map(|(category, json)| requests::metadata_to_proto(category, json)).collect::<Result<Vec<_>, _>>())
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|(category, json)| requests::metadata_to_proto(category, json))
+                    .collect::<Result<Vec<_>, _>>()
+            })
             .transpose()?
             .unwrap_or_default();
         Ok(Response::new(GetExtendedMetadataResponse { metadata }))
@@ -847,8 +1222,21 @@ impl ModelDefinitionService for ModelDefinitionApi {
     ) -> Result<Response<SetExtendedMetadataResponse>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
-        let entries = r.metadata.iter().map(requests::metadata_from_proto).collect::<Result<Vec<_>, _>>()?;
-        change(&lease, |model| Ok((Change::SetMetadata { id: target::any(model, r.id.as_ref())?, entries }, ()))).await?;
+        let entries = r
+            .metadata
+            .iter()
+            .map(requests::metadata_from_proto)
+            .collect::<Result<Vec<_>, _>>()?;
+        change(&lease, |model| {
+            Ok((
+                Change::SetMetadata {
+                    id: target::any(model, r.id.as_ref())?,
+                    entries,
+                },
+                (),
+            ))
+        })
+        .await?;
         Ok(Response::new(SetExtendedMetadataResponse {}))
     }
 }
@@ -877,7 +1265,12 @@ impl ModelDefinitionApi {
                     kind,
                 })
             },
-            |model| Ok(convert::attribute_type(model, model.find_attribute_type(id)?)),
+            |model| {
+                Ok(convert::attribute_type(
+                    model,
+                    model.find_attribute_type(id).or_status()?,
+                ))
+            },
         )
         .await
     }
@@ -898,7 +1291,15 @@ impl ModelDefinitionApi {
         } else {
             mesh_model::TypeKind::LinkRelation { target }
         };
-        self.create_type(&lease, r.name_space_id.as_ref(), &r.name, &r.description, &r.tag_ids, kind).await
+        self.create_type(
+            &lease,
+            r.name_space_id.as_ref(),
+            &r.name,
+            &r.description,
+            &r.tag_ids,
+            kind,
+        )
+        .await
     }
 
     async fn add_definition(

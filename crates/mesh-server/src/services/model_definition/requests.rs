@@ -1,6 +1,7 @@
 //! Model definition requests as the model's terms: kinds, rules,
 //! cardinalities and metadata.
 
+use crate::services::status::OrStatus;
 use mesh_model::{Axis, Change, DefinitionRules, Model, TypeKind, Value, ValueType};
 use mesh_proto::model_definition as pbd;
 use mesh_proto::types::MeshId;
@@ -29,8 +30,16 @@ pub fn simple_type(r: &pbd::CreateSimpleAttributeTypeRequest) -> Result<TypeKind
             )))
         }
     };
-    let unit = r.unit_of_measurement_id.as_ref().map(|g| guid::from_proto(g, "unit_of_measurement_id")).transpose()?;
-    Ok(TypeKind::Simple { value_type, unit, expression: r.expression.clone() })
+    let unit = r
+        .unit_of_measurement_id
+        .as_ref()
+        .map(|g| guid::from_proto(g, "unit_of_measurement_id"))
+        .transpose()?;
+    Ok(TypeKind::Simple {
+        value_type,
+        unit,
+        expression: r.expression.clone(),
+    })
 }
 
 /// Minimum and maximum cardinality of a definition given one number: 0 or 1
@@ -102,27 +111,65 @@ pub fn updated_simple_rules(
     fields: &[&str],
     r: &pbd::UpdateSimpleAttributeDefinitionRequest,
 ) -> Result<Option<DefinitionRules>, Status> {
-    let touched = ["new_default_value", "new_upper_threshold", "new_lower_threshold", "new_allowed_values"];
+    let touched = [
+        "new_default_value",
+        "new_upper_threshold",
+        "new_lower_threshold",
+        "new_allowed_values",
+    ];
     if !fields.iter().any(|f| touched.contains(f)) {
         return Ok(None);
     }
-    let DefinitionRules::Simple { default, minimum, maximum, allowed: old_allowed } = &model.find_attribute_definition(id)?.rules else {
-        return Err(Status::invalid_argument("the attribute definition is not a simple one"));
+    let DefinitionRules::Simple {
+        default,
+        minimum,
+        maximum,
+        allowed: old_allowed,
+    } = &model.find_attribute_definition(id).or_status()?.rules
+    else {
+        return Err(Status::invalid_argument(
+            "the attribute definition is not a simple one",
+        ));
     };
-    let (mut default, mut minimum, mut maximum, mut allowed_now) = (default.clone(), minimum.clone(), maximum.clone(), old_allowed.clone());
+    let (mut default, mut minimum, mut maximum, mut allowed_now) = (
+        default.clone(),
+        minimum.clone(),
+        maximum.clone(),
+        old_allowed.clone(),
+    );
     if fields.contains(&"new_default_value") {
-        default = r.new_default_value.as_ref().map(default_value).transpose()?.flatten();
+        default = r
+            .new_default_value
+            .as_ref()
+            .map(default_value)
+            .transpose()?
+            .flatten();
     }
     if fields.contains(&"new_lower_threshold") {
-        minimum = r.new_lower_threshold.as_ref().map(threshold).transpose()?.flatten();
+        minimum = r
+            .new_lower_threshold
+            .as_ref()
+            .map(threshold)
+            .transpose()?
+            .flatten();
     }
     if fields.contains(&"new_upper_threshold") {
-        maximum = r.new_upper_threshold.as_ref().map(threshold).transpose()?.flatten();
+        maximum = r
+            .new_upper_threshold
+            .as_ref()
+            .map(threshold)
+            .transpose()?
+            .flatten();
     }
     if fields.contains(&"new_allowed_values") {
         allowed_now = allowed(&r.new_allowed_values);
     }
-    Ok(Some(DefinitionRules::Simple { default, minimum, maximum, allowed: allowed_now }))
+    Ok(Some(DefinitionRules::Simple {
+        default,
+        minimum,
+        maximum,
+        allowed: allowed_now,
+    }))
 }
 
 /// The rules of an XY set attribute definition after an update.
@@ -135,14 +182,34 @@ pub fn updated_xy_rules(
     if !fields.iter().any(|f| f.ends_with("_axis")) {
         return Ok(None);
     }
-    let DefinitionRules::XySet { versioned, x_axis, y_axis, z_axis } = &model.find_attribute_definition(id)?.rules else {
-        return Err(Status::invalid_argument("the attribute definition is not an XY set one"));
+    let DefinitionRules::XySet {
+        versioned,
+        x_axis,
+        y_axis,
+        z_axis,
+    } = &model.find_attribute_definition(id).or_status()?.rules
+    else {
+        return Err(Status::invalid_argument(
+            "the attribute definition is not an XY set one",
+        ));
     };
     Ok(Some(DefinitionRules::XySet {
         versioned: *versioned,
-        x_axis: if fields.contains(&"new_x_axis") { axis(r.new_x_axis.as_ref())? } else { x_axis.clone() },
-        y_axis: if fields.contains(&"new_y_axis") { axis(r.new_y_axis.as_ref())? } else { y_axis.clone() },
-        z_axis: if fields.contains(&"new_z_axis") { r.new_z_axis.as_ref().map(|a| axis(Some(a))).transpose()? } else { z_axis.clone() },
+        x_axis: if fields.contains(&"new_x_axis") {
+            axis(r.new_x_axis.as_ref())?
+        } else {
+            x_axis.clone()
+        },
+        y_axis: if fields.contains(&"new_y_axis") {
+            axis(r.new_y_axis.as_ref())?
+        } else {
+            y_axis.clone()
+        },
+        z_axis: if fields.contains(&"new_z_axis") {
+            r.new_z_axis.as_ref().map(|a| axis(Some(a))).transpose()?
+        } else {
+            z_axis.clone()
+        },
     }))
 }
 
@@ -153,7 +220,12 @@ pub fn axis(axis: Option<&pbd::XySetAxis>) -> Result<Axis, Status> {
     };
     Ok(Axis {
         description: axis.description.clone(),
-        unit: axis.unit_of_measurement.as_ref().and_then(|u| u.id.as_ref()).map(|g| guid::from_proto(g, "unit_of_measurement.id")).transpose()?,
+        unit: axis
+            .unit_of_measurement
+            .as_ref()
+            .and_then(|u| u.id.as_ref())
+            .map(|g| guid::from_proto(g, "unit_of_measurement.id"))
+            .transpose()?,
     })
 }
 
@@ -201,32 +273,50 @@ pub fn metadata_from_proto(m: &pbd::ExtendedMetadata) -> Result<(String, String)
 
 /// Extended metadata as a proto message.
 pub fn metadata_to_proto(category: &str, json: &str) -> Result<pbd::ExtendedMetadata, Status> {
-    let value: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| Status::internal(format!("stored extended metadata is not JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| Status::internal(format!("stored extended metadata is not JSON: {e}")))?;
     let serde_json::Value::Object(map) = value else {
-        return Err(Status::internal("stored extended metadata is not a JSON object"));
+        return Err(Status::internal(
+            "stored extended metadata is not a JSON object",
+        ));
     };
-    Ok(pbd::ExtendedMetadata { category: category.to_string(), metadata: Some(json_to_struct(map)) })
+    Ok(pbd::ExtendedMetadata {
+        category: category.to_string(),
+        metadata: Some(json_to_struct(map)),
+    })
 }
 
 fn struct_to_json(s: prost_types::Struct) -> serde_json::Value {
-    serde_json::Value::Object(s.fields.into_iter().map(|(k, v)| (k, value_to_json(v))).collect())
+    serde_json::Value::Object(
+        s.fields
+            .into_iter()
+            .map(|(k, v)| (k, value_to_json(v)))
+            .collect(),
+    )
 }
 
 fn value_to_json(v: prost_types::Value) -> serde_json::Value {
     use prost_types::value::Kind;
     match v.kind {
-        Some(Kind::NumberValue(n)) => serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number),
+        Some(Kind::NumberValue(n)) => serde_json::Number::from_f64(n)
+            .map_or(serde_json::Value::Null, serde_json::Value::Number),
         Some(Kind::StringValue(s)) => serde_json::Value::String(s),
         Some(Kind::BoolValue(b)) => serde_json::Value::Bool(b),
         Some(Kind::StructValue(s)) => struct_to_json(s),
-        Some(Kind::ListValue(l)) => serde_json::Value::Array(l.values.into_iter().map(value_to_json).collect()),
+        Some(Kind::ListValue(l)) => {
+            serde_json::Value::Array(l.values.into_iter().map(value_to_json).collect())
+        }
         Some(Kind::NullValue(_)) | None => serde_json::Value::Null,
     }
 }
 
 fn json_to_struct(map: serde_json::Map<String, serde_json::Value>) -> prost_types::Struct {
-    prost_types::Struct { fields: map.into_iter().map(|(k, v)| (k, json_to_value(v))).collect() }
+    prost_types::Struct {
+        fields: map
+            .into_iter()
+            .map(|(k, v)| (k, json_to_value(v)))
+            .collect(),
+    }
 }
 
 fn json_to_value(v: serde_json::Value) -> prost_types::Value {
@@ -236,7 +326,9 @@ fn json_to_value(v: serde_json::Value) -> prost_types::Value {
         serde_json::Value::Bool(b) => Kind::BoolValue(b),
         serde_json::Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or(0.0)),
         serde_json::Value::String(s) => Kind::StringValue(s),
-        serde_json::Value::Array(a) => Kind::ListValue(prost_types::ListValue { values: a.into_iter().map(json_to_value).collect() }),
+        serde_json::Value::Array(a) => Kind::ListValue(prost_types::ListValue {
+            values: a.into_iter().map(json_to_value).collect(),
+        }),
         serde_json::Value::Object(m) => Kind::StructValue(json_to_struct(m)),
     };
     prost_types::Value { kind: Some(kind) }

@@ -18,7 +18,9 @@ fn split<'a>(id: &'a MeshId, what: &str) -> Result<Either<'a>, Status> {
     }
     match &id.path {
         Some(path) => Ok(Either::Path(path)),
-        None => Err(Status::invalid_argument(format!("{what} is missing: set its id or its path"))),
+        None => Err(Status::invalid_argument(format!(
+            "{what} is missing: set its id or its path"
+        ))),
     }
 }
 
@@ -29,7 +31,9 @@ enum Either<'a> {
 
 fn not_found(what: &str, id: &MeshId) -> Status {
     let named = match (&id.id, &id.path) {
-        (Some(g), _) => guid::from_proto(g, "id").map_or_else(|_| "?".to_string(), |u| u.to_string()),
+        (Some(g), _) => {
+            guid::from_proto(g, "id").map_or_else(|_| "?".to_string(), |u| u.to_string())
+        }
         (None, Some(p)) => format!("'{}'", mesh_timeseries::echo::echo(p)),
         _ => String::new(),
     };

@@ -10,8 +10,8 @@ use mesh_timeseries::{arrow_ipc, echo, CurveType, Resolution};
 use tonic::Status;
 use uuid::Uuid;
 
-use crate::view::{ReadAnswer, SeriesUpdate};
 use crate::guid;
+use crate::view::{ReadAnswer, SeriesUpdate};
 use mesh_model::units;
 
 /// The time series a MeshId names. Only keys are served: paths and
