@@ -1,0 +1,344 @@
+//! The model on the real binary and its store: model changes commit in one
+//! transaction with the session's series, stay private until then, and
+//! survive a graceful restart and SIGKILL like series do.
+
+use std::path::Path;
+use std::time::Duration;
+
+use mesh_proto::model::model_service_client::ModelServiceClient;
+use mesh_proto::model::{
+    attribute_value::ValueOneof, AttributeValue, CreateModelRequest, CreateObjectRequest,
+    GetObjectRequest, UpdateSimpleAttributeRequest,
+};
+use mesh_proto::model_definition::{
+    AddOwnershipRelationAttributeDefinitionRequest, AddSimpleAttributeDefinitionRequest,
+    AttributeDefinitionDefaultValue, AttributeValueType, CreateNamespaceRequest,
+    CreateObjectDefinitionRequest, CreateRelationAttributeTypeRequest,
+    CreateSimpleAttributeTypeRequest,
+};
+use mesh_proto::types::{Guid, MeshId};
+use mesh_testkit::process::ServerProcess;
+use mesh_testkit::raw::Clients;
+use tonic::transport::Channel;
+use tonic::Code;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_mesh-server");
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn start(data: &Path) -> ServerProcess {
+    ServerProcess::builder(BINARY)
+        .local(data)
+        .startup_timeout(STARTUP_TIMEOUT)
+        .start()
+}
+
+struct Client {
+    clients: Clients,
+    objects: ModelServiceClient<Channel>,
+}
+
+async fn connect(server: &ServerProcess) -> Client {
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", server.address()))
+        .unwrap()
+        .timeout(CALL_TIMEOUT)
+        .connect()
+        .await
+        .expect("connecting to mesh-server");
+    Client {
+        clients: Clients::on(channel.clone()),
+        objects: ModelServiceClient::new(channel),
+    }
+}
+
+fn by_path(path: &str) -> Option<MeshId> {
+    Some(MeshId {
+        id: None,
+        path: Some(path.to_string()),
+        timeseries_key: None,
+    })
+}
+
+fn by_id(id: &Guid) -> Option<MeshId> {
+    Some(MeshId {
+        id: Some(id.clone()),
+        path: None,
+        timeseries_key: None,
+    })
+}
+
+/// A model definition `Hydro` with `Area` (owning `Plant`s through
+/// `Plants`) and `Plant` (with a double `Capacity`, default 10), the model
+/// `Nordic` and its area `North`; all in `session`, uncommitted.
+async fn build_model(client: &mut Client, session: &Guid) {
+    let models = &mut client.clients.models;
+    let definition = models
+        .create_namespace(CreateNamespaceRequest {
+            session_id: Some(session.clone()),
+            name_space_id: None,
+            name: "Hydro".into(),
+            description: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let object_definition = |name: &str| CreateObjectDefinitionRequest {
+        session_id: Some(session.clone()),
+        name_space_id: by_id(definition.as_ref().unwrap()),
+        name: name.into(),
+        description: String::new(),
+        tag_ids: vec![],
+    };
+    let area = models
+        .create_object_definition(object_definition("Area"))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let plant = models
+        .create_object_definition(object_definition("Plant"))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let capacity = models
+        .create_simple_attribute_type(CreateSimpleAttributeTypeRequest {
+            session_id: Some(session.clone()),
+            name_space_id: by_id(definition.as_ref().unwrap()),
+            name: "Capacity".into(),
+            value_type: AttributeValueType::Double as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    models
+        .add_simple_attribute_definition(AddSimpleAttributeDefinitionRequest {
+            session_id: Some(session.clone()),
+            attribute_type_id: by_id(capacity.as_ref().unwrap()),
+            object_definition_id: by_id(plant.as_ref().unwrap()),
+            cardinality: 1,
+            default_value: Some(AttributeDefinitionDefaultValue {
+                value_oneof: Some(
+                    mesh_proto::model_definition::attribute_definition_default_value::ValueOneof::DoubleValue(10.0),
+                ),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let plants = models
+        .create_ownership_relation_attribute_type(CreateRelationAttributeTypeRequest {
+            session_id: Some(session.clone()),
+            name_space_id: by_id(definition.as_ref().unwrap()),
+            name: "Plants".into(),
+            description: String::new(),
+            target_object_definition_id: by_id(plant.as_ref().unwrap()),
+            tag_ids: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    models
+        .add_ownership_relation_attribute_definition(
+            AddOwnershipRelationAttributeDefinitionRequest {
+                session_id: Some(session.clone()),
+                attribute_type_id: by_id(plants.as_ref().unwrap()),
+                object_definition_id: by_id(area.as_ref().unwrap()),
+                description: String::new(),
+                cardinality: 100,
+            },
+        )
+        .await
+        .unwrap();
+    let model = client
+        .objects
+        .create_model(CreateModelRequest {
+            session_id: Some(session.clone()),
+            name: "Nordic".into(),
+            model_definition_id: by_id(definition.as_ref().unwrap()),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    client
+        .objects
+        .create_object(CreateObjectRequest {
+            session_id: Some(session.clone()),
+            name: "North".into(),
+            owner_id: by_id(model.id.as_ref().unwrap()),
+            object_definition_id: by_id(area.as_ref().unwrap()),
+        })
+        .await
+        .unwrap();
+}
+
+/// Creates `Model/Nordic/North/<name>` (owner by attribute path, no
+/// definition: as the official SDK does) and sets its capacity.
+async fn create_plant(client: &mut Client, session: &Guid, name: &str, capacity: f64) {
+    client
+        .objects
+        .create_object(CreateObjectRequest {
+            session_id: Some(session.clone()),
+            name: name.into(),
+            owner_id: by_path("Model/Nordic/North.Plants"),
+            object_definition_id: None,
+        })
+        .await
+        .unwrap();
+    client
+        .objects
+        .update_simple_attribute(UpdateSimpleAttributeRequest {
+            session_id: Some(session.clone()),
+            attribute_id: by_path(&format!("Model/Nordic/North/{name}.Capacity")),
+            new_singular_value: Some(AttributeValue {
+                value_oneof: Some(ValueOneof::DoubleValue(capacity)),
+            }),
+            new_collection_values: vec![],
+        })
+        .await
+        .unwrap();
+}
+
+/// The capacity of plant `name` as a new session sees it; `None` when the
+/// plant does not exist.
+async fn capacity(client: &mut Client, name: &str) -> Option<f64> {
+    let session = client.clients.start_session().await.unwrap();
+    let answer = client
+        .objects
+        .get_object(GetObjectRequest {
+            session_id: Some(session.clone()),
+            object_id: by_path(&format!("Model/Nordic/North/{name}")),
+            ..Default::default()
+        })
+        .await;
+    client.clients.end_session(&session).await.unwrap();
+    let object = match answer {
+        Ok(object) => object.into_inner(),
+        Err(status) if status.code() == Code::NotFound => return None,
+        Err(status) => panic!("GetObject failed: {status}"),
+    };
+    assert_eq!(object.path, format!("Model/Nordic/North.Plants/{name}"));
+    let attribute = object
+        .attributes
+        .iter()
+        .find(|a| a.name == "Capacity")
+        .unwrap();
+    match attribute.values[0].value_oneof {
+        Some(ValueOneof::DoubleValue(v)) => Some(v),
+        ref other => panic!("Capacity holds {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_commits_with_series_and_survives_restart_and_sigkill() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start(data.path());
+    let mut client = connect(&server).await;
+    let session = client.clients.start_session().await.unwrap();
+    build_model(&mut client, &session).await;
+    create_plant(&mut client, &session, "Alta", 150.0).await;
+    let unit = client.clients.any_unit(&session).await.unwrap();
+    let key = client
+        .clients
+        .create_breakpoint_series(&session, &unit, "/Nordic/", "AltaProduction")
+        .await
+        .unwrap();
+    // Private until committed.
+    assert_eq!(capacity(&mut client, "Alta").await, None);
+    client.clients.commit(&session).await.unwrap();
+    assert_eq!(capacity(&mut client, "Alta").await, Some(150.0));
+
+    // Uncommitted at a graceful stop: gone after the restart.
+    create_plant(&mut client, &session, "Rana", 500.0).await;
+    let mut server = server;
+    server.signal("-TERM");
+    let status = server.wait_for_exit(Duration::from_secs(15)).await;
+    assert!(
+        status.success(),
+        "SIGTERM stops the server cleanly, got {status}"
+    );
+    let server = start(data.path());
+    let mut client = connect(&server).await;
+    assert_eq!(capacity(&mut client, "Alta").await, Some(150.0));
+    assert_eq!(capacity(&mut client, "Rana").await, None);
+
+    // Committed then SIGKILL: kept, with the series of the same commit.
+    let session = client.clients.start_session().await.unwrap();
+    create_plant(&mut client, &session, "Rana", 500.0).await;
+    client.clients.commit(&session).await.unwrap();
+    server.kill().unwrap();
+    let server = start(data.path());
+    let mut client = connect(&server).await;
+    assert_eq!(capacity(&mut client, "Rana").await, Some(500.0));
+    assert_eq!(capacity(&mut client, "Alta").await, Some(150.0));
+    let session = client.clients.start_session().await.unwrap();
+    let series = client
+        .clients
+        .series
+        .clone()
+        .get_timeseries_resource(mesh_proto::time_series::GetTimeseriesResourceRequest {
+            session_id: Some(session),
+            timeseries_resource_key: key,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(series.name, "AltaProduction");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_whose_series_fail_keeps_its_model_changes_out() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start(data.path());
+    let mut client = connect(&server).await;
+    let setup = client.clients.start_session().await.unwrap();
+    build_model(&mut client, &setup).await;
+    client.clients.commit(&setup).await.unwrap();
+    let unit = client.clients.any_unit(&setup).await.unwrap();
+
+    // Session A creates a plant and a series; session B takes the series'
+    // path first. A's commit must fail whole: no plant either.
+    let a = client.clients.start_session().await.unwrap();
+    create_plant(&mut client, &a, "Alta", 150.0).await;
+    client
+        .clients
+        .create_breakpoint_series(&a, &unit, "/Nordic/", "Taken")
+        .await
+        .unwrap();
+    let b = client.clients.start_session().await.unwrap();
+    client
+        .clients
+        .create_breakpoint_series(&b, &unit, "/Nordic/", "Taken")
+        .await
+        .unwrap();
+    client.clients.commit(&b).await.unwrap();
+    let refused = client.clients.commit(&a).await.unwrap_err();
+    assert_eq!(refused.code(), Code::AlreadyExists, "{refused:?}");
+    assert_eq!(capacity(&mut client, "Alta").await, None);
+
+    // Still pending in A: its own view has the plant; after a rollback,
+    // nothing is left to commit.
+    let seen = client
+        .objects
+        .get_object(GetObjectRequest {
+            session_id: Some(a.clone()),
+            object_id: by_path("Model/Nordic/North/Alta"),
+            ..Default::default()
+        })
+        .await;
+    assert!(seen.is_ok(), "{seen:?}");
+    client
+        .clients
+        .sessions
+        .clone()
+        .rollback(a.clone())
+        .await
+        .unwrap();
+    client.clients.commit(&a).await.unwrap();
+    assert_eq!(capacity(&mut client, "Alta").await, None);
+    drop(server);
+}
