@@ -550,8 +550,8 @@ def test_piecewise_linear_read_has_the_point_after_the_end(mesh, session):
 
 def test_unserved_calls_name_themselves(mesh, session):
     with pytest.raises(grpc.RpcError) as caught:
-        mesh.model.ListModels(model_pb2.ListModelsRequest(session_id=to_guid(session)), timeout=DEADLINE_S)
+        mesh.model.CloneObject(model_pb2.CloneObjectRequest(session_id=to_guid(session)), timeout=DEADLINE_S)
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
     assert caught.value.details() == (
-        "mesh-server does not serve volue.mesh.grpc.model.v1alpha.ModelService/ListModels yet"
+        "mesh-server does not serve volue.mesh.grpc.model.v1alpha.ModelService/CloneObject yet"
     )
