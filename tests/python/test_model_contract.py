@@ -3,11 +3,11 @@
 The test model of the SDK's own tests ("SimpleThermalTestRepository" /
 "SimpleThermalTestModel") is built here through the API, once per module,
 and committed. Every request below is shaped as the SDK shapes it
-(/tmp/model-sdk-facts.md §1: MeshIds with only a path, only an id or both,
+(docs/sdk-contract.md: MeshIds with only a path, only an id or both,
 the SDK's basic attribute field mask, the empty AttributesMasks it always
 sends, ...), and every reply field the SDK reads is read the way it reads
 it (uuid.UUID(bytes_le=...) of every id, WhichOneof on values, ...). Error
-texts are matched with re.search, as the SDK's tests match them (§2).
+texts are matched with re.search, as the SDK's tests match them.
 
 The server is shared by the whole pytest run: tests that change the shared
 model do so in their own session and roll back; tests that must commit
@@ -73,7 +73,7 @@ SIMPLE_DEFINITION_ONEOFS = {
     "int_definition", "double_definition", "boolean_definition", "string_definition", "utc_time_definition",
 }
 
-# Regexes the SDK's tests match (facts §2).
+# Regexes the SDK's tests match.
 OBJECT_TARGET_ERROR = r"(not found)|(invalid type)"
 ATTRIBUTE_TARGET_ERROR = r"(not found)|(Invalid type)"
 OWNER_TARGET_ERROR = r"(New o|O)wner of the object not found|Invalid type of the (new )?owner"
@@ -87,7 +87,7 @@ def unique(prefix: str) -> str:
 
 
 def sdk_id(target) -> resources_pb2.MeshId:
-    """MeshId as the SDK builds it (§0): str -> path only, UUID -> id only,
+    """MeshId as the SDK builds it: str -> path only, UUID -> id only,
     an SDK instance (here: a dict with id and path) -> both."""
     if isinstance(target, str):
         return resources_pb2.MeshId(path=target)
