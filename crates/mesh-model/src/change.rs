@@ -194,6 +194,9 @@ pub enum Change {
         /// Its object definition; when `None`, the one the owning
         /// attribute's type targets.
         definition: Option<Uuid>,
+        /// Ids for its attributes, by attribute definition, where they are
+        /// given (an imported model keeps its ids); the others are made.
+        attribute_ids: Vec<(Uuid, Uuid)>,
     },
     /// Renames or moves an object.
     UpdateObject {

@@ -14,7 +14,9 @@ mod apply;
 mod change;
 mod committed;
 mod definitions;
+
 mod error;
+pub mod file;
 mod model;
 mod objects;
 mod paths;

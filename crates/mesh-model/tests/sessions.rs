@@ -106,6 +106,7 @@ fn setup() -> (Committed, Ids) {
                 attribute: None,
             },
             definition: Some(ids.area),
+            attribute_ids: vec![],
         },
     ];
     let committed = Committed::new(Model::new());
@@ -133,6 +134,7 @@ fn new_plant(ids: &Ids, id: Uuid, name: &str) -> Change {
             attribute: Some(ids.plants),
         },
         definition: None,
+        attribute_ids: vec![],
     }
 }
 

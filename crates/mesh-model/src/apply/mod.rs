@@ -108,7 +108,8 @@ impl Model {
                 name,
                 owner,
                 definition,
-            } => self.create_object(*id, name, *owner, *definition, mode, dirty),
+                attribute_ids,
+            } => self.create_object(*id, name, *owner, *definition, attribute_ids, mode, dirty),
             Change::UpdateObject { id, name, owner } => {
                 self.update_object(*id, name.as_deref(), *owner, dirty)
             }

@@ -47,12 +47,14 @@ impl Model {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn create_object(
         &mut self,
         id: Uuid,
         name: &str,
         owner: Owner,
         definition: Option<Uuid>,
+        attribute_ids: &[(Uuid, Uuid)],
         mode: Mode,
         dirty: &mut Dirty,
     ) -> Result<()> {
@@ -83,7 +85,7 @@ impl Model {
             )));
         }
         self.check_room(owner)?;
-        let attributes = self.new_attributes(id, definition)?;
+        let attributes = self.new_attributes(id, definition, attribute_ids)?;
         self.put_object(
             Object {
                 id,
@@ -319,14 +321,37 @@ impl Model {
         Ok(())
     }
 
-    fn new_attributes(&self, object: Uuid, definition: Uuid) -> Result<Vec<AttributeSlot>> {
+    fn new_attributes(
+        &self,
+        object: Uuid,
+        definition: Uuid,
+        given: &[(Uuid, Uuid)],
+    ) -> Result<Vec<AttributeSlot>> {
         let definition = self.find_object_definition(definition)?;
+        if let Some((unknown, _)) = given
+            .iter()
+            .find(|(d, _)| !definition.attributes.contains(d))
+        {
+            return Err(ModelError::Invalid(format!(
+                "object definition {} has no attribute definition {unknown}",
+                definition.name
+            )));
+        }
         let mut slots = Vec::with_capacity(definition.attributes.len());
         for attribute in &definition.attributes {
             let member = self.find_attribute_definition(*attribute)?;
             let base = self.find_attribute_type(member.attribute_type)?;
+            let id = given
+                .iter()
+                .find(|(d, _)| d == attribute)
+                .map_or_else(|| attribute_id(object, *attribute), |(_, id)| *id);
+            if self.attribute_owners.contains_key(&id) || self.objects.contains_key(&id) {
+                return Err(ModelError::AlreadyExists(format!(
+                    "the id {id} is already in use"
+                )));
+            }
             slots.push(AttributeSlot {
-                id: attribute_id(object, *attribute),
+                id,
                 definition: *attribute,
                 values: member.initial_values(base),
             });

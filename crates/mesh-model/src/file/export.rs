@@ -1,0 +1,334 @@
+//! Writing a model to a model file: every id, in a fixed order (names
+//! sorted, attribute definitions in their definition's order), so that the
+//! same model always gives the same text.
+
+use std::collections::BTreeMap;
+
+use uuid::Uuid;
+
+use super::values::to_json;
+use super::*;
+use crate::definitions::{DefinitionRules, TypeKind};
+use crate::model::Model;
+use crate::objects::{attribute_id, Object, Owner};
+use crate::units;
+use crate::value::ValueType;
+
+/// The model file of `model`: the models named in `models` (every model
+/// when empty) with the model definitions they use (every model
+/// definition when `models` is empty). Unknown names are reported.
+pub fn export(model: &Model, models: &[String]) -> Result<String, String> {
+    let chosen: Vec<&Object> = if models.is_empty() {
+        model.models().collect()
+    } else {
+        models
+            .iter()
+            .map(|name| {
+                model
+                    .model_named(name)
+                    .ok_or_else(|| format!("no model named '{name}'"))
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let mut definitions: Vec<Uuid> = if models.is_empty() {
+        model
+            .all_namespaces()
+            .filter(|n| n.parent.is_none())
+            .map(|n| n.id)
+            .collect()
+    } else {
+        chosen.iter().map(|m| m.definition).collect()
+    };
+    definitions.sort_by_key(|id| model.namespace(*id).map(|n| n.name.clone()));
+    definitions.dedup();
+    let file = ModelFile {
+        mesh_model_file: FORMAT_VERSION,
+        model_definitions: definitions.iter().map(|id| namespace(model, *id)).collect(),
+        models: chosen
+            .iter()
+            .map(|m| ModelEntry {
+                id: Some(m.id),
+                name: m.name.clone(),
+                definition: model
+                    .namespace(m.definition)
+                    .map(|n| n.name.clone())
+                    .unwrap_or_default(),
+                objects: owned(
+                    model,
+                    Owner {
+                        object: m.id,
+                        attribute: None,
+                    },
+                    true,
+                ),
+            })
+            .collect(),
+    };
+    serde_json::to_string_pretty(&file).map_err(|e| format!("cannot write the model file: {e}"))
+}
+
+fn sorted<T>(mut items: Vec<T>, key: impl Fn(&T) -> String) -> Vec<T> {
+    items.sort_by_key(|item| key(item));
+    items
+}
+
+fn namespace(model: &Model, id: Uuid) -> NamespaceEntry {
+    let Some(n) = model.namespace(id) else {
+        return NamespaceEntry {
+            id: Some(id),
+            name: String::new(),
+            description: String::new(),
+            tags: vec![],
+            namespaces: vec![],
+            attribute_types: vec![],
+            object_definitions: vec![],
+        };
+    };
+    let tag_names = |tags: &[Uuid]| -> Vec<String> {
+        sorted(
+            tags.iter()
+                .filter_map(|t| model.tag(*t))
+                .map(|t| t.name.clone())
+                .collect(),
+            |n| n.clone(),
+        )
+    };
+    let tags = if n.parent.is_none() {
+        sorted(
+            model
+                .all_tags()
+                .filter(|t| t.model_definition == id)
+                .collect(),
+            |t| t.name.clone(),
+        )
+        .into_iter()
+        .map(|t| TagEntry {
+            id: Some(t.id),
+            name: t.name.clone(),
+            description: t.description.clone(),
+        })
+        .collect()
+    } else {
+        vec![]
+    };
+    let children = sorted(
+        model
+            .all_namespaces()
+            .filter(|c| c.parent == Some(id))
+            .collect(),
+        |c| c.name.clone(),
+    );
+    let types = sorted(
+        model
+            .all_attribute_types()
+            .filter(|t| t.namespace == id)
+            .collect(),
+        |t| t.name.clone(),
+    );
+    let definitions = sorted(
+        model
+            .all_object_definitions()
+            .filter(|d| d.namespace == id)
+            .collect(),
+        |d| d.name.clone(),
+    );
+    NamespaceEntry {
+        id: Some(id),
+        name: n.name.clone(),
+        description: n.description.clone(),
+        tags,
+        namespaces: children.iter().map(|c| namespace(model, c.id)).collect(),
+        attribute_types: types
+            .iter()
+            .map(|t| {
+                let (kind, target) = match &t.kind {
+                    TypeKind::Simple { value_type, .. } => (simple_kind(*value_type), None),
+                    TypeKind::Timeseries { .. } => ("timeseries", None),
+                    TypeKind::OwnershipRelation { target } => {
+                        ("ownership", Some(definition_path(model, *target)))
+                    }
+                    TypeKind::LinkRelation { target } => {
+                        ("link", Some(definition_path(model, *target)))
+                    }
+                    TypeKind::RatingCurve => ("rating_curve", None),
+                    TypeKind::XySet { .. } => ("xy_set", None),
+                };
+                AttributeTypeEntry {
+                    id: Some(t.id),
+                    name: t.name.clone(),
+                    description: t.description.clone(),
+                    kind: kind.to_string(),
+                    unit: unit_name(t.kind.unit()),
+                    target,
+                    expression: match &t.kind {
+                        TypeKind::Simple { expression, .. } | TypeKind::XySet { expression } => {
+                            expression.clone()
+                        }
+                        _ => String::new(),
+                    },
+                    tags: tag_names(&t.tags),
+                }
+            })
+            .collect(),
+        object_definitions: definitions
+            .iter()
+            .map(|d| ObjectDefinitionEntry {
+                id: Some(d.id),
+                name: d.name.clone(),
+                description: d.description.clone(),
+                tags: tag_names(&d.tags),
+                attributes: d
+                    .attributes
+                    .iter()
+                    .filter_map(|a| model.attribute_definition(*a))
+                    .map(|a| attribute_definition(model, a))
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn simple_kind(value_type: ValueType) -> &'static str {
+    match value_type {
+        ValueType::Int => "int",
+        ValueType::Double => "double",
+        ValueType::Bool => "bool",
+        ValueType::UtcTime => "utc_time",
+        _ => "string",
+    }
+}
+
+fn unit_name(unit: Option<Uuid>) -> Option<String> {
+    unit.and_then(units::by_id).map(|u| u.name.to_string())
+}
+
+/// The path of an object definition (or attribute type) in its model
+/// definition: its namespaces below the model definition, then its name.
+fn relative_path(model: &Model, namespace: Uuid, name: &str) -> String {
+    let full = model.namespace_path(namespace);
+    match full.split_once('/') {
+        Some((_, below)) => format!("{below}/{name}"),
+        None => name.to_string(),
+    }
+}
+
+fn definition_path(model: &Model, id: Uuid) -> String {
+    model
+        .object_definition(id)
+        .map(|d| relative_path(model, d.namespace, &d.name))
+        .unwrap_or_default()
+}
+
+fn attribute_definition(model: &Model, a: &crate::AttributeDefinition) -> AttributeDefinitionEntry {
+    let base = model.attribute_type(a.attribute_type);
+    let mut entry = AttributeDefinitionEntry {
+        id: Some(a.id),
+        attribute_type: base
+            .map(|t| relative_path(model, t.namespace, &t.name))
+            .unwrap_or_default(),
+        description: a.description.clone(),
+        minimum_cardinality: a.minimum_cardinality,
+        maximum_cardinality: a.maximum_cardinality,
+        default: None,
+        minimum: None,
+        maximum: None,
+        allowed: vec![],
+        template_expression: String::new(),
+        versioned: false,
+        axes: vec![],
+    };
+    match &a.rules {
+        DefinitionRules::Simple {
+            default,
+            minimum,
+            maximum,
+            allowed,
+        } => {
+            entry.default = default.as_ref().map(to_json);
+            entry.minimum = minimum.as_ref().map(to_json);
+            entry.maximum = maximum.as_ref().map(to_json);
+            entry.allowed = allowed.iter().map(to_json).collect();
+        }
+        DefinitionRules::Timeseries {
+            template_expression,
+        } => entry.template_expression = template_expression.clone(),
+        DefinitionRules::LinkRelation { versioned } => entry.versioned = *versioned,
+        DefinitionRules::XySet {
+            versioned,
+            x_axis,
+            y_axis,
+            z_axis,
+        } => {
+            entry.versioned = *versioned;
+            entry.axes = [Some(x_axis), Some(y_axis), z_axis.as_ref()]
+                .into_iter()
+                .flatten()
+                .map(|axis| AxisEntry {
+                    description: axis.description.clone(),
+                    unit: unit_name(axis.unit),
+                })
+                .collect();
+        }
+        DefinitionRules::OwnershipRelation | DefinitionRules::RatingCurve => {}
+    }
+    entry
+}
+
+/// The objects `owner` owns, each with what it owns. `with_definition`:
+/// whether to name their definition (objects a model owns need it).
+fn owned(model: &Model, owner: Owner, with_definition: bool) -> Vec<ObjectEntry> {
+    model
+        .children(owner)
+        .filter_map(|id| model.object(id))
+        .map(|object| {
+            let mut values = BTreeMap::new();
+            let mut attribute_ids = BTreeMap::new();
+            let mut owns = BTreeMap::new();
+            for attribute in model.attributes_of(object) {
+                let name = attribute.attribute_type.name.clone();
+                if attribute.slot.id != attribute_id(object.id, attribute.definition.id) {
+                    attribute_ids.insert(name.clone(), attribute.slot.id);
+                }
+                match &attribute.attribute_type.kind {
+                    TypeKind::Simple { .. } => {
+                        let json = if attribute.definition.is_collection() {
+                            serde_json::Value::Array(
+                                attribute.slot.values.iter().map(to_json).collect(),
+                            )
+                        } else {
+                            attribute
+                                .slot
+                                .values
+                                .first()
+                                .map(to_json)
+                                .unwrap_or(serde_json::Value::Null)
+                        };
+                        values.insert(name, json);
+                    }
+                    TypeKind::OwnershipRelation { .. } => {
+                        let children = owned(
+                            model,
+                            Owner {
+                                object: object.id,
+                                attribute: Some(attribute.definition.id),
+                            },
+                            false,
+                        );
+                        if !children.is_empty() {
+                            owns.insert(name, children);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            ObjectEntry {
+                id: Some(object.id),
+                name: object.name.clone(),
+                definition: with_definition.then(|| definition_path(model, object.definition)),
+                values,
+                attribute_ids,
+                owns,
+            }
+        })
+        .collect()
+}
