@@ -204,6 +204,7 @@ impl ModelService for ModelApi {
                     name: request.name.clone(),
                     owner,
                     definition,
+                    attribute_ids: Vec::new(),
                 },
                 (),
             ))
