@@ -17,6 +17,8 @@ const FILES: &[&str] = &[
     "volue/mesh/proto/calc/v1alpha/calc.proto",
     "volue/mesh/proto/hydsim/v1alpha/hydsim.proto",
     "volue/mesh/proto/availability/v1alpha/availability.proto",
+    // mesh-rs's own extensions, outside the Mesh API's packages.
+    "mesh_rs/model_file/v1/model_file.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -44,17 +44,24 @@ impl Workspace {
     /// Applies `change` to the session's model, checked against every rule;
     /// refused, it changes nothing.
     pub fn apply(&mut self, committed: &Committed, change: Change) -> Result<()> {
+        self.apply_all(committed, vec![change])
+    }
+
+    /// Applies every change of `changes`, or (one refused) none of them.
+    pub fn apply_all(&mut self, committed: &Committed, changes: Vec<Change>) -> Result<()> {
         self.catch_up(committed);
         let base = self.view(committed);
         let mut next = (*base).clone();
         let mut dirty = self.dirty.clone();
-        next.apply(&change, Mode::Request, &mut dirty)?;
+        for change in &changes {
+            next.apply(change, Mode::Request, &mut dirty)?;
+        }
         if self.view.is_none() {
             self.version = committed.current().0;
         }
         self.view = Some(Arc::new(next));
         self.dirty = dirty;
-        self.changes.push(change);
+        self.changes.extend(changes);
         Ok(())
     }
 

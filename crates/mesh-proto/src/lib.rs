@@ -64,6 +64,17 @@ pub mod volue {
     }
 }
 
+/// mesh-rs's own extensions of the API (not part of the Mesh API).
+pub mod mesh_rs {
+    /// Model files: import and export.
+    pub mod model_file {
+        /// Version 1.
+        pub mod v1 {
+            tonic::include_proto!("mesh_rs.model_file.v1");
+        }
+    }
+}
+
 // Short names for the packages, used throughout mesh-rs.
 pub use volue::mesh::grpc::auth::v1alpha as auth;
 pub use volue::mesh::grpc::availability::v1alpha as availability;
@@ -71,6 +82,7 @@ pub use volue::mesh::grpc::calc::v1alpha as calc;
 pub use volue::mesh::grpc::config::v1alpha as config;
 pub use volue::mesh::grpc::hydsim::v1alpha as hydsim;
 pub use volue::mesh::grpc::model::v1alpha as model;
+pub use mesh_rs::model_file::v1 as model_file;
 pub use volue::mesh::grpc::model_definition::v1alpha as model_definition;
 pub use volue::mesh::grpc::r#type as types;
 pub use volue::mesh::grpc::session::v1alpha as session;

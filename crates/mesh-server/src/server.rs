@@ -14,6 +14,7 @@ use mesh_proto::config::configuration_service_server::ConfigurationServiceServer
 use mesh_proto::hydsim::hydsim_service_server::HydsimServiceServer;
 use mesh_proto::model::model_service_server::ModelServiceServer;
 use mesh_proto::model_definition::model_definition_service_server::ModelDefinitionServiceServer;
+use mesh_proto::model_file::model_file_service_server::ModelFileServiceServer;
 use mesh_proto::session::session_service_server::SessionServiceServer;
 use mesh_proto::time_series::timeseries_service_server::TimeseriesServiceServer;
 use tokio::net::TcpListener;
@@ -32,6 +33,7 @@ use crate::services::auth::AuthApi;
 use crate::services::config::ConfigurationApi;
 use crate::services::model::ModelApi;
 use crate::services::model_definition::ModelDefinitionApi;
+use crate::services::model_file::ModelFileApi;
 use crate::services::not_served::NotServed;
 use crate::services::session::SessionApi;
 use crate::services::time_series::TimeseriesApi;
@@ -248,6 +250,10 @@ pub async fn serve(
         )
         .add_service(
             ModelServiceServer::new(ModelApi::new(sessions.clone()))
+                .max_decoding_message_size(limit),
+        )
+        .add_service(
+            ModelFileServiceServer::new(ModelFileApi::new(sessions.clone()))
                 .max_decoding_message_size(limit),
         )
         .add_service(CalculationServiceServer::new(NotServed).max_decoding_message_size(limit))

@@ -342,3 +342,95 @@ async fn a_commit_whose_series_fail_keeps_its_model_changes_out() {
     assert_eq!(capacity(&mut client, "Alta").await, None);
     drop(server);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_file_imports_in_a_session_and_exports_the_same_after_a_restart() {
+    use mesh_proto::model_file::model_file_service_client::ModelFileServiceClient;
+    use mesh_proto::model_file::{ExportModelFileRequest, ImportModelFileRequest};
+
+    let example = include_str!("../../../examples/hydro-model.json");
+    let data = tempfile::tempdir().unwrap();
+    let server = start(data.path());
+    let client = connect(&server).await;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", server.address()))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut files = ModelFileServiceClient::new(channel);
+    let session = client.clients.start_session().await.unwrap();
+
+    // A refused file changes nothing, and says where it is wrong.
+    let refused = files
+        .import_model_file(ImportModelFileRequest {
+            session_id: Some(session.clone()),
+            file_name: "hydro.json".into(),
+            content: example.replace("\"Units\": 4", "\"Units\": 40"),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(
+        refused.message(),
+        "hydro.json: models[0].objects[0].owns.Plants[1].values.Units: value 40 of attribute Units is above its maximum 20"
+    );
+    let empty = files
+        .export_model_file(ExportModelFileRequest {
+            session_id: Some(session.clone()),
+            models: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .content;
+    assert!(!empty.contains("Hydro"), "{empty}");
+
+    let counts = files
+        .import_model_file(ImportModelFileRequest {
+            session_id: Some(session.clone()),
+            file_name: "hydro.json".into(),
+            content: example.to_string(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (counts.model_definitions, counts.models, counts.objects),
+        (1, 1, 4)
+    );
+    let exported = files
+        .export_model_file(ExportModelFileRequest {
+            session_id: Some(session.clone()),
+            models: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .content;
+    client.clients.commit(&session).await.unwrap();
+
+    // After a SIGKILL and restart the model exports to the same text, with
+    // the file's ids.
+    server.kill().unwrap();
+    let server = start(data.path());
+    let mut client = connect(&server).await;
+    assert_eq!(capacity(&mut client, "Alta").await, Some(150.0));
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", server.address()))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut files = ModelFileServiceClient::new(channel);
+    let session = client.clients.start_session().await.unwrap();
+    let again = files
+        .export_model_file(ExportModelFileRequest {
+            session_id: Some(session),
+            models: vec!["Nordic".into()],
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .content;
+    assert_eq!(again, exported);
+    assert!(again.contains("5b1f5e0c-3a61-4f0e-9a1c-0d6f1a2b3c42"));
+}

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod config;
 pub mod model;
 pub mod model_definition;
+pub mod model_file;
 pub mod not_served;
 pub mod session;
 pub mod status;
