@@ -527,22 +527,18 @@ impl ModelDefinitionService for ModelDefinitionApi {
             None
         };
         let update = requests::TypeUpdate {
-            id: r.attribute_type_id.as_ref(),
-            name: fields.contains(&"new_name").then(|| r.new_name.clone()),
-            description: fields
-                .contains(&"new_description")
-                .then(|| r.new_description.clone()),
-            tags: fields
-                .contains(&"new_tag_ids")
-                .then(|| guids(&r.new_tag_ids, "new_tag_ids"))
-                .transpose()?,
-            namespace: fields
-                .contains(&"new_name_space_id")
-                .then_some(r.new_name_space_id.as_ref()),
             unit,
             expression: fields
                 .contains(&"new_expression")
                 .then(|| r.new_expression.clone()),
+            ..requests::TypeUpdate::common(
+                &fields,
+                r.attribute_type_id.as_ref(),
+                &r.new_name,
+                &r.new_description,
+                &r.new_tag_ids,
+                r.new_name_space_id.as_ref(),
+            )?
         };
         update.apply(&lease).await?;
         Ok(Response::new(UpdateAttributeTypeResponse {}))
@@ -575,20 +571,16 @@ impl ModelDefinitionService for ModelDefinitionApi {
             None
         };
         let update = requests::TypeUpdate {
-            id: r.attribute_type_id.as_ref(),
-            name: fields.contains(&"new_name").then(|| r.new_name.clone()),
-            description: fields
-                .contains(&"new_description")
-                .then(|| r.new_description.clone()),
-            tags: fields
-                .contains(&"new_tag_ids")
-                .then(|| guids(&r.new_tag_ids, "new_tag_ids"))
-                .transpose()?,
-            namespace: fields
-                .contains(&"new_name_space_id")
-                .then_some(r.new_name_space_id.as_ref()),
             unit,
             expression: None,
+            ..requests::TypeUpdate::common(
+                &fields,
+                r.attribute_type_id.as_ref(),
+                &r.new_name,
+                &r.new_description,
+                &r.new_tag_ids,
+                r.new_name_space_id.as_ref(),
+            )?
         };
         update.apply(&lease).await?;
         Ok(Response::new(UpdateAttributeTypeResponse {}))
@@ -610,20 +602,16 @@ impl ModelDefinitionService for ModelDefinitionApi {
             ],
         )?;
         requests::TypeUpdate {
-            id: r.attribute_type_id.as_ref(),
-            name: fields.contains(&"new_name").then(|| r.new_name.clone()),
-            description: fields
-                .contains(&"new_description")
-                .then(|| r.new_description.clone()),
-            tags: fields
-                .contains(&"new_tag_ids")
-                .then(|| guids(&r.new_tag_ids, "new_tag_ids"))
-                .transpose()?,
-            namespace: fields
-                .contains(&"new_name_space_id")
-                .then_some(r.new_name_space_id.as_ref()),
             unit: None,
             expression: None,
+            ..requests::TypeUpdate::common(
+                &fields,
+                r.attribute_type_id.as_ref(),
+                &r.new_name,
+                &r.new_description,
+                &r.new_tag_ids,
+                r.new_name_space_id.as_ref(),
+            )?
         }
         .apply(&lease)
         .await?;
@@ -646,20 +634,16 @@ impl ModelDefinitionService for ModelDefinitionApi {
             ],
         )?;
         requests::TypeUpdate {
-            id: r.attribute_type_id.as_ref(),
-            name: fields.contains(&"new_name").then(|| r.new_name.clone()),
-            description: fields
-                .contains(&"new_description")
-                .then(|| r.new_description.clone()),
-            tags: fields
-                .contains(&"new_tag_ids")
-                .then(|| guids(&r.new_tag_ids, "new_tag_ids"))
-                .transpose()?,
-            namespace: fields
-                .contains(&"new_name_space_id")
-                .then_some(r.new_name_space_id.as_ref()),
             unit: None,
             expression: None,
+            ..requests::TypeUpdate::common(
+                &fields,
+                r.attribute_type_id.as_ref(),
+                &r.new_name,
+                &r.new_description,
+                &r.new_tag_ids,
+                r.new_name_space_id.as_ref(),
+            )?
         }
         .apply(&lease)
         .await?;
@@ -683,22 +667,18 @@ impl ModelDefinitionService for ModelDefinitionApi {
             ],
         )?;
         requests::TypeUpdate {
-            id: r.attribute_type_id.as_ref(),
-            name: fields.contains(&"new_name").then(|| r.new_name.clone()),
-            description: fields
-                .contains(&"new_description")
-                .then(|| r.new_description.clone()),
-            tags: fields
-                .contains(&"new_tag_ids")
-                .then(|| guids(&r.new_tag_ids, "new_tag_ids"))
-                .transpose()?,
-            namespace: fields
-                .contains(&"new_name_space_id")
-                .then_some(r.new_name_space_id.as_ref()),
             unit: None,
             expression: fields
                 .contains(&"new_expression")
                 .then(|| r.new_expression.clone()),
+            ..requests::TypeUpdate::common(
+                &fields,
+                r.attribute_type_id.as_ref(),
+                &r.new_name,
+                &r.new_description,
+                &r.new_tag_ids,
+                r.new_name_space_id.as_ref(),
+            )?
         }
         .apply(&lease)
         .await?;

@@ -240,7 +240,40 @@ pub struct TypeUpdate<'a> {
     pub expression: Option<String>,
 }
 
-impl TypeUpdate<'_> {
+impl<'a> TypeUpdate<'a> {
+    /// The fields every attribute type update has, from a request whose
+    /// mask lists `fields`; unit and expression unchanged.
+    pub fn common(
+        fields: &[&str],
+        id: Option<&'a MeshId>,
+        new_name: &str,
+        new_description: &str,
+        new_tag_ids: &[mesh_proto::types::Guid],
+        new_namespace: Option<&'a MeshId>,
+    ) -> Result<TypeUpdate<'a>, Status> {
+        Ok(TypeUpdate {
+            id,
+            name: fields.contains(&"new_name").then(|| new_name.to_string()),
+            description: fields
+                .contains(&"new_description")
+                .then(|| new_description.to_string()),
+            tags: fields
+                .contains(&"new_tag_ids")
+                .then(|| {
+                    new_tag_ids
+                        .iter()
+                        .map(|g| guid::from_proto(g, "new_tag_ids"))
+                        .collect()
+                })
+                .transpose()?,
+            namespace: fields
+                .contains(&"new_name_space_id")
+                .then_some(new_namespace),
+            unit: None,
+            expression: None,
+        })
+    }
+
     /// Applies the update in the session.
     pub async fn apply(self, lease: &SessionLease) -> Result<(), Status> {
         change(lease, |model| {
