@@ -3,7 +3,8 @@
 //! - `sigkill_during_commits_loses_nothing_acknowledged_and_shows_no_partial_commit`:
 //!   the server is killed with SIGKILL at random moments while a client
 //!   commits the same change to three series over and over; after each
-//!   restart all three series must show one and the same commit (atomicity),
+//!   restart all three series, and a model attribute the same commits set,
+//!   must show one and the same commit (atomicity),
 //!   at least the last one the server acknowledged (durability) and none
 //!   that was never sent.
 //! - `graceful_restart_keeps_committed_and_drops_uncommitted_changes`:
@@ -19,7 +20,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use mesh_proto::model::attribute_value::ValueOneof;
+use mesh_proto::model::{
+    AttributeValue, CreateModelRequest, CreateObjectRequest, GetAttributeRequest,
+    UpdateSimpleAttributeRequest,
+};
+use mesh_proto::model_definition::{
+    AddSimpleAttributeDefinitionRequest, AttributeValueType, CreateNamespaceRequest,
+    CreateObjectDefinitionRequest, CreateSimpleAttributeTypeRequest,
+};
 use mesh_proto::time_series::GetTimeseriesResourceRequest;
+use mesh_proto::types::{Guid, MeshId};
 use mesh_testkit::process::{send_signal, ServerProcess};
 use mesh_testkit::raw::Clients;
 use mesh_testkit::rng::SplitMix64;
@@ -63,6 +74,115 @@ async fn connect(server: &ServerProcess) -> Clients {
 }
 
 // --- the crash test --------------------------------------------------------
+
+/// The model attribute every commit of the crash test sets to its number.
+const COUNTER: &str = "Model/Crash/Counter.Commit";
+
+fn by_path(path: &str) -> Option<MeshId> {
+    Some(MeshId {
+        id: None,
+        path: Some(path.to_string()),
+        timeseries_key: None,
+    })
+}
+
+/// Creates (in `session`) the model the crash test's commits change: an
+/// object `Counter` with an int attribute `Commit`, 0 until set.
+async fn create_counter(clients: &Clients, session: &Guid) {
+    let s = || Some(session.clone());
+    let mut definitions = clients.models.clone();
+    let mut objects = clients.objects.clone();
+    definitions
+        .create_namespace(CreateNamespaceRequest {
+            session_id: s(),
+            name_space_id: None,
+            name: "Crash".into(),
+            description: String::new(),
+        })
+        .await
+        .unwrap();
+    definitions
+        .create_object_definition(CreateObjectDefinitionRequest {
+            session_id: s(),
+            name_space_id: by_path("Repository/Crash"),
+            name: "Counter".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    definitions
+        .create_simple_attribute_type(CreateSimpleAttributeTypeRequest {
+            session_id: s(),
+            name_space_id: by_path("Repository/Crash"),
+            name: "Commit".into(),
+            value_type: AttributeValueType::Int as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    definitions
+        .add_simple_attribute_definition(AddSimpleAttributeDefinitionRequest {
+            session_id: s(),
+            attribute_type_id: by_path("Repository/Crash/Commit"),
+            object_definition_id: by_path("Repository/Crash/Counter"),
+            cardinality: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    objects
+        .create_model(CreateModelRequest {
+            session_id: s(),
+            name: "Crash".into(),
+            model_definition_id: by_path("Repository/Crash"),
+        })
+        .await
+        .unwrap();
+    objects
+        .create_object(CreateObjectRequest {
+            session_id: s(),
+            name: "Counter".into(),
+            owner_id: by_path("Model/Crash"),
+            object_definition_id: by_path("Repository/Crash/Counter"),
+        })
+        .await
+        .unwrap();
+}
+
+/// Sets the counter to `n` in `session`.
+async fn set_counter(clients: &Clients, session: &Guid, n: u64) -> Result<(), Status> {
+    clients
+        .objects
+        .clone()
+        .update_simple_attribute(UpdateSimpleAttributeRequest {
+            session_id: Some(session.clone()),
+            attribute_id: by_path(COUNTER),
+            new_singular_value: Some(AttributeValue {
+                value_oneof: Some(ValueOneof::IntValue(n as i64)),
+            }),
+            new_collection_values: vec![],
+        })
+        .await
+        .map(|_| ())
+}
+
+/// The counter as committed.
+async fn counter(clients: &Clients, session: &Guid) -> Result<u64, Status> {
+    let attribute = clients
+        .objects
+        .clone()
+        .get_attribute(GetAttributeRequest {
+            session_id: Some(session.clone()),
+            attribute_id: by_path(COUNTER),
+            field_mask: None,
+        })
+        .await?
+        .into_inner();
+    match attribute.values.first().and_then(|v| v.value_oneof.clone()) {
+        Some(ValueOneof::IntValue(n)) => Ok(n as u64),
+        other => Err(Status::internal(format!("the counter holds {other:?}"))),
+    }
+}
 
 /// The points commit `n` writes into series number `series` (0, 1 or 2).
 /// Their count, times, flags and values all depend on `n`, so a commit
@@ -168,6 +288,9 @@ async fn commit_until_killed(
                 return failed(outcome, "WriteTimeseries", status);
             }
         }
+        if let Err(status) = set_counter(clients, &session, n).await {
+            return failed(outcome, "UpdateSimpleAttribute", status);
+        }
         outcome.in_flight = Some(n);
         let _ = commits_sent.send(outcome.acknowledged + 1);
         if let Err(status) = clients.commit(&session).await {
@@ -254,6 +377,7 @@ async fn sigkill_during_commits_loses_nothing_acknowledged_and_shows_no_partial_
             .await
             .expect("CreatePhysicalTimeseries");
     }
+    create_counter(&clients, &session).await;
     clients.commit(&session).await.unwrap();
     clients.end_session(&session).await.unwrap();
 
@@ -315,6 +439,10 @@ async fn sigkill_during_commits_loses_nothing_acknowledged_and_shows_no_partial_
             });
             seen.push(n);
         }
+        let model_n = counter(&clients, &session).await.unwrap_or_else(|status| {
+            panic!("{context}: reading the counter after restart: {status:?}")
+        });
+        seen.push(model_n);
         clients.end_session(&session).await.unwrap();
 
         let floor = outcome.last_acknowledged.unwrap_or(durable).max(durable);
@@ -330,7 +458,7 @@ async fn sigkill_during_commits_loses_nothing_acknowledged_and_shows_no_partial_
         // Atomicity: one commit or another, never parts of two.
         assert!(
             seen.iter().all(|&n| n == seen[0]),
-            "{context}: the series show different commits {seen:?}: a commit was applied in part"
+            "{context}: the series and the model counter (last) show different commits {seen:?}: a commit was applied in part"
         );
         let m = seen[0];
         // Durability: nothing acknowledged is lost; and nothing appears that

@@ -9,6 +9,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use mesh_proto::model::model_service_client::ModelServiceClient;
 use mesh_proto::model_definition::model_definition_service_client::ModelDefinitionServiceClient;
 use mesh_proto::model_definition::ListUnitsOfMeasurementRequest;
 use mesh_proto::session::session_service_client::SessionServiceClient;
@@ -67,6 +68,8 @@ pub struct Clients {
     pub sessions: SessionServiceClient<Channel>,
     pub series: TimeseriesServiceClient<Channel>,
     pub models: ModelDefinitionServiceClient<Channel>,
+    /// Models, objects and attributes.
+    pub objects: ModelServiceClient<Channel>,
 }
 
 impl Clients {
@@ -90,7 +93,8 @@ impl Clients {
         Clients {
             sessions: SessionServiceClient::new(channel.clone()),
             series: TimeseriesServiceClient::new(channel.clone()),
-            models: ModelDefinitionServiceClient::new(channel),
+            models: ModelDefinitionServiceClient::new(channel.clone()),
+            objects: ModelServiceClient::new(channel),
         }
     }
 
