@@ -15,8 +15,10 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::{
-    CurveType, Opened, Point, Resolution, ResourceUpdate, TimeseriesPoints, TimeseriesResource,
-    UnitOfMeasurement, UserIdentity, VersionInfo,
+    Attribute, AttributeDefinition, AttributeType, AttributeUpdate, AttributeView, CurveType,
+    Namespace, Object, ObjectDefinition, Opened, Point, Resolution, ResourceUpdate,
+    SimpleDefinition, Target, TimeseriesPoints, TimeseriesResource, UnitOfMeasurement,
+    UserIdentity, ValueType, VersionInfo,
 };
 
 /// A blocking connection to a Mesh server. Cheap to clone.
@@ -249,6 +251,230 @@ impl Session {
     ) -> Result<Vec<(i64, TimeseriesPoints)>> {
         self.runtime
             .block_on(self.inner.read_timeseries_points_many(keys, start, end))
+    }
+
+    /// See [`crate::Session::list_models`].
+    pub fn list_models(&self) -> Result<Vec<Object>> {
+        self.runtime.block_on(self.inner.list_models())
+    }
+
+    /// See [`crate::Session::get_object`].
+    pub fn get_object(&self, target: impl Into<Target>, view: AttributeView) -> Result<Object> {
+        self.runtime.block_on(self.inner.get_object(target, view))
+    }
+
+    /// See [`crate::Session::search_objects`].
+    pub fn search_objects(
+        &self,
+        start: impl Into<Target>,
+        query: &str,
+        view: AttributeView,
+    ) -> Result<Vec<Object>> {
+        self.runtime
+            .block_on(self.inner.search_objects(start, query, view))
+    }
+
+    /// See [`crate::Session::search_objects_by_definition`].
+    pub fn search_objects_by_definition(
+        &self,
+        definition: impl Into<Target>,
+        view: AttributeView,
+    ) -> Result<Vec<Object>> {
+        self.runtime
+            .block_on(self.inner.search_objects_by_definition(definition, view))
+    }
+
+    /// See [`crate::Session::create_model`].
+    pub fn create_model(&self, name: &str, model_definition: impl Into<Target>) -> Result<Object> {
+        self.runtime
+            .block_on(self.inner.create_model(name, model_definition))
+    }
+
+    /// See [`crate::Session::create_object`].
+    pub fn create_object(
+        &self,
+        owner: impl Into<Target>,
+        name: &str,
+        object_definition: Option<Target>,
+    ) -> Result<Object> {
+        self.runtime
+            .block_on(self.inner.create_object(owner, name, object_definition))
+    }
+
+    /// See [`crate::Session::update_object`].
+    pub fn update_object(
+        &self,
+        target: impl Into<Target>,
+        new_name: Option<&str>,
+        new_owner: Option<Target>,
+    ) -> Result<()> {
+        self.runtime
+            .block_on(self.inner.update_object(target, new_name, new_owner))
+    }
+
+    /// See [`crate::Session::delete_object`].
+    pub fn delete_object(&self, target: impl Into<Target>, recursive: bool) -> Result<()> {
+        self.runtime
+            .block_on(self.inner.delete_object(target, recursive))
+    }
+
+    /// See [`crate::Session::get_attribute`].
+    pub fn get_attribute(&self, target: impl Into<Target>, full: bool) -> Result<Attribute> {
+        self.runtime
+            .block_on(self.inner.get_attribute(target, full))
+    }
+
+    /// See [`crate::Session::search_attributes`].
+    pub fn search_attributes(
+        &self,
+        start: impl Into<Target>,
+        query: &str,
+        full: bool,
+    ) -> Result<Vec<Attribute>> {
+        self.runtime
+            .block_on(self.inner.search_attributes(start, query, full))
+    }
+
+    /// See [`crate::Session::update_simple_attribute`].
+    pub fn update_simple_attribute(
+        &self,
+        target: impl Into<Target>,
+        value: impl Into<AttributeUpdate>,
+    ) -> Result<()> {
+        self.runtime
+            .block_on(self.inner.update_simple_attribute(target, value))
+    }
+
+    /// See [`crate::Session::list_model_definitions`].
+    pub fn list_model_definitions(&self) -> Result<Vec<Namespace>> {
+        self.runtime.block_on(self.inner.list_model_definitions())
+    }
+
+    /// See [`crate::Session::create_model_definition`].
+    pub fn create_model_definition(&self, name: &str, description: &str) -> Result<Namespace> {
+        self.runtime
+            .block_on(self.inner.create_model_definition(name, description))
+    }
+
+    /// See [`crate::Session::create_namespace`].
+    pub fn create_namespace(
+        &self,
+        parent: impl Into<Target>,
+        name: &str,
+        description: &str,
+    ) -> Result<Namespace> {
+        self.runtime
+            .block_on(self.inner.create_namespace(parent, name, description))
+    }
+
+    /// See [`crate::Session::create_object_definition`].
+    pub fn create_object_definition(
+        &self,
+        namespace: impl Into<Target>,
+        name: &str,
+        description: &str,
+    ) -> Result<ObjectDefinition> {
+        self.runtime.block_on(
+            self.inner
+                .create_object_definition(namespace, name, description),
+        )
+    }
+
+    /// See [`crate::Session::get_object_definition`].
+    pub fn get_object_definition(&self, target: impl Into<Target>) -> Result<ObjectDefinition> {
+        self.runtime
+            .block_on(self.inner.get_object_definition(target))
+    }
+
+    /// See [`crate::Session::delete_object_definition`].
+    pub fn delete_object_definition(&self, target: impl Into<Target>) -> Result<()> {
+        self.runtime
+            .block_on(self.inner.delete_object_definition(target))
+    }
+
+    /// See [`crate::Session::create_simple_attribute_type`].
+    pub fn create_simple_attribute_type(
+        &self,
+        namespace: impl Into<Target>,
+        name: &str,
+        value_type: ValueType,
+        unit: Option<&str>,
+    ) -> Result<AttributeType> {
+        self.runtime.block_on(
+            self.inner
+                .create_simple_attribute_type(namespace, name, value_type, unit),
+        )
+    }
+
+    /// See [`crate::Session::create_ownership_relation_attribute_type`].
+    pub fn create_ownership_relation_attribute_type(
+        &self,
+        namespace: impl Into<Target>,
+        name: &str,
+        target_definition: impl Into<Target>,
+    ) -> Result<AttributeType> {
+        self.runtime
+            .block_on(self.inner.create_ownership_relation_attribute_type(
+                namespace,
+                name,
+                target_definition,
+            ))
+    }
+
+    /// See [`crate::Session::create_link_relation_attribute_type`].
+    pub fn create_link_relation_attribute_type(
+        &self,
+        namespace: impl Into<Target>,
+        name: &str,
+        target_definition: impl Into<Target>,
+    ) -> Result<AttributeType> {
+        self.runtime
+            .block_on(self.inner.create_link_relation_attribute_type(
+                namespace,
+                name,
+                target_definition,
+            ))
+    }
+
+    /// See [`crate::Session::get_attribute_type`].
+    pub fn get_attribute_type(&self, target: impl Into<Target>) -> Result<AttributeType> {
+        self.runtime.block_on(self.inner.get_attribute_type(target))
+    }
+
+    /// See [`crate::Session::delete_attribute_type`].
+    pub fn delete_attribute_type(&self, target: impl Into<Target>) -> Result<()> {
+        self.runtime
+            .block_on(self.inner.delete_attribute_type(target))
+    }
+
+    /// See [`crate::Session::add_simple_attribute_definition`].
+    pub fn add_simple_attribute_definition(
+        &self,
+        object_definition: impl Into<Target>,
+        attribute_type: impl Into<Target>,
+        definition: &SimpleDefinition,
+    ) -> Result<AttributeDefinition> {
+        self.runtime
+            .block_on(self.inner.add_simple_attribute_definition(
+                object_definition,
+                attribute_type,
+                definition,
+            ))
+    }
+
+    /// See [`crate::Session::add_ownership_relation_attribute_definition`].
+    pub fn add_ownership_relation_attribute_definition(
+        &self,
+        object_definition: impl Into<Target>,
+        attribute_type: impl Into<Target>,
+        cardinality: u32,
+    ) -> Result<AttributeDefinition> {
+        self.runtime
+            .block_on(self.inner.add_ownership_relation_attribute_definition(
+                object_definition,
+                attribute_type,
+                cardinality,
+            ))
     }
 
     /// See [`crate::Session::detach`].

@@ -99,6 +99,11 @@ pub enum Error {
     #[error("the points cannot be written: {0}")]
     InvalidSegment(#[from] mesh_timeseries::SegmentError),
 
+    /// The arguments of a call cannot be sent as given (e.g. a boolean as
+    /// the minimum of an attribute definition); nothing was sent.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+
     /// The server answered in a way the Mesh API does not allow.
     #[error("the server sent an invalid answer: {0}")]
     Protocol(String),

@@ -35,6 +35,26 @@
 //! # }
 //! ```
 //!
+//! The model too: definitions, models made from them, objects and their
+//! attributes, named by id or by path ([`Target`]):
+//!
+//! ```no_run
+//! # async fn example(session: mesh::Session) -> mesh::Result<()> {
+//! use mesh::{AttributeView, Value};
+//!
+//! session
+//!     .update_simple_attribute("Model/Hydro/North/Alta.Capacity", 150.0)
+//!     .await?;
+//! let plant = session.get_object("Model/Hydro/North/Alta", AttributeView::Basic).await?;
+//! assert_eq!(plant.attribute("Capacity").and_then(|a| a.value()), Some(&Value::Double(150.0)));
+//! for found in session.search_objects("Model/Hydro", "*[.Type=Plant]", AttributeView::NoAttributes).await? {
+//!     println!("{} ({})", found.path, found.type_name);
+//! }
+//! session.commit().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! For programs without an async runtime, [`blocking`] offers the same calls.
 
 #![deny(missing_docs)]
@@ -45,11 +65,17 @@ mod credentials;
 mod error;
 mod guid;
 mod keep_alive;
+mod model;
 mod session;
 mod time_series;
 
 pub use connection::{Connection, UserIdentity, VersionInfo};
 pub use error::{Error, Result};
+pub use model::{
+    Attribute, AttributeDefinition, AttributeType, AttributeUpdate, AttributeValues, AttributeView,
+    DefinitionKind, Namespace, NamespaceChild, Object, ObjectDefinition, Reference,
+    SimpleDefinition, SimpleDefinitionInfo, Tag, Target, Value, ValueType,
+};
 pub use session::{Opened, Session};
 pub use time_series::{
     PointsIter, ResourceUpdate, TimeseriesPoints, TimeseriesResource, UnitOfMeasurement, UtcPoint,

@@ -61,7 +61,7 @@ impl Session {
     /// The id of the unit named `name`: from the connection's list, asking
     /// the server again once if the name is not in it, in case the list
     /// grew since it was fetched.
-    pub(super) async fn unit_id(&self, name: &str) -> Result<Uuid> {
+    pub(crate) async fn unit_id(&self, name: &str) -> Result<Uuid> {
         let cached = self
             .connection()
             .inner
