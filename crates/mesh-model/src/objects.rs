@@ -5,6 +5,10 @@ use uuid::Uuid;
 
 use crate::value::Value;
 
+/// The name of the one attribute of every model, which lists the objects
+/// the model owns directly.
+pub const MODEL_OBJECTS: &str = "Objects";
+
 /// An object of a model; a model itself is an object without an owner.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Object {

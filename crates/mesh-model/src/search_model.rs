@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use crate::definitions::TypeKind;
 use crate::model::Model;
-use crate::objects::Owner;
+use crate::objects::{Owner, MODEL_OBJECTS};
 use crate::search::{SearchAttribute, SearchModel, SearchValue};
 use crate::value::Value;
 
@@ -41,6 +41,9 @@ impl SearchModel for Model {
         let Some(object) = self.object(object) else {
             return Vec::new();
         };
+        if object.is_model() {
+            return vec![MODEL_OBJECTS];
+        }
         self.attributes_of(object)
             .map(|a| a.attribute_type.name.as_str())
             .collect()
@@ -53,13 +56,29 @@ impl SearchModel for Model {
         ignore_case: bool,
     ) -> Option<SearchAttribute<'_, Uuid>> {
         let object = self.object(object)?;
-        let found = self.attributes_of(object).find(|a| {
+        let named = |candidate: &str| {
             if ignore_case {
-                a.attribute_type.name.eq_ignore_ascii_case(name)
+                candidate.eq_ignore_ascii_case(name)
             } else {
-                a.attribute_type.name == name
+                candidate == name
             }
-        })?;
+        };
+        if object.is_model() {
+            // A model's one attribute: the objects it owns directly.
+            return named(MODEL_OBJECTS).then(|| SearchAttribute {
+                name: MODEL_OBJECTS,
+                values: Vec::new(),
+                targets: self
+                    .children(Owner {
+                        object: object.id,
+                        attribute: None,
+                    })
+                    .collect(),
+            });
+        }
+        let found = self
+            .attributes_of(object)
+            .find(|a| named(&a.attribute_type.name))?;
         let targets = match found.attribute_type.kind {
             TypeKind::OwnershipRelation { .. } => self
                 .children(Owner {

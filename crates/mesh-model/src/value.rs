@@ -42,6 +42,17 @@ impl ValueType {
         )
     }
 
+    /// The kind's name with its article, as in "is an int value".
+    pub fn with_article(self) -> String {
+        let name = self.describe();
+        let article = if name.starts_with(['a', 'e', 'i', 'o', 'u', 'X']) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {name}")
+    }
+
     /// How error messages name the kind.
     pub fn describe(self) -> &'static str {
         match self {

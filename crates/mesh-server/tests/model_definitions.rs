@@ -393,6 +393,64 @@ async fn instances_gain_new_attributes_and_keep_their_definition_alive() {
         .await
         .unwrap()
         .into_inner();
+    // The model's one attribute lists what it owns, by id or path, in
+    // GetAttribute and SearchAttributes alike; it cannot be set.
+    let objects = f
+        .objects
+        .get_attribute(mesh_proto::model::GetAttributeRequest {
+            session_id: f.s(),
+            attribute_id: path("Model/Nordic.Objects"),
+            field_mask: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(objects.path, "Model/Nordic.Objects");
+    assert_eq!(
+        objects.values[0].value_oneof,
+        Some(
+            mesh_proto::model::attribute_value::ValueOneof::OwnershipRelationValue(
+                mesh_proto::model::OwnershipRelationAttributeValue {
+                    target_object_id: alta.id.clone()
+                }
+            )
+        )
+    );
+    let by_id = f
+        .objects
+        .get_attribute(mesh_proto::model::GetAttributeRequest {
+            session_id: f.s(),
+            attribute_id: id(&objects.id),
+            field_mask: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(by_id, objects);
+    let mut searched = f
+        .objects
+        .search_attributes(mesh_proto::model::SearchAttributesRequest {
+            session_id: f.s(),
+            start_object_id: path("Model/Nordic"),
+            query: "@.Objects".into(),
+            field_mask: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(searched.message().await.unwrap(), Some(objects));
+    let fixed = f
+        .objects
+        .update_simple_attribute(mesh_proto::model::UpdateSimpleAttributeRequest {
+            session_id: f.s(),
+            attribute_id: path("Model/Nordic.Objects"),
+            new_singular_value: None,
+            new_collection_values: vec![],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(fixed.code(), Code::InvalidArgument);
+
     let head_attribute = alta.attributes.iter().find(|a| a.name == "Head").unwrap();
     assert_eq!(
         head_attribute.values[0].value_oneof,

@@ -82,8 +82,8 @@ pub(super) fn check_rules(base: &AttributeType, definition: &AttributeDefinition
     let kind_of = |what: &str, value: &Value| -> Result<()> {
         if value.value_type() != *value_type {
             return Err(ModelError::Invalid(format!(
-                "attribute {name}: its {what} {value} is a {} value, but the attribute holds {} values",
-                value.value_type().describe(),
+                "attribute {name}: its {what} {value} is {} value, but the attribute holds {} values",
+                value.value_type().with_article(),
                 value_type.describe()
             )));
         }
@@ -160,9 +160,9 @@ pub fn check_values(
     for value in values {
         if value.value_type() != *value_type {
             return Err(ModelError::Invalid(format!(
-                "attribute {name} holds {} values; {value} is a {} value",
+                "attribute {name} holds {} values; {value} is {} value",
                 value_type.describe(),
-                value.value_type().describe()
+                value.value_type().with_article()
             )));
         }
         check_value(name, definition, value)?;

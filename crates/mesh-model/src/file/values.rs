@@ -8,7 +8,7 @@ use crate::value::{Value, ValueType};
 
 /// A value of `value_type` from JSON.
 pub fn from_json(value_type: ValueType, json: &Json) -> Result<Value, String> {
-    let wrong = || format!("{json} is not a {} value", value_type.describe());
+    let wrong = || format!("{json} is not {} value", value_type.with_article());
     Ok(match value_type {
         ValueType::Int => Value::Int(json.as_i64().ok_or_else(wrong)?),
         ValueType::Double => Value::Double(match json {

@@ -188,8 +188,8 @@ fn owner_id(model: &Model, owner: Option<Owner>) -> Result<Option<MeshId>, Statu
 }
 
 /// The one attribute of a model: it owns the objects the model owns
-/// directly.
-fn model_attribute(
+/// directly. It has no definition of its own.
+pub fn model_attribute(
     model: &Model,
     object: &Object,
     path: &str,

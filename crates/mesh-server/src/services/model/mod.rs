@@ -323,11 +323,11 @@ impl ModelService for ModelApi {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
         let request = request.get_ref();
-        let id = target::attribute(&model, request.attribute_id.as_ref(), "attribute_id")?;
-        let found = model.find_attribute(id).or_status()?;
-        Ok(Response::new(convert::attribute(
+        let found =
+            target::readable_attribute(&model, request.attribute_id.as_ref(), "attribute_id")?;
+        Ok(Response::new(readable(
             &model,
-            &found,
+            found,
             Fields(request.field_mask.as_ref()),
         )?))
     }
@@ -342,8 +342,7 @@ impl ModelService for ModelApi {
         let start = target::object(&model, request.start_object_id.as_ref(), "start_object_id")?;
         let attributes = search::attributes(&model, start, &request.query)?
             .into_iter()
-            .filter_map(|id| model.attribute(id))
-            .map(|a| convert::attribute(&model, &a, Fields(request.field_mask.as_ref())))
+            .map(|found| readable(&model, found, Fields(request.field_mask.as_ref())))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(stream(attributes))
     }
@@ -386,6 +385,24 @@ impl ModelService for ModelApi {
         })
         .await?;
         Ok(Response::new(UpdateSimpleAttributeResponse {}))
+    }
+}
+
+/// An attribute to read as a proto message.
+fn readable(
+    model: &Model,
+    found: target::Readable,
+    fields: Fields<'_>,
+) -> Result<Attribute, Status> {
+    match found {
+        target::Readable::Attribute(id) => {
+            convert::attribute(model, &model.find_attribute(id).or_status()?, fields)
+        }
+        target::Readable::ModelObjects(id) => {
+            let object = model.find_object(id).or_status()?;
+            let path = model.object_path(id).or_status()?;
+            Ok(convert::model_attribute(model, object, &path, fields))
+        }
     }
 }
 

@@ -6,6 +6,8 @@ use mesh_model::Model;
 use tonic::Status;
 use uuid::Uuid;
 
+use super::target::{Readable, MODEL_ATTRIBUTE};
+
 /// The most objects one search may visit; a larger search is refused
 /// rather than left to run without end.
 pub const MAX_VISITED: u64 = 10_000_000;
@@ -28,19 +30,22 @@ pub fn objects(model: &Model, start: Uuid, query: &str) -> Result<Vec<Uuid>, Sta
     Ok(found)
 }
 
-/// The attributes a query names, on the objects it finds.
-pub fn attributes(model: &Model, start: Uuid, query: &str) -> Result<Vec<Uuid>, Status> {
+/// The attributes a query names, on the objects it finds (a model's
+/// `Objects` included).
+pub fn attributes(model: &Model, start: Uuid, query: &str) -> Result<Vec<Readable>, Status> {
     let mut found = Vec::new();
     for hit in run(model, start, query)? {
         let Some(name) = &hit.attribute else { continue };
         let Some(object) = model.object(hit.object) else {
             continue;
         };
-        if let Some(attribute) = model
+        if object.is_model() && name == MODEL_ATTRIBUTE {
+            found.push(Readable::ModelObjects(object.id));
+        } else if let Some(attribute) = model
             .attributes_of(object)
             .find(|a| a.attribute_type.name == *name)
         {
-            found.push(attribute.slot.id);
+            found.push(Readable::Attribute(attribute.slot.id));
         }
     }
     Ok(found)

@@ -48,9 +48,8 @@ fn found_by_id(model: &Model, id: Uuid) -> Option<Found> {
     }
 }
 
-/// The name of the one attribute of every model, which owns the objects
-/// the model owns directly.
-pub const MODEL_ATTRIBUTE: &str = "Objects";
+/// The name of the one attribute of every model.
+pub use mesh_model::MODEL_OBJECTS as MODEL_ATTRIBUTE;
 
 /// The id of a model's ownership attribute.
 pub fn model_attribute_id(model: &mesh_model::Object) -> Uuid {
@@ -91,11 +90,37 @@ pub fn object(model: &Model, id: Option<&MeshId>, what: &str) -> Result<Uuid, St
     }
 }
 
-/// The attribute `id` names; anything else is "not found".
+/// An attribute to read: one of an object, or the one of a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readable {
+    /// An attribute of an object: its id.
+    Attribute(Uuid),
+    /// The `Objects` attribute of a model: the model's id.
+    ModelObjects(Uuid),
+}
+
+/// The attribute `id` names, to read (a model's `Objects` included).
+pub fn readable_attribute(
+    model: &Model,
+    id: Option<&MeshId>,
+    what: &str,
+) -> Result<Readable, Status> {
+    let mesh_id = id.ok_or_else(|| Status::invalid_argument(format!("{what} is missing")))?;
+    if let Some(Found::ModelAttribute(model_id)) = resolve(model, mesh_id, what)? {
+        return Ok(Readable::ModelObjects(model_id));
+    }
+    attribute(model, id, what).map(Readable::Attribute)
+}
+
+/// The attribute `id` names, to change; anything else is "not found".
 pub fn attribute(model: &Model, id: Option<&MeshId>, what: &str) -> Result<Uuid, Status> {
     let id = id.ok_or_else(|| Status::invalid_argument(format!("{what} is missing")))?;
     match resolve(model, id, what)? {
         Some(Found::Attribute(found)) => Ok(found),
+        Some(Found::ModelAttribute(_)) => Err(Status::invalid_argument(format!(
+            "attribute {} lists the objects a model owns; it changes as they are created, moved and deleted",
+            describe(id)
+        ))),
         Some(_) => Err(Status::not_found(format!(
             "attribute not found: {} names an object, not an attribute",
             describe(id)
