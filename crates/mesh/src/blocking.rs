@@ -253,6 +253,26 @@ impl Session {
             .block_on(self.inner.read_timeseries_points_many(keys, start, end))
     }
 
+    /// See [`crate::Session::import_model_file`].
+    pub fn import_model_file(&self, file_name: &str, content: &str) -> Result<crate::Imported> {
+        self.runtime
+            .block_on(self.inner.import_model_file(file_name, content))
+    }
+
+    /// See [`crate::Session::import_model_file_from`].
+    pub fn import_model_file_from(
+        &self,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<crate::Imported> {
+        self.runtime
+            .block_on(self.inner.import_model_file_from(path))
+    }
+
+    /// See [`crate::Session::export_model_file`].
+    pub fn export_model_file(&self, models: &[&str]) -> Result<String> {
+        self.runtime.block_on(self.inner.export_model_file(models))
+    }
+
     /// See [`crate::Session::list_models`].
     pub fn list_models(&self) -> Result<Vec<Object>> {
         self.runtime.block_on(self.inner.list_models())

@@ -73,7 +73,7 @@ pub use connection::{Connection, UserIdentity, VersionInfo};
 pub use error::{Error, Result};
 pub use model::{
     Attribute, AttributeDefinition, AttributeType, AttributeUpdate, AttributeValues, AttributeView,
-    DefinitionKind, Namespace, NamespaceChild, Object, ObjectDefinition, Reference,
+    DefinitionKind, Imported, Namespace, NamespaceChild, Object, ObjectDefinition, Reference,
     SimpleDefinition, SimpleDefinitionInfo, Tag, Target, Value, ValueType,
 };
 pub use session::{Opened, Session};

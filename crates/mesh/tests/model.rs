@@ -949,3 +949,63 @@ fn blocking_model_calls_work_like_async_ones() {
     drop(connection);
     drop(server);
 }
+
+#[tokio::test]
+async fn a_model_file_is_imported_whole_or_not_at_all_and_exported_back() {
+    let server = common::start_default().await;
+    let session = open(&server).await;
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/hydro-model.json"
+    );
+    let refused = session
+        .import_model_file(
+            "broken.json",
+            "{\"mesh_model_file\": 1, \"models\": [{\"name\": \"X\", \"definition\": \"Nope\"}]}",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status(refused),
+        (
+            Code::InvalidArgument,
+            "broken.json: models[0]: no model definition named 'Nope'".to_string()
+        )
+    );
+    assert!(session.list_models().await.unwrap().is_empty());
+
+    let imported = session.import_model_file_from(example).await.unwrap();
+    assert_eq!(
+        (
+            imported.model_definitions,
+            imported.models,
+            imported.objects
+        ),
+        (1, 1, 4)
+    );
+    let alta = session
+        .get_object("Model/Nordic/North/Alta", AttributeView::Basic)
+        .await
+        .unwrap();
+    assert_eq!(
+        alta.id,
+        Uuid::parse_str("5b1f5e0c-3a61-4f0e-9a1c-0d6f1a2b3c42").unwrap()
+    );
+    let exported = session.export_model_file(&["Nordic"]).await.unwrap();
+    session.commit().await.unwrap();
+
+    // Into a second server: the same ids, and the same file back.
+    let other = common::start_default().await;
+    let elsewhere = open(&other).await;
+    elsewhere
+        .import_model_file("exported.json", &exported)
+        .await
+        .unwrap();
+    elsewhere.commit().await.unwrap();
+    assert_eq!(elsewhere.export_model_file(&[]).await.unwrap(), exported);
+    let moved = elsewhere
+        .get_object(alta.id, AttributeView::Basic)
+        .await
+        .unwrap();
+    assert_eq!(moved.path, "Model/Nordic/North.Plants/Alta");
+}

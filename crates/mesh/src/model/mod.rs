@@ -11,6 +11,7 @@
 mod calls;
 mod definition_calls;
 mod definitions;
+mod file;
 mod ids;
 mod objects;
 mod values;
@@ -19,6 +20,7 @@ pub use definitions::{
     AttributeDefinition, AttributeType, DefinitionKind, Namespace, NamespaceChild,
     ObjectDefinition, SimpleDefinition, SimpleDefinitionInfo, Tag,
 };
+pub use file::Imported;
 pub use ids::{Reference, Target};
 pub use objects::{Attribute, AttributeValues, AttributeView, Object};
 pub use values::{AttributeUpdate, Value, ValueType};
