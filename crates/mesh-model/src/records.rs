@@ -65,6 +65,11 @@ impl Dirty {
         self.keys.insert((kind, id));
     }
 
+    /// Adds what `other` marked.
+    pub fn merge(&mut self, mut other: Dirty) {
+        self.keys.append(&mut other.keys);
+    }
+
     /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()

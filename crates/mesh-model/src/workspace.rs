@@ -52,15 +52,17 @@ impl Workspace {
         self.catch_up(committed);
         let base = self.view(committed);
         let mut next = (*base).clone();
-        let mut dirty = self.dirty.clone();
+        // Marked apart and merged on success, so that a change costs what
+        // it touches, not what the session touched before it.
+        let mut touched = Dirty::default();
         for change in &changes {
-            next.apply(change, Mode::Request, &mut dirty)?;
+            next.apply(change, Mode::Request, &mut touched)?;
         }
         if self.view.is_none() {
             self.version = committed.current().0;
         }
         self.view = Some(Arc::new(next));
-        self.dirty = dirty;
+        self.dirty.merge(touched);
         self.changes.extend(changes);
         Ok(())
     }
