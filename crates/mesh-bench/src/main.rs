@@ -9,6 +9,7 @@
 //! cargo run --release -p mesh-bench -- timeseries [--scale F] [--store-points N] [--seconds S]
 //! cargo run --release -p mesh-bench -- commits [--sessions N] [--points P] [--seconds S] [--kill-every S]
 //! cargo run --release -p mesh-bench -- streams [--connections N] [--streams N] [--limits L,...]
+//! cargo run --release -p mesh-bench -- model [--objects N] [--areas A] [--sessions S] [--updates U]
 //! ```
 //!
 //! The server binary must be built first, in the same profile: mesh-bench
@@ -19,6 +20,7 @@ mod data;
 mod disk;
 mod load;
 mod machine;
+mod model;
 mod server;
 mod streams;
 mod timeseries;
@@ -74,6 +76,9 @@ enum Command {
     /// Server memory with many never-finishing HTTP/2 streams open, after they are reset, and
     /// after their connections close, with and without a limit on concurrent streams.
     Streams(streams::StreamsArgs),
+    /// A model of many objects: build and commit rate, GetObject by path and SearchObjects by
+    /// type, server memory per object, and the time a restarted server takes to answer.
+    Model(model::ModelArgs),
 }
 
 #[derive(Args)]
@@ -156,6 +161,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Timeseries(args) => timeseries::run(args).await,
         Command::Commits(args) => commits::run(args).await,
         Command::Streams(args) => streams::run(args).await,
+        Command::Model(args) => model::run(args).await,
     }
 }
 
@@ -471,6 +477,17 @@ mod tests {
             (10, 10_000, 2)
         );
         assert!(Cli::try_parse_from(["mesh-bench", "streams", "--connections", "0"]).is_err());
+    }
+
+    #[test]
+    fn model_command_line_parses() {
+        let cli = Cli::try_parse_from(["mesh-bench", "model", "--objects", "2000"]).unwrap();
+        let Command::Model(args) = cli.command else {
+            panic!("not the model command");
+        };
+        assert_eq!(args.objects, 2_000);
+        assert_eq!((args.areas, args.sessions, args.updates), (100, 4, 1));
+        assert!(Cli::try_parse_from(["mesh-bench", "model", "--updates", "11"]).is_err());
     }
 
     #[test]

@@ -164,6 +164,29 @@ impl ServerProcess {
             .with_context(|| format!("cannot read the VmRSS of process {pid}"))
     }
 
+    /// Stops the server the graceful way (SIGTERM) and waits for it to exit,
+    /// at most `timeout`; a server still running then is killed, and that
+    /// is an error.
+    pub async fn terminate(self, timeout: Duration) -> anyhow::Result<std::process::ExitStatus> {
+        let ServerProcess {
+            mut process,
+            _owned_dir,
+            ..
+        } = self;
+        let pid = process.pid();
+        process.signal("-TERM");
+        let mut waiting = tokio::task::spawn_blocking(move || process.wait());
+        match tokio::time::timeout(timeout, &mut waiting).await {
+            Ok(status) => status.context("the server wait task failed"),
+            Err(_) => {
+                mesh_testkit::process::send_signal(pid, "-KILL");
+                let _ = waiting.await;
+                bail!("the server did not exit within {timeout:?} of SIGTERM (killed)")
+            }
+        }
+        // `_owned_dir` is removed here, after the process is gone.
+    }
+
     /// Kills the server (SIGKILL, as a crash would) and waits for it, so no
     /// zombie is left behind.
     pub async fn stop(self) -> anyhow::Result<()> {
