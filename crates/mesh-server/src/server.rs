@@ -54,6 +54,9 @@ pub struct Prepared {
     config: ServerConfig,
     listener: TcpListener,
     store: StoreHandle,
+    /// Loaded before the server says it listens, so that "listening" means
+    /// ready to answer.
+    model: Arc<SharedModel>,
     certificate: Option<Arc<ReloadableCert>>,
     authenticator: Authenticator,
     log_control: Option<LogControl>,
@@ -128,6 +131,9 @@ pub async fn prepare(config: ServerConfig) -> anyhow::Result<Prepared> {
         )
         .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?,
     ));
+    let model = SharedModel::load(&store)
+        .await
+        .context("cannot load the model from the store")?;
     let listener = TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -135,6 +141,7 @@ pub async fn prepare(config: ServerConfig) -> anyhow::Result<Prepared> {
         config,
         listener,
         store,
+        model,
         certificate,
         authenticator,
         log_control: None,
@@ -172,13 +179,11 @@ pub async fn serve(
         config,
         listener,
         store,
+        model,
         certificate,
         authenticator,
         log_control,
     } = prepared;
-    let model = SharedModel::load(&store)
-        .await
-        .context("cannot load the model from the store")?;
     let sessions = SessionManager::with_model(
         SessionSettings {
             timeout: config.session_timeout,

@@ -100,13 +100,19 @@ pub fn object_definition_path(model: &Model, definition: Uuid) -> String {
     }
 }
 
-/// An object as the request asks for it.
+/// Attribute definitions already built in one answer, by id: a search's
+/// objects share a handful of definitions.
+pub type Definitions = std::collections::HashMap<Uuid, pbd::AttributeDefinition>;
+
+/// An object as the request asks for it; `definitions` keeps the
+/// attribute definitions built for the answer so far.
 pub fn object(
     model: &Model,
     object: &Object,
     object_fields: Fields<'_>,
     filter: AttributeFilter<'_>,
     attribute_fields: Fields<'_>,
+    definitions: &mut Definitions,
 ) -> Result<pb::Object, Status> {
     let path = model.object_path(object.id).or_status()?;
     let mut answer = pb::Object {
@@ -156,9 +162,13 @@ pub fn object(
         }
         for attribute in model.attributes_of(object) {
             if filter.keeps(model, &attribute) {
-                answer
-                    .attributes
-                    .push(self::attribute(model, &attribute, attribute_fields)?);
+                answer.attributes.push(attribute_at(
+                    model,
+                    &attribute,
+                    attribute_fields,
+                    &path,
+                    definitions,
+                )?);
             }
         }
     }
@@ -245,18 +255,34 @@ pub fn attribute(
     attribute: &AttributeRef<'_>,
     fields: Fields<'_>,
 ) -> Result<pb::Attribute, Status> {
+    let object_path = model.object_path(attribute.object.id).or_status()?;
+    attribute_at(
+        model,
+        attribute,
+        fields,
+        &object_path,
+        &mut Default::default(),
+    )
+}
+
+/// [`attribute`] of an object whose path is known, with the definitions
+/// already built for it.
+fn attribute_at(
+    model: &Model,
+    attribute: &AttributeRef<'_>,
+    fields: Fields<'_>,
+    object_path: &str,
+    definitions: &mut Definitions,
+) -> Result<pb::Attribute, Status> {
     let kind = definition_value_type(attribute);
     let mut answer = pb::Attribute {
         id: Some(guid::to_proto(attribute.slot.id)),
-        owner_id: Some(mesh_id(
-            attribute.object.id,
-            model.object_path(attribute.object.id).or_status()?,
-        )),
+        owner_id: Some(mesh_id(attribute.object.id, object_path.to_string())),
         value_type: value_type(kind) as i32,
         ..Default::default()
     };
     if fields.has("path") {
-        answer.path = model.attribute_path(attribute.slot.id).or_status()?;
+        answer.path = format!("{object_path}.{}", attribute.attribute_type.name);
     }
     if fields.has("name") {
         answer.name = attribute.attribute_type.name.clone();
@@ -268,7 +294,16 @@ pub fn attribute(
         answer.values = values(model, attribute);
     }
     if fields.has("definition") {
-        answer.definition = Some(attribute_definition(model, attribute.definition.id)?);
+        let id = attribute.definition.id;
+        let definition = match definitions.get(&id) {
+            Some(built) => built.clone(),
+            None => {
+                let built = attribute_definition(model, id)?;
+                definitions.insert(id, built.clone());
+                built
+            }
+        };
+        answer.definition = Some(definition);
     }
     Ok(answer)
 }

@@ -93,6 +93,7 @@ impl ModelService for ModelApi {
     ) -> Result<Response<ListModelsResponse>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
+        let mut definitions = convert::Definitions::new();
         let request = request.get_ref();
         let definition = match &request.model_definition_id {
             Some(id) => Some(definition_namespace(&model, id)?),
@@ -108,6 +109,7 @@ impl ModelService for ModelApi {
                     Fields(request.object_field_mask.as_ref()),
                     AttributeFilter::default(),
                     Fields(None),
+                    &mut definitions,
                 )
             })
             .collect::<Result<_, _>>()?;
@@ -120,6 +122,7 @@ impl ModelService for ModelApi {
     ) -> Result<Response<Object>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
+        let mut definitions = convert::Definitions::new();
         let request = request.get_ref();
         let id = target::object(&model, request.object_id.as_ref(), "object_id")?;
         let object = model.find_object(id).or_status()?;
@@ -129,6 +132,7 @@ impl ModelService for ModelApi {
             Fields(request.object_field_mask.as_ref()),
             AttributeFilter(request.attributes_masks.as_ref()),
             Fields(request.attribute_field_mask.as_ref()),
+            &mut definitions,
         )?))
     }
 
@@ -138,6 +142,7 @@ impl ModelService for ModelApi {
     ) -> Result<Response<BoxStream<Object>>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
+        let mut definitions = convert::Definitions::new();
         let request = request.get_ref();
         let start = target::object(&model, request.start_object_id.as_ref(), "start_object_id")?;
         let objects = search::objects(&model, start, &request.query)?
@@ -150,6 +155,7 @@ impl ModelService for ModelApi {
                     Fields(request.object_field_mask.as_ref()),
                     AttributeFilter(request.attributes_masks.as_ref()),
                     Fields(request.attribute_field_mask.as_ref()),
+                    &mut definitions,
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -162,6 +168,7 @@ impl ModelService for ModelApi {
     ) -> Result<Response<BoxStream<Object>>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
+        let mut definitions = convert::Definitions::new();
         let request = request.get_ref();
         let definition = crate::services::model_definition::target::object_definition(
             &model,
@@ -177,6 +184,7 @@ impl ModelService for ModelApi {
                     Fields(request.object_field_mask.as_ref()),
                     AttributeFilter(request.attributes_masks.as_ref()),
                     Fields(request.attribute_field_mask.as_ref()),
+                    &mut definitions,
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -211,6 +219,7 @@ impl ModelService for ModelApi {
         })
         .await?;
         let model = view(&lease).await;
+        let mut definitions = convert::Definitions::new();
         let object = model.find_object(id).or_status()?;
         Ok(Response::new(convert::object(
             &model,
@@ -218,6 +227,7 @@ impl ModelService for ModelApi {
             Fields(None),
             AttributeFilter::default(),
             Fields(None),
+            &mut definitions,
         )?))
     }
 
@@ -247,6 +257,7 @@ impl ModelService for ModelApi {
         })
         .await?;
         let model = view(&lease).await;
+        let mut definitions = convert::Definitions::new();
         let object = model.find_object(id).or_status()?;
         Ok(Response::new(convert::object(
             &model,
@@ -254,6 +265,7 @@ impl ModelService for ModelApi {
             Fields(None),
             AttributeFilter::default(),
             Fields(None),
+            &mut definitions,
         )?))
     }
 
