@@ -533,7 +533,7 @@ pub async fn run(args: ModelArgs) -> anyhow::Result<()> {
         listening.as_secs_f64(),
         answered.as_secs_f64()
     );
-    println!("  (the model is loaded after the listening line; calls wait for it)");
+    println!("  (the server loads the model before it says it listens)");
     let reloaded = settled_rss(&server).await?;
     println!(
         "  VmRSS after the restart: {}; per object vs the baseline before the build: {:.0} bytes",

@@ -66,8 +66,10 @@ impl Dirty {
     }
 
     /// Adds what `other` marked.
-    pub fn merge(&mut self, mut other: Dirty) {
-        self.keys.append(&mut other.keys);
+    pub fn merge(&mut self, other: Dirty) {
+        // `extend`, not `append`: append rebuilds the whole set, which
+        // would make every change cost as much as the session's total.
+        self.keys.extend(other.keys);
     }
 
     /// Whether nothing changed.
