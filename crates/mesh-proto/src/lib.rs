@@ -76,13 +76,13 @@ pub mod mesh_rs {
 }
 
 // Short names for the packages, used throughout mesh-rs.
+pub use mesh_rs::model_file::v1 as model_file;
 pub use volue::mesh::grpc::auth::v1alpha as auth;
 pub use volue::mesh::grpc::availability::v1alpha as availability;
 pub use volue::mesh::grpc::calc::v1alpha as calc;
 pub use volue::mesh::grpc::config::v1alpha as config;
 pub use volue::mesh::grpc::hydsim::v1alpha as hydsim;
 pub use volue::mesh::grpc::model::v1alpha as model;
-pub use mesh_rs::model_file::v1 as model_file;
 pub use volue::mesh::grpc::model_definition::v1alpha as model_definition;
 pub use volue::mesh::grpc::r#type as types;
 pub use volue::mesh::grpc::session::v1alpha as session;
