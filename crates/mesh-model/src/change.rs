@@ -214,6 +214,17 @@ pub enum Change {
         /// Whether to remove what it owns too.
         recursive: bool,
     },
+    /// Connects a time series attribute to a physical series and/or sets
+    /// its own expression.
+    SetTimeseriesAttribute {
+        /// The attribute.
+        attribute: Uuid,
+        /// The new series key (0 disconnects), when it changes; the caller
+        /// has checked that the series exists.
+        key: Option<i64>,
+        /// The new local expression, when it changes.
+        local_expression: Option<String>,
+    },
     /// Sets the values of a simple attribute.
     SetSimpleAttribute {
         /// The attribute.

@@ -36,7 +36,7 @@ pub use definitions::{
 };
 pub use error::{ModelError, Result};
 pub use model::{AttributeRef, Metadata, Model};
-pub use objects::{attribute_id, AttributeSlot, Object, Owner, MODEL_OBJECTS};
+pub use objects::{attribute_id, AttributeSlot, Held, Object, Owner, MODEL_OBJECTS};
 pub use paths::{PathTarget, MODEL_ROOT};
 pub use value::{Value, ValueType};
 pub use workspace::Workspace;

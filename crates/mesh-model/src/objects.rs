@@ -62,6 +62,36 @@ pub struct AttributeSlot {
     pub definition: Uuid,
     /// Its simple values (one for a singular attribute).
     pub values: Vec<Value>,
+    /// What an attribute of another kind holds, once set; boxed, as most
+    /// attributes are simple.
+    pub held: Option<Box<Held>>,
+}
+
+/// What a non-simple attribute holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Held {
+    /// A time series attribute: the physical series it is connected to and
+    /// its own expression, if it has one instead of its definition's.
+    Timeseries {
+        /// The key of the connected series; 0 for none.
+        key: i64,
+        /// The attribute's own expression, if set.
+        local_expression: Option<String>,
+    },
+}
+
+impl AttributeSlot {
+    /// The series a time series attribute is connected to (0: none) and
+    /// its local expression.
+    pub fn timeseries(&self) -> (i64, Option<&str>) {
+        match self.held.as_deref() {
+            Some(Held::Timeseries {
+                key,
+                local_expression,
+            }) => (*key, local_expression.as_deref()),
+            None => (0, None),
+        }
+    }
 }
 
 /// The id of the attribute of definition `definition` on object `object`,

@@ -12,6 +12,10 @@ use uuid::Uuid;
 use crate::error::{ModelError, Result};
 use crate::model::Model;
 
+/// The format of a record's value, its first byte: a server refuses
+/// records of a format it does not know instead of misreading them.
+pub const RECORD_FORMAT: u8 = 1;
+
 /// The kinds of record, the first byte of a record's key. Never renumber:
 /// stored keys carry these numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -99,7 +103,7 @@ fn encode_entity(model: &Model, kind: RecordKind, id: Uuid) -> Result<Option<Vec
     fn enc<T: Serialize>(value: Option<&T>) -> Result<Option<Vec<u8>>> {
         value
             .map(|v| {
-                postcard::to_stdvec(v)
+                postcard::to_extend(v, vec![RECORD_FORMAT])
                     .map_err(|e| ModelError::Invalid(format!("cannot encode a model record: {e}")))
             })
             .transpose()
@@ -167,6 +171,11 @@ fn parse_key(key: &[u8]) -> Result<(RecordKind, Uuid)> {
 }
 
 fn dec<T: DeserializeOwned>(kind: RecordKind, id: Uuid, value: &[u8]) -> Result<T> {
+    let Some((&RECORD_FORMAT, value)) = value.split_first() else {
+        return Err(ModelError::Invalid(format!(
+            "the stored {kind:?} record of {id} is in a format this server does not read (it reads format {RECORD_FORMAT})"
+        )));
+    };
     postcard::from_bytes(value).map_err(|e| {
         ModelError::Invalid(format!(
             "the stored {kind:?} record of {id} cannot be read: {e}"

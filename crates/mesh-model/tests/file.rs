@@ -144,3 +144,36 @@ fn errors_name_the_file_and_the_place() {
     let error = import_and_commit(&committed, EXAMPLE).unwrap_err();
     assert_eq!(error.place, "model_definitions[0]");
 }
+
+#[test]
+fn time_series_connections_and_local_expressions_round_trip() {
+    let text = r###"{"mesh_model_file": 1,
+      "model_definitions": [{"name": "D",
+        "attribute_types": [{"name": "Production", "kind": "timeseries", "unit": "MW"}],
+        "object_definitions": [{"name": "Plant", "attributes": [{"type": "Production", "template_expression": "##= 1"}]}]}],
+      "models": [{"name": "M", "definition": "D", "objects": [
+        {"name": "A", "definition": "Plant", "values": {"Production": {"timeseries_key": 7, "local_expression": "##= 2"}}},
+        {"name": "B", "definition": "Plant"}]}]}"###;
+    let committed = Committed::new(Model::new());
+    import_and_commit(&committed, text).unwrap();
+    let model = committed.current().1;
+    let PathTarget::Attribute(a) = model.resolve_path("Model/M/A.Production").unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        model.attribute(a).unwrap().slot.timeseries(),
+        (7, Some("##= 2"))
+    );
+    let PathTarget::Attribute(b) = model.resolve_path("Model/M/B.Production").unwrap() else {
+        panic!()
+    };
+    assert_eq!(model.attribute(b).unwrap().slot.timeseries(), (0, None));
+    let first = export(&model, &[]).unwrap();
+    let again = Committed::new(Model::new());
+    import_and_commit(&again, &first).unwrap();
+    assert_eq!(export(&again.current().1, &[]).unwrap(), first);
+
+    let bad = text.replace("\"timeseries_key\": 7", "\"timeseries_key\": -7");
+    let error = import_and_commit(&Committed::new(Model::new()), &bad).unwrap_err();
+    assert_eq!(error.place, "models[0].objects[0].values.Production");
+}

@@ -254,11 +254,11 @@ pub async fn serve(
                 .max_decoding_message_size(limit),
         )
         .add_service(
-            ModelServiceServer::new(ModelApi::new(sessions.clone()))
+            ModelServiceServer::new(ModelApi::new(sessions.clone(), store.clone()))
                 .max_decoding_message_size(limit),
         )
         .add_service(
-            ModelFileServiceServer::new(ModelFileApi::new(sessions.clone()))
+            ModelFileServiceServer::new(ModelFileApi::new(sessions.clone(), store.clone()))
                 .max_decoding_message_size(limit),
         )
         .add_service(CalculationServiceServer::new(NotServed).max_decoding_message_size(limit))

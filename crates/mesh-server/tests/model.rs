@@ -434,3 +434,285 @@ async fn a_model_file_imports_in_a_session_and_exports_the_same_after_a_restart(
     assert_eq!(again, exported);
     assert!(again.contains("5b1f5e0c-3a61-4f0e-9a1c-0d6f1a2b3c42"));
 }
+
+/// Adds a time series attribute `Production` (template `##= 1`, when
+/// `template`) to `Plant`, in `session`.
+async fn add_production(client: &mut Client, session: &Guid, template: &str) {
+    use mesh_proto::model_definition::{
+        AddTimeseriesAttributeDefinitionRequest, CreateTimeseriesAttributeTypeRequest,
+    };
+    let unit = client.clients.any_unit(session).await.unwrap();
+    client
+        .clients
+        .models
+        .create_timeseries_attribute_type(CreateTimeseriesAttributeTypeRequest {
+            session_id: Some(session.clone()),
+            name_space_id: by_path("Repository/Hydro"),
+            name: "Production".into(),
+            description: String::new(),
+            unit_of_measurement_id: Some(unit),
+            tag_ids: vec![],
+        })
+        .await
+        .unwrap();
+    client
+        .clients
+        .models
+        .add_timeseries_attribute_definition(AddTimeseriesAttributeDefinitionRequest {
+            session_id: Some(session.clone()),
+            attribute_type_id: by_path("Repository/Hydro/Production"),
+            object_definition_id: by_path("Repository/Hydro/Plant"),
+            description: String::new(),
+            cardinality: 1,
+            template_expression: template.into(),
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_series_attributes_connect_to_series_read_and_written_by_path() {
+    use mesh_proto::model::{GetAttributeRequest, UpdateTimeseriesAttributeRequest};
+    use mesh_proto::time_series::{ReadTimeseriesRequest, Timeseries, WriteTimeseriesRequest};
+    use mesh_proto::types::UtcInterval;
+    use mesh_timeseries::{arrow_ipc, Point};
+
+    let data = tempfile::tempdir().unwrap();
+    let server = start(data.path());
+    let mut client = connect(&server).await;
+    let session = client.clients.start_session().await.unwrap();
+    build_model(&mut client, &session).await;
+    add_production(&mut client, &session, "").await;
+    create_plant(&mut client, &session, "Alta", 150.0).await;
+    let unit = client.clients.any_unit(&session).await.unwrap();
+    let key = client
+        .clients
+        .create_breakpoint_series(&session, &unit, "/Nordic/", "AltaProduction")
+        .await
+        .unwrap();
+    const ATTRIBUTE: &str = "Model/Nordic/North/Alta.Production";
+    let update = |key: Option<i64>, expression: Option<&str>, mask: Vec<&str>| {
+        UpdateTimeseriesAttributeRequest {
+            session_id: Some(session.clone()),
+            attribute_id: by_path(ATTRIBUTE),
+            field_mask: Some(prost_types::FieldMask {
+                paths: mask.into_iter().map(String::from).collect(),
+            }),
+            new_timeseries_resource_key: key.unwrap_or_default(),
+            new_local_expression: expression.unwrap_or_default().into(),
+        }
+    };
+    let get = |client: &mut Client| {
+        let mut objects = client.objects.clone();
+        let session = session.clone();
+        async move {
+            let attribute = objects
+                .get_attribute(GetAttributeRequest {
+                    session_id: Some(session),
+                    attribute_id: by_path(ATTRIBUTE),
+                    field_mask: None,
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            match attribute.values.as_slice() {
+                [AttributeValue {
+                    value_oneof: Some(ValueOneof::TimeseriesValue(value)),
+                }] => value.clone(),
+                other => panic!("a time series attribute answers one value, got {other:?}"),
+            }
+        }
+    };
+
+    // Unconnected, no expression: one value, no resource; reads refused.
+    let value = get(&mut client).await;
+    assert_eq!(
+        (
+            value.time_series_resource,
+            value.expression.as_str(),
+            value.is_local_expression
+        ),
+        (None, "", false)
+    );
+    let read = |key_or_path: MeshId| ReadTimeseriesRequest {
+        session_id: Some(session.clone()),
+        timeseries_id: Some(key_or_path),
+        interval: Some(UtcInterval::from_millis(0, 10_000)),
+    };
+    let attribute_id = MeshId {
+        id: None,
+        path: Some(ATTRIBUTE.into()),
+        timeseries_key: None,
+    };
+    let refused = client
+        .clients
+        .series
+        .clone()
+        .read_timeseries(read(attribute_id.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+
+    // Bad updates.
+    let nothing = client
+        .objects
+        .update_timeseries_attribute(update(None, None, vec![]))
+        .await
+        .unwrap_err();
+    assert_eq!(nothing.code(), Code::InvalidArgument);
+    assert!(nothing
+        .message()
+        .starts_with("nothing is set to be updated"));
+    let missing = client
+        .objects
+        .update_timeseries_attribute(update(
+            Some(123456),
+            None,
+            vec!["new_timeseries_resource_key"],
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (missing.code(), missing.message()),
+        (Code::NotFound, "time series key: 123456 not found")
+    );
+    let not_series = client
+        .objects
+        .update_timeseries_attribute(UpdateTimeseriesAttributeRequest {
+            attribute_id: by_path("Model/Nordic/North/Alta.Capacity"),
+            ..update(Some(key), None, vec!["new_timeseries_resource_key"])
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        not_series.message().contains("Invalid type"),
+        "{not_series:?}"
+    );
+
+    // Connected: the attribute shows the resource; points written and read
+    // through the attribute are the series' own.
+    client
+        .objects
+        .update_timeseries_attribute(update(Some(key), None, vec!["new_timeseries_resource_key"]))
+        .await
+        .unwrap();
+    let value = get(&mut client).await;
+    assert_eq!(
+        value
+            .time_series_resource
+            .as_ref()
+            .map(|r| r.timeseries_key),
+        Some(key)
+    );
+    let points = vec![Point::new(1_000, 0, 4.5), Point::new(2_000, 0, 5.5)];
+    client
+        .clients
+        .series
+        .clone()
+        .write_timeseries(WriteTimeseriesRequest {
+            session_id: Some(session.clone()),
+            timeseries: Some(Timeseries {
+                id: Some(attribute_id.clone()),
+                resolution: None,
+                interval: Some(UtcInterval::from_millis(0, 10_000)),
+                data: arrow_ipc::encode(&points),
+            }),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        client
+            .clients
+            .read(&session, key, (0, 10_000))
+            .await
+            .unwrap(),
+        points
+    );
+    let through = client
+        .clients
+        .series
+        .clone()
+        .read_timeseries(read(attribute_id.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    let answer = &through.timeseries[0];
+    let id = answer.id.as_ref().unwrap();
+    assert_eq!(
+        (id.timeseries_key, id.path.as_deref()),
+        (Some(0), Some("Model/Nordic/North.Plants/Alta.Production"))
+    );
+    assert_eq!(arrow_ipc::decode(&answer.data).unwrap(), points);
+
+    // A local expression is kept beside the connection and reported.
+    client
+        .objects
+        .update_timeseries_attribute(update(None, Some("##= 2"), vec!["new_local_expression"]))
+        .await
+        .unwrap();
+    let value = get(&mut client).await;
+    assert_eq!(
+        (value.expression.as_str(), value.is_local_expression),
+        ("##= 2", true)
+    );
+    assert_eq!(
+        value.time_series_resource.map(|r| r.timeseries_key),
+        Some(key)
+    );
+    client.clients.commit(&session).await.unwrap();
+
+    // Kept across a restart; disconnecting leaves the expression, and a
+    // read through it needs calculations.
+    server.kill().unwrap();
+    let server = start(data.path());
+    let mut client = connect(&server).await;
+    let session = client.clients.start_session().await.unwrap();
+    let update = |key: Option<i64>, mask: Vec<&str>| UpdateTimeseriesAttributeRequest {
+        session_id: Some(session.clone()),
+        attribute_id: by_path(ATTRIBUTE),
+        field_mask: Some(prost_types::FieldMask {
+            paths: mask.into_iter().map(String::from).collect(),
+        }),
+        new_timeseries_resource_key: key.unwrap_or_default(),
+        new_local_expression: String::new(),
+    };
+    let attribute = client
+        .objects
+        .get_attribute(GetAttributeRequest {
+            session_id: Some(session.clone()),
+            attribute_id: by_path(ATTRIBUTE),
+            field_mask: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let Some(ValueOneof::TimeseriesValue(value)) = attribute.values[0].value_oneof.clone() else {
+        panic!()
+    };
+    assert_eq!(
+        value.time_series_resource.map(|r| r.timeseries_key),
+        Some(key)
+    );
+    client
+        .objects
+        .update_timeseries_attribute(update(Some(0), vec!["new_timeseries_resource_key"]))
+        .await
+        .unwrap();
+    let read = ReadTimeseriesRequest {
+        session_id: Some(session.clone()),
+        timeseries_id: Some(attribute_id),
+        interval: Some(UtcInterval::from_millis(0, 10_000)),
+    };
+    let calculations = client
+        .clients
+        .series
+        .clone()
+        .read_timeseries(read)
+        .await
+        .unwrap_err();
+    assert_eq!(calculations.code(), Code::Unimplemented, "{calculations:?}");
+    assert!(
+        calculations.message().contains("calculations"),
+        "{calculations:?}"
+    );
+}

@@ -375,17 +375,18 @@ async fn a_raw_write_over_the_message_limit_is_refused_with_a_hint() {
     assert!(server.read(&session, key, T0, T0 + HOUR).await.is_empty());
 }
 
-/// Model paths need the model, which is not served; an unknown key is not
-/// found. (The SDK's calls on unknown keys are in the SDK's tests.)
+/// A model path that names no attribute is not found, nor is an unknown
+/// key. (Series read through attributes: tests/model.rs; the SDK's calls
+/// on unknown keys are in the SDK's tests.)
 #[tokio::test]
-async fn model_paths_are_not_served_and_unknown_keys_are_not_found() {
+async fn unknown_attribute_paths_and_unknown_keys_are_not_found() {
     let server = start().await;
     let (session, key) = server
         .session_with_series("unknown-keys", CurveType::Staircase, ResolutionType::Hour)
         .await;
     let missing = key + 1_000;
 
-    // Model paths need the model, which is not served.
+    // No such attribute.
     let mut raw = server.clients.series.clone();
     let id = session;
     let by_path = MeshId {
@@ -400,7 +401,7 @@ async fn model_paths_are_not_served_and_unknown_keys_are_not_found() {
         ))
         .await
         .unwrap_err();
-    assert_status(&status, Code::Unimplemented, "timeseries_key");
+    assert_status(&status, Code::NotFound, "attribute not found");
     let status = raw
         .write_timeseries(raw_write_request(
             &id,
@@ -410,7 +411,7 @@ async fn model_paths_are_not_served_and_unknown_keys_are_not_found() {
         ))
         .await
         .unwrap_err();
-    assert_eq!(status.code(), Code::Unimplemented);
+    assert_eq!(status.code(), Code::NotFound);
     let status = raw
         .read_timeseries(raw_read_request(
             &id,

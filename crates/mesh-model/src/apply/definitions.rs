@@ -475,6 +475,7 @@ impl Model {
                     id: attribute_id(object.id, *id),
                     definition: *id,
                     values: default_values.clone(),
+                    held: None,
                 });
                 self.put_object(object, dirty);
             }

@@ -116,6 +116,13 @@ impl Model {
             Change::DeleteObject { id, recursive } => {
                 self.delete_object(*id, *recursive, mode, dirty)
             }
+            Change::SetTimeseriesAttribute {
+                attribute,
+                key,
+                local_expression,
+            } => {
+                self.set_timeseries_attribute(*attribute, *key, local_expression.as_deref(), dirty)
+            }
             Change::SetSimpleAttribute {
                 attribute,
                 values,

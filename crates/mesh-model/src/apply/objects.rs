@@ -234,6 +234,46 @@ impl Model {
         Ok(())
     }
 
+    pub(super) fn set_timeseries_attribute(
+        &mut self,
+        attribute: Uuid,
+        key: Option<i64>,
+        local_expression: Option<&str>,
+        dirty: &mut Dirty,
+    ) -> Result<()> {
+        let found = self.find_attribute(attribute)?;
+        if !matches!(found.attribute_type.kind, TypeKind::Timeseries { .. }) {
+            return Err(ModelError::Invalid(format!(
+                "Invalid type: attribute {} holds {} values, not a time series",
+                found.attribute_type.name,
+                found.attribute_type.kind.value_type().describe()
+            )));
+        }
+        if key.is_some_and(|k| k < 0) {
+            return Err(ModelError::Invalid(format!(
+                "time series key {} is not a key (keys are positive; 0 disconnects)",
+                key.unwrap_or_default()
+            )));
+        }
+        let mut object = found.object.clone();
+        if let Some(slot) = object.attributes.iter_mut().find(|s| s.id == attribute) {
+            let (old_key, old_expression) = slot.timeseries();
+            let key = key.unwrap_or(old_key);
+            let local_expression = match local_expression {
+                Some(expression) => Some(expression.to_string()),
+                None => old_expression.map(str::to_string),
+            };
+            slot.held = (key != 0 || local_expression.is_some()).then(|| {
+                Box::new(crate::objects::Held::Timeseries {
+                    key,
+                    local_expression,
+                })
+            });
+        }
+        self.put_object(object, dirty);
+        Ok(())
+    }
+
     /// The definition a new object under `owner` gets: the one its owning
     /// attribute's type owns (checked against `asked`, when given), or for
     /// an object a model owns directly, `asked` from the model's definition.
@@ -354,6 +394,7 @@ impl Model {
                 id,
                 definition: *attribute,
                 values: member.initial_values(base),
+                held: None,
             });
         }
         Ok(slots)

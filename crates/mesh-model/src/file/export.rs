@@ -305,6 +305,19 @@ fn owned(model: &Model, owner: Owner, with_definition: bool) -> Vec<ObjectEntry>
                         };
                         values.insert(name, json);
                     }
+                    TypeKind::Timeseries { .. } => {
+                        let (key, local) = attribute.slot.timeseries();
+                        if key != 0 || local.is_some() {
+                            let mut held = serde_json::Map::new();
+                            if key != 0 {
+                                held.insert("timeseries_key".into(), key.into());
+                            }
+                            if let Some(local) = local {
+                                held.insert("local_expression".into(), local.into());
+                            }
+                            values.insert(name, serde_json::Value::Object(held));
+                        }
+                    }
                     TypeKind::OwnershipRelation { .. } => {
                         let children = owned(
                             model,

@@ -531,6 +531,12 @@ impl Importer<'_, '_> {
                     found.definition.is_collection(),
                 )
             };
+            if value_type == ValueType::Timeseries {
+                let change =
+                    timeseries_change(attribute, json).map_err(|e| self.error(&value_place, e))?;
+                self.apply(&value_place, change)?;
+                continue;
+            }
             let values = match (collection, json) {
                 (true, serde_json::Value::Array(items)) => items
                     .iter()
@@ -585,4 +591,43 @@ impl Importer<'_, '_> {
                 .is_some_and(|d| self.scratch.attribute_definition_name(d) == name)
         })
     }
+}
+
+/// A time series attribute's value in the file: `{"timeseries_key": K,
+/// "local_expression": "..."}`, either part optional.
+fn timeseries_change(attribute: Uuid, json: &serde_json::Value) -> Result<Change, String> {
+    let serde_json::Value::Object(map) = json else {
+        return Err(format!(
+            "{json} is not a time series attribute's value: give {{\"timeseries_key\": K, \"local_expression\": \"…\"}}"
+        ));
+    };
+    if let Some(unknown) = map
+        .keys()
+        .find(|k| *k != "timeseries_key" && *k != "local_expression")
+    {
+        return Err(format!(
+            "unknown field `{unknown}` (expected timeseries_key, local_expression)"
+        ));
+    }
+    let key = map
+        .get("timeseries_key")
+        .map(|k| {
+            k.as_i64()
+                .filter(|k| *k >= 0)
+                .ok_or_else(|| format!("timeseries_key {k} is not a key"))
+        })
+        .transpose()?;
+    let local_expression = map
+        .get("local_expression")
+        .map(|e| {
+            e.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| format!("local_expression {e} is not text"))
+        })
+        .transpose()?;
+    Ok(Change::SetTimeseriesAttribute {
+        attribute,
+        key,
+        local_expression,
+    })
 }

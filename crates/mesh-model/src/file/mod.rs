@@ -216,8 +216,9 @@ pub struct ObjectEntry {
     /// out for an object owned through an attribute (which gives it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub definition: Option<String>,
-    /// Values of its simple attributes, by attribute name; attributes left
-    /// out keep their defaults.
+    /// Values of its simple attributes, by attribute name (attributes left
+    /// out keep their defaults), and of its time series attributes
+    /// (`{"timeseries_key": K, "local_expression": "…"}`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub values: BTreeMap<String, serde_json::Value>,
     /// Ids of its attributes, by attribute name, where they are kept.

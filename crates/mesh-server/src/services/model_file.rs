@@ -17,16 +17,20 @@ use crate::guid;
 use crate::services::model::view;
 use crate::services::status::OrStatus;
 use crate::session::SessionManager;
+use crate::view::{SessionView, ViewError};
+use mesh_model::Change;
+use mesh_storage::StoreHandle;
 
 /// The model file service over the session manager.
 pub struct ModelFileApi {
     sessions: Arc<SessionManager>,
+    store: StoreHandle,
 }
 
 impl ModelFileApi {
     /// The service.
-    pub fn new(sessions: Arc<SessionManager>) -> Self {
-        ModelFileApi { sessions }
+    pub fn new(sessions: Arc<SessionManager>, store: StoreHandle) -> Self {
+        ModelFileApi { sessions, store }
     }
 }
 
@@ -50,6 +54,18 @@ impl ModelFileService for ModelFileApi {
         };
         let imported = mesh_model::file::import(&model, name, &request.content, &mut Uuid::new_v4)
             .map_err(|error| Status::invalid_argument(error.to_string()))?;
+        // Series the file connects attributes to must exist, as the
+        // session sees them: the model does not know the series.
+        let view = SessionView::new(self.store.clone(), workspace.changes());
+        for change in &imported.changes {
+            if let Change::SetTimeseriesAttribute { key: Some(key), .. } = change {
+                if *key != 0 && matches!(view.series(*key).await, Err(ViewError::NotFound(_))) {
+                    return Err(Status::invalid_argument(format!(
+                        "{name}: a time series attribute names time series key {key}, which is not found"
+                    )));
+                }
+            }
+        }
         let answer = ImportModelFileResponse {
             model_definitions: imported.model_definitions as i64,
             models: imported.models as i64,

@@ -100,19 +100,39 @@ pub fn object_definition_path(model: &Model, definition: Uuid) -> String {
     }
 }
 
-/// Attribute definitions already built in one answer, by id: a search's
-/// objects share a handful of definitions.
-pub type Definitions = std::collections::HashMap<Uuid, pbd::AttributeDefinition>;
+/// What one answer's objects share: the attribute definitions built so far
+/// (a search's objects share a handful), and the time series their
+/// attributes are connected to (read from the store beforehand).
+#[derive(Debug, Default)]
+pub struct AnswerCache {
+    /// Attribute definitions built so far, by id.
+    pub definitions: std::collections::HashMap<Uuid, pbd::AttributeDefinition>,
+    /// Time series resources by key.
+    pub resources: std::collections::HashMap<i64, mesh_proto::time_series::TimeseriesResource>,
+}
 
-/// An object as the request asks for it; `definitions` keeps the
-/// attribute definitions built for the answer so far.
+/// The keys of the series the time series attributes of `objects` are
+/// connected to, to read into an [`AnswerCache`] before converting them.
+pub fn series_keys<'a>(objects: impl IntoIterator<Item = &'a Object>) -> Vec<i64> {
+    let mut keys: Vec<i64> = objects
+        .into_iter()
+        .flat_map(|o| o.attributes.iter().map(|slot| slot.timeseries().0))
+        .filter(|key| *key != 0)
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// An object as the request asks for it, with what the answer's objects
+/// share in `cache`.
 pub fn object(
     model: &Model,
     object: &Object,
     object_fields: Fields<'_>,
     filter: AttributeFilter<'_>,
     attribute_fields: Fields<'_>,
-    definitions: &mut Definitions,
+    cache: &mut AnswerCache,
 ) -> Result<pb::Object, Status> {
     let path = model.object_path(object.id).or_status()?;
     let mut answer = pb::Object {
@@ -167,7 +187,7 @@ pub fn object(
                     &attribute,
                     attribute_fields,
                     &path,
-                    definitions,
+                    cache,
                 )?);
             }
         }
@@ -254,15 +274,10 @@ pub fn attribute(
     model: &Model,
     attribute: &AttributeRef<'_>,
     fields: Fields<'_>,
+    cache: &mut AnswerCache,
 ) -> Result<pb::Attribute, Status> {
     let object_path = model.object_path(attribute.object.id).or_status()?;
-    attribute_at(
-        model,
-        attribute,
-        fields,
-        &object_path,
-        &mut Default::default(),
-    )
+    attribute_at(model, attribute, fields, &object_path, cache)
 }
 
 /// [`attribute`] of an object whose path is known, with the definitions
@@ -272,7 +287,7 @@ fn attribute_at(
     attribute: &AttributeRef<'_>,
     fields: Fields<'_>,
     object_path: &str,
-    definitions: &mut Definitions,
+    cache: &mut AnswerCache,
 ) -> Result<pb::Attribute, Status> {
     let kind = definition_value_type(attribute);
     let mut answer = pb::Attribute {
@@ -291,15 +306,15 @@ fn attribute_at(
         answer.value_type_collection = attribute.definition.is_collection();
     }
     if fields.has("values") {
-        answer.values = values(model, attribute);
+        answer.values = values(model, attribute, cache);
     }
     if fields.has("definition") {
         let id = attribute.definition.id;
-        let definition = match definitions.get(&id) {
+        let definition = match cache.definitions.get(&id) {
             Some(built) => built.clone(),
             None => {
                 let built = attribute_definition(model, id)?;
-                definitions.insert(id, built.clone());
+                cache.definitions.insert(id, built.clone());
                 built
             }
         };
@@ -308,7 +323,11 @@ fn attribute_at(
     Ok(answer)
 }
 
-fn values(model: &Model, attribute: &AttributeRef<'_>) -> Vec<pb::AttributeValue> {
+fn values(
+    model: &Model,
+    attribute: &AttributeRef<'_>,
+    cache: &AnswerCache,
+) -> Vec<pb::AttributeValue> {
     match &attribute.attribute_type.kind {
         TypeKind::Simple { .. } => attribute.slot.values.iter().map(simple_value).collect(),
         TypeKind::OwnershipRelation { .. } => model
@@ -318,20 +337,25 @@ fn values(model: &Model, attribute: &AttributeRef<'_>) -> Vec<pb::AttributeValue
             })
             .map(ownership_value)
             .collect(),
-        // Clients expect exactly one value of a time series attribute; the
-        // series it is connected to arrives with part 2 of the model.
+        // Clients expect exactly one value of a time series attribute,
+        // connected or not.
         TypeKind::Timeseries { .. } => {
-            let expression = match &attribute.definition.rules {
-                DefinitionRules::Timeseries {
-                    template_expression,
-                } => template_expression.clone(),
-                _ => String::new(),
+            let (key, local) = attribute.slot.timeseries();
+            let expression = match (local, &attribute.definition.rules) {
+                (Some(local), _) => local.to_string(),
+                (
+                    None,
+                    DefinitionRules::Timeseries {
+                        template_expression,
+                    },
+                ) => template_expression.clone(),
+                (None, _) => String::new(),
             };
             vec![pb::AttributeValue {
                 value_oneof: Some(ValueOneof::TimeseriesValue(pb::TimeseriesAttributeValue {
-                    time_series_resource: None,
+                    time_series_resource: cache.resources.get(&key).cloned(),
                     expression,
-                    is_local_expression: false,
+                    is_local_expression: local.is_some(),
                 })),
             }]
         }

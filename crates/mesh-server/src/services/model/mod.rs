@@ -28,16 +28,46 @@ use self::convert::{AttributeFilter, Fields};
 use crate::auth::Identity;
 use crate::guid;
 use crate::session::{SessionLease, SessionManager};
+use crate::view::{SessionView, ViewError};
+use mesh_storage::StoreHandle;
 
 /// The model service over the session manager.
 pub struct ModelApi {
     sessions: Arc<SessionManager>,
+    store: StoreHandle,
 }
 
 impl ModelApi {
     /// The service.
-    pub fn new(sessions: Arc<SessionManager>) -> Self {
-        ModelApi { sessions }
+    pub fn new(sessions: Arc<SessionManager>, store: StoreHandle) -> Self {
+        ModelApi { sessions, store }
+    }
+
+    /// The resources of series `keys` as the session sees them, for the
+    /// time series attributes connected to them. A series missing (never
+    /// expected: connections are checked) is left out.
+    async fn resources(
+        &self,
+        lease: &SessionLease,
+        keys: Vec<i64>,
+    ) -> Result<std::collections::HashMap<i64, mesh_proto::time_series::TimeseriesResource>, Status>
+    {
+        let mut found = std::collections::HashMap::new();
+        if keys.is_empty() {
+            return Ok(found);
+        }
+        let changes = lease.session().workspace().await.changes();
+        let view = SessionView::new(self.store.clone(), changes);
+        for key in keys {
+            match view.series(key).await {
+                Ok(meta) => {
+                    found.insert(key, crate::services::time_series::convert::resource(&meta));
+                }
+                Err(ViewError::NotFound(_)) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(found)
     }
 
     fn lease<T>(
@@ -93,7 +123,7 @@ impl ModelService for ModelApi {
     ) -> Result<Response<ListModelsResponse>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
-        let mut definitions = convert::Definitions::new();
+        let mut definitions = convert::AnswerCache::default();
         let request = request.get_ref();
         let definition = match &request.model_definition_id {
             Some(id) => Some(definition_namespace(&model, id)?),
@@ -122,10 +152,13 @@ impl ModelService for ModelApi {
     ) -> Result<Response<Object>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
-        let mut definitions = convert::Definitions::new();
+        let mut definitions = convert::AnswerCache::default();
         let request = request.get_ref();
         let id = target::object(&model, request.object_id.as_ref(), "object_id")?;
         let object = model.find_object(id).or_status()?;
+        definitions.resources = self
+            .resources(&lease, convert::series_keys([object]))
+            .await?;
         Ok(Response::new(convert::object(
             &model,
             object,
@@ -142,12 +175,18 @@ impl ModelService for ModelApi {
     ) -> Result<Response<BoxStream<Object>>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
-        let mut definitions = convert::Definitions::new();
+        let mut definitions = convert::AnswerCache::default();
         let request = request.get_ref();
         let start = target::object(&model, request.start_object_id.as_ref(), "start_object_id")?;
-        let objects = search::objects(&model, start, &request.query)?
+        let found: Vec<&mesh_model::Object> = search::objects(&model, start, &request.query)?
             .into_iter()
             .filter_map(|id| model.object(id))
+            .collect();
+        definitions.resources = self
+            .resources(&lease, convert::series_keys(found.iter().copied()))
+            .await?;
+        let objects = found
+            .into_iter()
             .map(|o| {
                 convert::object(
                     &model,
@@ -168,15 +207,21 @@ impl ModelService for ModelApi {
     ) -> Result<Response<BoxStream<Object>>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
-        let mut definitions = convert::Definitions::new();
+        let mut definitions = convert::AnswerCache::default();
         let request = request.get_ref();
         let definition = crate::services::model_definition::target::object_definition(
             &model,
             request.object_definition_id.as_ref(),
         )?;
-        let objects = model
+        let found: Vec<&mesh_model::Object> = model
             .instances(definition)
             .filter_map(|id| model.object(id))
+            .collect();
+        definitions.resources = self
+            .resources(&lease, convert::series_keys(found.iter().copied()))
+            .await?;
+        let objects = found
+            .into_iter()
             .map(|o| {
                 convert::object(
                     &model,
@@ -219,7 +264,7 @@ impl ModelService for ModelApi {
         })
         .await?;
         let model = view(&lease).await;
-        let mut definitions = convert::Definitions::new();
+        let mut definitions = convert::AnswerCache::default();
         let object = model.find_object(id).or_status()?;
         Ok(Response::new(convert::object(
             &model,
@@ -257,7 +302,7 @@ impl ModelService for ModelApi {
         })
         .await?;
         let model = view(&lease).await;
-        let mut definitions = convert::Definitions::new();
+        let mut definitions = convert::AnswerCache::default();
         let object = model.find_object(id).or_status()?;
         Ok(Response::new(convert::object(
             &model,
@@ -337,10 +382,17 @@ impl ModelService for ModelApi {
         let request = request.get_ref();
         let found =
             target::readable_attribute(&model, request.attribute_id.as_ref(), "attribute_id")?;
+        let mut cache = convert::AnswerCache {
+            resources: self
+                .resources(&lease, series_keys_of(&model, &[found]))
+                .await?,
+            ..Default::default()
+        };
         Ok(Response::new(readable(
             &model,
             found,
             Fields(request.field_mask.as_ref()),
+            &mut cache,
         )?))
     }
 
@@ -352,11 +404,81 @@ impl ModelService for ModelApi {
         let model = view(&lease).await;
         let request = request.get_ref();
         let start = target::object(&model, request.start_object_id.as_ref(), "start_object_id")?;
-        let attributes = search::attributes(&model, start, &request.query)?
+        let found = search::attributes(&model, start, &request.query)?;
+        let mut cache = convert::AnswerCache {
+            resources: self
+                .resources(&lease, series_keys_of(&model, &found))
+                .await?,
+            ..Default::default()
+        };
+        let attributes = found
             .into_iter()
-            .map(|found| readable(&model, found, Fields(request.field_mask.as_ref())))
+            .map(|found| {
+                readable(
+                    &model,
+                    found,
+                    Fields(request.field_mask.as_ref()),
+                    &mut cache,
+                )
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(stream(attributes))
+    }
+
+    async fn update_timeseries_attribute(
+        &self,
+        request: Request<UpdateTimeseriesAttributeRequest>,
+    ) -> Result<Response<UpdateTimeseriesAttributeResponse>, Status> {
+        let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
+        let request = request.get_ref();
+        let paths: Vec<&str> = request
+            .field_mask
+            .as_ref()
+            .map(|m| m.paths.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        if paths.is_empty() {
+            return Err(Status::invalid_argument(
+                "nothing is set to be updated: list new_local_expression and/or new_timeseries_resource_key in the field mask",
+            ));
+        }
+        if let Some(unknown) = paths
+            .iter()
+            .find(|p| !["new_local_expression", "new_timeseries_resource_key"].contains(p))
+        {
+            return Err(Status::invalid_argument(format!(
+                "field_mask: UpdateTimeseriesAttribute has no field '{}' to update (new_local_expression, new_timeseries_resource_key)",
+                mesh_timeseries::echo::echo(unknown)
+            )));
+        }
+        let key = paths
+            .contains(&"new_timeseries_resource_key")
+            .then_some(request.new_timeseries_resource_key);
+        if let Some(key) = key.filter(|k| *k != 0) {
+            // The series must exist as the session sees it (its own new
+            // series included).
+            if self.resources(&lease, vec![key]).await?.is_empty() {
+                return Err(Status::not_found(format!(
+                    "time series key: {key} not found"
+                )));
+            }
+        }
+        let local_expression = paths
+            .contains(&"new_local_expression")
+            .then(|| request.new_local_expression.clone());
+        change(&lease, |model| {
+            let attribute =
+                target::attribute(model, request.attribute_id.as_ref(), "attribute_id")?;
+            Ok((
+                Change::SetTimeseriesAttribute {
+                    attribute,
+                    key,
+                    local_expression,
+                },
+                (),
+            ))
+        })
+        .await?;
+        Ok(Response::new(UpdateTimeseriesAttributeResponse {}))
     }
 
     async fn update_simple_attribute(
@@ -400,15 +522,31 @@ impl ModelService for ModelApi {
     }
 }
 
+/// The series the attributes in `found` are connected to.
+fn series_keys_of(model: &Model, found: &[target::Readable]) -> Vec<i64> {
+    let mut keys: Vec<i64> = found
+        .iter()
+        .filter_map(|f| match f {
+            target::Readable::Attribute(id) => model.attribute(*id).map(|a| a.slot.timeseries().0),
+            target::Readable::ModelObjects(_) => None,
+        })
+        .filter(|key| *key != 0)
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
 /// An attribute to read as a proto message.
 fn readable(
     model: &Model,
     found: target::Readable,
     fields: Fields<'_>,
+    cache: &mut convert::AnswerCache,
 ) -> Result<Attribute, Status> {
     match found {
         target::Readable::Attribute(id) => {
-            convert::attribute(model, &model.find_attribute(id).or_status()?, fields)
+            convert::attribute(model, &model.find_attribute(id).or_status()?, fields, cache)
         }
         target::Readable::ModelObjects(id) => {
             let object = model.find_object(id).or_status()?;

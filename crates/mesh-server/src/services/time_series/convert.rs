@@ -14,17 +14,23 @@ use crate::guid;
 use crate::view::{ReadAnswer, SeriesUpdate};
 use mesh_model::units;
 
-/// The time series a MeshId names. Only keys are served: paths and
-/// attribute ids need the model.
-pub fn series_key(id: Option<&MeshId>) -> Result<i64, Status> {
+/// How a request names a time series.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeriesId {
+    /// By key.
+    Key(i64),
+    /// By a time series attribute of the model (its id, its path, or both).
+    Attribute(MeshId),
+}
+
+/// How `id` names a time series: a key wins when both are set.
+pub fn series_id(id: Option<&MeshId>) -> Result<SeriesId, Status> {
     let id = id.ok_or_else(|| Status::invalid_argument("the time series id is missing"))?;
     match (id.timeseries_key, &id.path, &id.id) {
-        (Some(key), _, _) => Ok(key),
-        (None, Some(_), _) | (None, _, Some(_)) => Err(Status::unimplemented(
-            "time series addressed by path or attribute id need the model, which mesh-rs does not serve yet; address it by timeseries_key",
-        )),
+        (Some(key), _, _) => Ok(SeriesId::Key(key)),
+        (None, Some(_), _) | (None, _, Some(_)) => Ok(SeriesId::Attribute(id.clone())),
         (None, None, None) => Err(Status::invalid_argument(
-            "the time series id names nothing: set timeseries_key",
+            "the time series id names nothing: set timeseries_key, or the id or path of a time series attribute",
         )),
     }
 }
@@ -146,13 +152,23 @@ pub fn resource(meta: &SeriesMeta) -> TimeseriesResource {
 /// A read's answer. Its id carries the key it was read by and a Guid,
 /// since clients convert the Guid whenever the id is there; a series read
 /// by key has no attribute, so the Guid is the nil one.
-pub fn timeseries(key: i64, answer: &ReadAnswer) -> Timeseries {
-    Timeseries {
-        id: Some(MeshId {
+/// A read's answer. Read through an attribute (`through`: its id and
+/// path), it names the attribute with key 0, as the reference does.
+pub fn timeseries(key: i64, through: Option<&(Uuid, String)>, answer: &ReadAnswer) -> Timeseries {
+    let id = match through {
+        Some((attribute, path)) => MeshId {
+            id: Some(guid::to_proto(*attribute)),
+            path: Some(path.clone()),
+            timeseries_key: Some(0),
+        },
+        None => MeshId {
             id: Some(guid::to_proto(Uuid::nil())),
             path: None,
             timeseries_key: Some(key),
-        }),
+        },
+    };
+    Timeseries {
+        id: Some(id),
         resolution: Some(ProtoResolution {
             r#type: answer.meta.resolution.to_proto(),
         }),

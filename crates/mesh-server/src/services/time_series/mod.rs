@@ -6,7 +6,7 @@
 //! Not served yet (UNIMPLEMENTED): transformed reads and copying between
 //! objects, which need the calculation engine and the model.
 
-mod convert;
+pub mod convert;
 
 use std::sync::Arc;
 
@@ -17,13 +17,16 @@ use mesh_proto::time_series::{
     UpdateTimeseriesResourceRequest, UpdateTimeseriesResourceResponse, WriteTimeseriesRequest,
     WriteTimeseriesResponse,
 };
+use mesh_proto::types::MeshId;
 use mesh_storage::StoreHandle;
 use mesh_timeseries::arrow_ipc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
+use uuid::Uuid;
 
 use crate::auth::Identity;
 use crate::guid;
+use crate::services::status::OrStatus;
 use crate::session::{SessionLease, SessionManager};
 use crate::view::{NewSeries, ReadLimit, SessionEdit, SessionView};
 
@@ -66,12 +69,66 @@ impl TimeseriesApi {
 /// One series read as the session sees it, as a proto message.
 async fn read_series(
     view: &SessionView,
-    key: i64,
+    series: &Addressed,
     interval: (i64, i64),
     limit: ReadLimit,
 ) -> Result<Timeseries, Status> {
-    let answer = view.read(key, interval, limit).await?;
-    Ok(convert::timeseries(key, &answer))
+    let answer = view.read(series.key, interval, limit).await?;
+    Ok(convert::timeseries(
+        series.key,
+        series.through.as_ref(),
+        &answer,
+    ))
+}
+
+/// A series as a request names it: its key, and the attribute it was
+/// reached through (id and path), if any.
+struct Addressed {
+    key: i64,
+    through: Option<(Uuid, String)>,
+}
+
+/// The series `id` names, through the model as the session sees it when
+/// it names a time series attribute.
+async fn address(lease: &SessionLease, id: Option<&MeshId>) -> Result<Addressed, Status> {
+    let attribute = match convert::series_id(id)? {
+        convert::SeriesId::Key(key) => return Ok(Addressed { key, through: None }),
+        convert::SeriesId::Attribute(attribute) => attribute,
+    };
+    let model = crate::services::model::view(lease).await;
+    let found =
+        crate::services::model::target::attribute(&model, Some(&attribute), "timeseries_id")?;
+    let found = model.find_attribute(found).or_status()?;
+    let path = model.attribute_path(found.slot.id).or_status()?;
+    if !matches!(
+        found.attribute_type.kind,
+        mesh_model::TypeKind::Timeseries { .. }
+    ) {
+        return Err(Status::invalid_argument(format!(
+            "Invalid type: attribute {path} is not a time series attribute"
+        )));
+    }
+    let (key, local) = found.slot.timeseries();
+    if key != 0 {
+        return Ok(Addressed {
+            key,
+            through: Some((found.slot.id, path)),
+        });
+    }
+    let template = match &found.definition.rules {
+        mesh_model::DefinitionRules::Timeseries {
+            template_expression,
+        } => template_expression.as_str(),
+        _ => "",
+    };
+    if local.is_some_and(|l| !l.is_empty()) || !template.is_empty() {
+        return Err(Status::unimplemented(format!(
+            "attribute {path} has an expression and no physical series: expressions are evaluated by calculations, which mesh-server does not serve yet"
+        )));
+    }
+    Err(Status::failed_precondition(format!(
+        "attribute {path} is not connected to a time series: connect one with UpdateTimeseriesAttribute"
+    )))
 }
 
 #[tonic::async_trait]
@@ -136,7 +193,7 @@ impl TimeseriesService for TimeseriesApi {
             .into_inner()
             .timeseries
             .ok_or_else(|| Status::invalid_argument("the request carries no time series"))?;
-        let key = convert::series_key(series_in.id.as_ref())?;
+        let key = address(&lease, series_in.id.as_ref()).await?.key;
         let interval = convert::interval(series_in.interval.as_ref())?;
         let resolution = convert::sent_resolution(series_in.resolution.as_ref())?;
         // Decoded before the session is locked: the payload is the client's
@@ -155,13 +212,13 @@ impl TimeseriesService for TimeseriesApi {
         request: Request<ReadTimeseriesRequest>,
     ) -> Result<Response<ReadTimeseriesResponse>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
-        let key = convert::series_key(request.get_ref().timeseries_id.as_ref())?;
+        let series = address(&lease, request.get_ref().timeseries_id.as_ref()).await?;
         let interval = convert::interval(request.get_ref().interval.as_ref())?;
         // Requests of one session run one at a time, reads included: the
         // workspace stays locked until the answer is built.
         let workspace = lease.session().workspace().await;
         let view = SessionView::new(self.store.clone(), workspace.changes());
-        let series = read_series(&view, key, interval, self.limit).await?;
+        let series = read_series(&view, &series, interval, self.limit).await?;
         drop(workspace);
         Ok(Response::new(ReadTimeseriesResponse {
             timeseries: vec![series],
@@ -174,21 +231,20 @@ impl TimeseriesService for TimeseriesApi {
     ) -> Result<Response<tonic::codegen::BoxStream<ReadTimeseriesResponse>>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let wanted = request.into_inner();
-        let keys = wanted
-            .timeseries_ids
-            .iter()
-            .map(|id| convert::series_key(Some(id)))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut keys = Vec::with_capacity(wanted.timeseries_ids.len());
+        for id in &wanted.timeseries_ids {
+            keys.push(address(&lease, Some(id)).await?);
+        }
         let interval = convert::interval(wanted.interval.as_ref())?;
         let (store, limit) = (self.store.clone(), self.limit);
         // One answer per series, produced as the client takes them; the
         // lease keeps the session alive until the last one is sent.
         let (sender, receiver) = tokio::sync::mpsc::channel(2);
         tokio::spawn(async move {
-            for key in keys {
+            for series in keys {
                 let changes = lease.session().workspace().await.changes();
                 let view = SessionView::new(store.clone(), changes);
-                let answer = read_series(&view, key, interval, limit)
+                let answer = read_series(&view, &series, interval, limit)
                     .await
                     .map(|series| ReadTimeseriesResponse {
                         timeseries: vec![series],
