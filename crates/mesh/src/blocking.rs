@@ -273,6 +273,54 @@ impl Session {
         self.runtime.block_on(self.inner.export_model_file(models))
     }
 
+    /// See [`crate::Session::create_timeseries_attribute_type`].
+    pub fn create_timeseries_attribute_type(
+        &self,
+        namespace: impl Into<Target>,
+        name: &str,
+        unit: Option<&str>,
+    ) -> Result<crate::AttributeType> {
+        self.runtime.block_on(
+            self.inner
+                .create_timeseries_attribute_type(namespace, name, unit),
+        )
+    }
+
+    /// See [`crate::Session::add_timeseries_attribute_definition`].
+    pub fn add_timeseries_attribute_definition(
+        &self,
+        object_definition: impl Into<Target>,
+        attribute_type: impl Into<Target>,
+        template_expression: &str,
+    ) -> Result<crate::AttributeDefinition> {
+        self.runtime
+            .block_on(self.inner.add_timeseries_attribute_definition(
+                object_definition,
+                attribute_type,
+                template_expression,
+            ))
+    }
+
+    /// See [`crate::Session::update_timeseries_attribute`].
+    pub fn update_timeseries_attribute(
+        &self,
+        target: impl Into<Target>,
+        new_timeseries_key: Option<i64>,
+        new_local_expression: Option<&str>,
+    ) -> Result<()> {
+        self.runtime
+            .block_on(self.inner.update_timeseries_attribute(
+                target,
+                new_timeseries_key,
+                new_local_expression,
+            ))
+    }
+
+    /// See [`crate::Session::timeseries_key_of`].
+    pub fn timeseries_key_of(&self, target: impl Into<Target>) -> Result<Option<i64>> {
+        self.runtime.block_on(self.inner.timeseries_key_of(target))
+    }
+
     /// See [`crate::Session::list_models`].
     pub fn list_models(&self) -> Result<Vec<Object>> {
         self.runtime.block_on(self.inner.list_models())

@@ -1009,3 +1009,100 @@ async fn a_model_file_is_imported_whole_or_not_at_all_and_exported_back() {
         .unwrap();
     assert_eq!(moved.path, "Model/Nordic/North.Plants/Alta");
 }
+
+#[tokio::test]
+async fn time_series_attributes_connect_and_lead_to_their_series() {
+    use mesh::{CurveType, Point, Resolution};
+
+    let server = common::start_default().await;
+    let session = open(&server).await;
+    let hydro = session.create_model_definition("Hydro", "").await.unwrap();
+    let plant = session
+        .create_object_definition(hydro.id, "Plant", "")
+        .await
+        .unwrap();
+    let production = session
+        .create_timeseries_attribute_type(hydro.id, "Production", Some("MW"))
+        .await
+        .unwrap();
+    let definition = session
+        .add_timeseries_attribute_definition(plant.id, production.id, "##= 1")
+        .await
+        .unwrap();
+    assert_eq!(definition.name, "Production");
+    let model = session.create_model("Nordic", hydro.id).await.unwrap();
+    session
+        .create_object(model.id, "Alta", Some(plant.id.into()))
+        .await
+        .unwrap();
+    const ATTRIBUTE: &str = "Model/Nordic/Alta.Production";
+
+    let attribute = session.get_attribute(ATTRIBUTE, false).await.unwrap();
+    assert!(matches!(
+        attribute.values,
+        AttributeValues::Timeseries { timeseries_key: None, ref expression, is_local_expression: false } if expression == "##= 1"
+    ));
+    assert_eq!(session.timeseries_key_of(ATTRIBUTE).await.unwrap(), None);
+    let nothing = session
+        .update_timeseries_attribute(ATTRIBUTE, None, None)
+        .await
+        .unwrap_err();
+    assert_eq!(status(nothing).0, Code::InvalidArgument);
+
+    let series = session
+        .create_physical_timeseries(
+            "/Nordic/",
+            "AltaProduction",
+            CurveType::StaircaseStartOfStep,
+            Resolution::Breakpoint,
+            "MW",
+            None,
+        )
+        .await
+        .unwrap();
+    session
+        .update_timeseries_attribute(ATTRIBUTE, Some(series.timeseries_key), Some("##= 2"))
+        .await
+        .unwrap();
+    let attribute = session.get_attribute(ATTRIBUTE, false).await.unwrap();
+    assert!(matches!(
+        attribute.values,
+        AttributeValues::Timeseries { timeseries_key: Some(key), ref expression, is_local_expression: true }
+            if key == series.timeseries_key && expression == "##= 2"
+    ));
+    let key = session.timeseries_key_of(ATTRIBUTE).await.unwrap().unwrap();
+    let (start, end) = (
+        commissioned(),
+        commissioned() + mesh::chrono::Duration::hours(2),
+    );
+    session
+        .write_timeseries_point_slice(
+            key,
+            start,
+            end,
+            &[Point::new(start.timestamp_millis(), 0, 7.0)],
+        )
+        .await
+        .unwrap();
+    let points = session
+        .read_timeseries_points(key, start, end)
+        .await
+        .unwrap();
+    assert_eq!(points.len(), 1);
+    session
+        .update_timeseries_attribute(ATTRIBUTE, Some(0), None)
+        .await
+        .unwrap();
+    assert_eq!(session.timeseries_key_of(ATTRIBUTE).await.unwrap(), None);
+    let missing = session
+        .update_timeseries_attribute(ATTRIBUTE, Some(123_456), None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status(missing),
+        (
+            Code::NotFound,
+            "time series key: 123456 not found".to_string()
+        )
+    );
+}

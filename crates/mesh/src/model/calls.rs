@@ -7,13 +7,13 @@ use mesh_proto::model::{
     AttributesMasks, CreateModelRequest, CreateObjectRequest, DeleteObjectRequest,
     GetAttributeRequest, GetObjectRequest, ListModelsRequest, SearchAttributesRequest,
     SearchObjectsByDefinitionRequest, SearchObjectsRequest, UpdateObjectRequest,
-    UpdateSimpleAttributeRequest,
+    UpdateSimpleAttributeRequest, UpdateTimeseriesAttributeRequest,
 };
 use prost_types::FieldMask;
 
 use super::ids::Target;
 use super::objects::{
-    attribute, object, Attribute, AttributeView, Object, BASIC_ATTRIBUTE_FIELDS,
+    attribute, object, Attribute, AttributeValues, AttributeView, Object, BASIC_ATTRIBUTE_FIELDS,
     NO_ATTRIBUTES_OBJECT_FIELDS,
 };
 use super::values::AttributeUpdate;
@@ -323,6 +323,50 @@ impl Session {
             .await
             .map_err(|status| Error::from_session_call(status, id))?;
         Ok(())
+    }
+
+    /// Connects the time series attribute `target` to the physical series
+    /// `key` (0 disconnects) and/or sets its own expression; what is
+    /// `None` stays as it is. At least one must be given.
+    pub async fn update_timeseries_attribute(
+        &self,
+        target: impl Into<Target>,
+        new_timeseries_key: Option<i64>,
+        new_local_expression: Option<&str>,
+    ) -> Result<()> {
+        let id = self.open_id()?;
+        let mut paths = Vec::new();
+        if new_local_expression.is_some() {
+            paths.push("new_local_expression");
+        }
+        if new_timeseries_key.is_some() {
+            paths.push("new_timeseries_resource_key");
+        }
+        self.model_client()
+            .update_timeseries_attribute(UpdateTimeseriesAttributeRequest {
+                session_id: Some(guid::to_proto(id)),
+                attribute_id: Some(target.into().to_proto()),
+                field_mask: Some(mask(&paths)),
+                new_timeseries_resource_key: new_timeseries_key.unwrap_or_default(),
+                new_local_expression: new_local_expression.unwrap_or_default().to_string(),
+            })
+            .await
+            .map_err(|status| Error::from_session_call(status, id))?;
+        Ok(())
+    }
+
+    /// The key of the physical series the time series attribute `target`
+    /// is connected to, as this session sees it; `None` when it has none.
+    /// [`Session::read_timeseries_points`] and the writes take it.
+    pub async fn timeseries_key_of(&self, target: impl Into<Target>) -> Result<Option<i64>> {
+        let attribute = self.get_attribute(target, false).await?;
+        match attribute.values {
+            AttributeValues::Timeseries { timeseries_key, .. } => Ok(timeseries_key),
+            _ => Err(Error::InvalidArgument(format!(
+                "attribute {} is not a time series attribute",
+                attribute.path
+            ))),
+        }
     }
 
     fn model_client(&self) -> ModelServiceClient<Transport> {

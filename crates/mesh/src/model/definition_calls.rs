@@ -6,9 +6,11 @@
 use mesh_proto::model_definition::model_definition_service_client::ModelDefinitionServiceClient;
 use mesh_proto::model_definition::{
     AddOwnershipRelationAttributeDefinitionRequest, AddSimpleAttributeDefinitionRequest,
-    CreateNamespaceRequest, CreateObjectDefinitionRequest, CreateRelationAttributeTypeRequest,
-    CreateSimpleAttributeTypeRequest, DeleteAttributeTypeRequest, DeleteObjectDefinitionRequest,
-    GetAttributeTypeRequest, GetObjectDefinitionRequest, ListModelDefinitionsRequest,
+    AddTimeseriesAttributeDefinitionRequest, CreateNamespaceRequest, CreateObjectDefinitionRequest,
+    CreateRelationAttributeTypeRequest, CreateSimpleAttributeTypeRequest,
+    CreateTimeseriesAttributeTypeRequest, DeleteAttributeTypeRequest,
+    DeleteObjectDefinitionRequest, GetAttributeTypeRequest, GetObjectDefinitionRequest,
+    ListModelDefinitionsRequest,
 };
 
 use super::definitions::{
@@ -328,6 +330,61 @@ impl Session {
                     cardinality: self::cardinality(cardinality),
                 },
             )
+            .await
+            .map_err(|status| Error::from_session_call(status, id))?
+            .into_inner();
+        attribute_definition(answer)
+    }
+
+    /// Creates a time series attribute type named `name` in `namespace`,
+    /// its series measured in `unit` (a unit name as the server lists it).
+    pub async fn create_timeseries_attribute_type(
+        &self,
+        namespace: impl Into<Target>,
+        name: &str,
+        unit: Option<&str>,
+    ) -> Result<AttributeType> {
+        let id = self.open_id()?;
+        let unit_of_measurement_id = match unit {
+            Some(unit) => Some(guid::to_proto(self.unit_id(unit).await?)),
+            None => None,
+        };
+        let answer = self
+            .definition_client()
+            .create_timeseries_attribute_type(CreateTimeseriesAttributeTypeRequest {
+                session_id: Some(guid::to_proto(id)),
+                name_space_id: Some(namespace.into().to_proto()),
+                name: name.to_string(),
+                description: String::new(),
+                unit_of_measurement_id,
+                tag_ids: Vec::new(),
+            })
+            .await
+            .map_err(|status| Error::from_session_call(status, id))?
+            .into_inner();
+        attribute_type(answer)
+    }
+
+    /// Adds a time series attribute of type `attribute_type` to
+    /// `object_definition`, with `template_expression` for attributes that
+    /// have no expression of their own (kept verbatim).
+    pub async fn add_timeseries_attribute_definition(
+        &self,
+        object_definition: impl Into<Target>,
+        attribute_type: impl Into<Target>,
+        template_expression: &str,
+    ) -> Result<AttributeDefinition> {
+        let id = self.open_id()?;
+        let answer = self
+            .definition_client()
+            .add_timeseries_attribute_definition(AddTimeseriesAttributeDefinitionRequest {
+                session_id: Some(guid::to_proto(id)),
+                attribute_type_id: Some(attribute_type.into().to_proto()),
+                object_definition_id: Some(object_definition.into().to_proto()),
+                description: String::new(),
+                cardinality: 1,
+                template_expression: template_expression.to_string(),
+            })
             .await
             .map_err(|status| Error::from_session_call(status, id))?
             .into_inner();
