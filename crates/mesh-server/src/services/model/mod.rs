@@ -89,17 +89,16 @@ pub async fn view(lease: &SessionLease) -> Arc<Model> {
 
 /// Applies a change made from the model as the session sees it; `make`
 /// resolves the request on that model first.
-pub async fn change<T>(
+pub async fn change(
     lease: &SessionLease,
-    make: impl FnOnce(&Model) -> Result<(Change, T), Status>,
-) -> Result<T, Status> {
+    make: impl FnOnce(&Model) -> Result<Change, Status>,
+) -> Result<(), Status> {
     let session = lease.session();
     let mut workspace = session.workspace().await;
     let committed = &session.model().committed;
     let model = workspace.model.view(committed);
-    let (change, answer) = make(&model)?;
-    workspace.model.apply(committed, change).or_status()?;
-    Ok(answer)
+    let change = make(&model)?;
+    workspace.model.apply(committed, change).or_status()
 }
 
 /// Streams `items` to the client, in order.
@@ -251,16 +250,13 @@ impl ModelService for ModelApi {
                 ),
                 None => None,
             };
-            Ok((
-                Change::CreateObject {
-                    id,
-                    name: request.name.clone(),
-                    owner,
-                    definition,
-                    attribute_ids: Vec::new(),
-                },
-                (),
-            ))
+            Ok(Change::CreateObject {
+                id,
+                name: request.name.clone(),
+                owner,
+                definition,
+                attribute_ids: Vec::new(),
+            })
         })
         .await?;
         let model = view(&lease).await;
@@ -291,14 +287,11 @@ impl ModelService for ModelApi {
                     .as_ref()
                     .ok_or_else(|| Status::invalid_argument("model_definition_id is missing"))?,
             )?;
-            Ok((
-                Change::CreateModel {
-                    id,
-                    name: request.name.clone(),
-                    model_definition: definition,
-                },
-                (),
-            ))
+            Ok(Change::CreateModel {
+                id,
+                name: request.name.clone(),
+                model_definition: definition,
+            })
         })
         .await?;
         let model = view(&lease).await;
@@ -347,7 +340,7 @@ impl ModelService for ModelApi {
                 None
             };
             let name = fields.has("new_name").then(|| request.new_name.clone());
-            Ok((Change::UpdateObject { id, name, owner }, ()))
+            Ok(Change::UpdateObject { id, name, owner })
         })
         .await?;
         Ok(Response::new(UpdateObjectResponse {}))
@@ -361,13 +354,10 @@ impl ModelService for ModelApi {
         let request = request.get_ref();
         change(&lease, |model| {
             let id = target::object(model, request.object_id.as_ref(), "object_id")?;
-            Ok((
-                Change::DeleteObject {
-                    id,
-                    recursive: request.recursive_delete,
-                },
-                (),
-            ))
+            Ok(Change::DeleteObject {
+                id,
+                recursive: request.recursive_delete,
+            })
         })
         .await?;
         Ok(Response::new(DeleteObjectResponse {}))
@@ -468,14 +458,11 @@ impl ModelService for ModelApi {
         change(&lease, |model| {
             let attribute =
                 target::attribute(model, request.attribute_id.as_ref(), "attribute_id")?;
-            Ok((
-                Change::SetTimeseriesAttribute {
-                    attribute,
-                    key,
-                    local_expression,
-                },
-                (),
-            ))
+            Ok(Change::SetTimeseriesAttribute {
+                attribute,
+                key,
+                local_expression,
+            })
         })
         .await?;
         Ok(Response::new(UpdateTimeseriesAttributeResponse {}))
@@ -508,14 +495,11 @@ impl ModelService for ModelApi {
         change(&lease, |model| {
             let attribute =
                 target::attribute(model, request.attribute_id.as_ref(), "attribute_id")?;
-            Ok((
-                Change::SetSimpleAttribute {
-                    attribute,
-                    values,
-                    as_collection,
-                },
-                (),
-            ))
+            Ok(Change::SetSimpleAttribute {
+                attribute,
+                values,
+                as_collection,
+            })
         })
         .await?;
         Ok(Response::new(UpdateSimpleAttributeResponse {}))

@@ -80,7 +80,7 @@ async fn create<T>(
     make: impl FnOnce(&Model) -> Result<Change, Status>,
     answer: impl FnOnce(&Model) -> Result<T, Status>,
 ) -> Result<Response<T>, Status> {
-    change(lease, |model| Ok((make(model)?, ()))).await?;
+    change(lease, make).await?;
     let model = view(lease).await;
     Ok(Response::new(answer(&model)?))
 }
@@ -199,18 +199,15 @@ impl ModelDefinitionService for ModelDefinitionApi {
         )?;
         change(&lease, |model| {
             let id = target::namespace(model, request.name_space_id.as_ref())?;
-            Ok((
-                Change::UpdateNamespace {
-                    id,
-                    name: fields
-                        .contains(&"new_name")
-                        .then(|| request.new_name.clone()),
-                    description: fields
-                        .contains(&"new_description")
-                        .then(|| request.new_description.clone()),
-                },
-                (),
-            ))
+            Ok(Change::UpdateNamespace {
+                id,
+                name: fields
+                    .contains(&"new_name")
+                    .then(|| request.new_name.clone()),
+                description: fields
+                    .contains(&"new_description")
+                    .then(|| request.new_description.clone()),
+            })
         })
         .await?;
         Ok(Response::new(UpdateNamespaceResponse {}))
@@ -223,12 +220,9 @@ impl ModelDefinitionService for ModelDefinitionApi {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let request = request.get_ref();
         change(&lease, |model| {
-            Ok((
-                Change::DeleteNamespace {
-                    id: target::namespace(model, request.name_space_id.as_ref())?,
-                },
-                (),
-            ))
+            Ok(Change::DeleteNamespace {
+                id: target::namespace(model, request.name_space_id.as_ref())?,
+            })
         })
         .await?;
         Ok(Response::new(DeleteNamespaceResponse {}))
@@ -328,20 +322,17 @@ impl ModelDefinitionService for ModelDefinitionApi {
             } else {
                 None
             };
-            Ok((
-                Change::UpdateObjectDefinition {
-                    id: target::object_definition(model, request.object_definition_id.as_ref())?,
-                    name: fields
-                        .contains(&"new_name")
-                        .then(|| request.new_name.clone()),
-                    description: fields
-                        .contains(&"new_description")
-                        .then(|| request.new_description.clone()),
-                    tags: fields.contains(&"new_tag_ids").then_some(tags),
-                    namespace,
-                },
-                (),
-            ))
+            Ok(Change::UpdateObjectDefinition {
+                id: target::object_definition(model, request.object_definition_id.as_ref())?,
+                name: fields
+                    .contains(&"new_name")
+                    .then(|| request.new_name.clone()),
+                description: fields
+                    .contains(&"new_description")
+                    .then(|| request.new_description.clone()),
+                tags: fields.contains(&"new_tag_ids").then_some(tags),
+                namespace,
+            })
         })
         .await?;
         Ok(Response::new(UpdateObjectDefinitionResponse {}))
@@ -354,12 +345,9 @@ impl ModelDefinitionService for ModelDefinitionApi {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let request = request.get_ref();
         change(&lease, |model| {
-            Ok((
-                Change::DeleteObjectDefinition {
-                    id: target::object_definition(model, request.object_definition_id.as_ref())?,
-                },
-                (),
-            ))
+            Ok(Change::DeleteObjectDefinition {
+                id: target::object_definition(model, request.object_definition_id.as_ref())?,
+            })
         })
         .await?;
         Ok(Response::new(DeleteObjectDefinitionResponse {}))
@@ -692,12 +680,9 @@ impl ModelDefinitionService for ModelDefinitionApi {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
         change(&lease, |model| {
-            Ok((
-                Change::DeleteAttributeType {
-                    id: target::attribute_type(model, r.attribute_type_id.as_ref())?,
-                },
-                (),
-            ))
+            Ok(Change::DeleteAttributeType {
+                id: target::attribute_type(model, r.attribute_type_id.as_ref())?,
+            })
         })
         .await?;
         Ok(Response::new(DeleteAttributeTypeResponse {}))
@@ -887,19 +872,16 @@ impl ModelDefinitionService for ModelDefinitionApi {
         change(&lease, |model| {
             let id = target::attribute_definition(model, r.attribute_definition_id.as_ref())?;
             let rules = requests::updated_simple_rules(model, id, &fields, r)?;
-            Ok((
-                Change::UpdateAttributeDefinition {
-                    id,
-                    description: fields
-                        .contains(&"new_description")
-                        .then(|| r.new_description.clone()),
-                    cardinality: fields
-                        .contains(&"new_cardinality")
-                        .then(|| requests::cardinality(r.new_cardinality)),
-                    rules,
-                },
-                (),
-            ))
+            Ok(Change::UpdateAttributeDefinition {
+                id,
+                description: fields
+                    .contains(&"new_description")
+                    .then(|| r.new_description.clone()),
+                cardinality: fields
+                    .contains(&"new_cardinality")
+                    .then(|| requests::cardinality(r.new_cardinality)),
+                rules,
+            })
         })
         .await?;
         Ok(Response::new(UpdateAttributeDefinitionResponse {}))
@@ -921,23 +903,20 @@ impl ModelDefinitionService for ModelDefinitionApi {
         )?;
         change(&lease, |model| {
             let id = target::attribute_definition(model, r.attribute_definition_id.as_ref())?;
-            Ok((
-                Change::UpdateAttributeDefinition {
-                    id,
-                    description: fields
-                        .contains(&"new_description")
-                        .then(|| r.new_description.clone()),
-                    cardinality: fields
-                        .contains(&"new_cardinality")
-                        .then(|| requests::cardinality(r.new_cardinality)),
-                    rules: fields.contains(&"new_template_expression").then(|| {
-                        mesh_model::DefinitionRules::Timeseries {
-                            template_expression: r.new_template_expression.clone(),
-                        }
-                    }),
-                },
-                (),
-            ))
+            Ok(Change::UpdateAttributeDefinition {
+                id,
+                description: fields
+                    .contains(&"new_description")
+                    .then(|| r.new_description.clone()),
+                cardinality: fields
+                    .contains(&"new_cardinality")
+                    .then(|| requests::cardinality(r.new_cardinality)),
+                rules: fields.contains(&"new_template_expression").then(|| {
+                    mesh_model::DefinitionRules::Timeseries {
+                        template_expression: r.new_template_expression.clone(),
+                    }
+                }),
+            })
         })
         .await?;
         Ok(Response::new(UpdateAttributeDefinitionResponse {}))
@@ -955,19 +934,16 @@ impl ModelDefinitionService for ModelDefinitionApi {
         )?;
         change(&lease, |model| {
             let id = target::attribute_definition(model, r.attribute_definition_id.as_ref())?;
-            Ok((
-                Change::UpdateAttributeDefinition {
-                    id,
-                    description: fields
-                        .contains(&"new_description")
-                        .then(|| r.new_description.clone()),
-                    cardinality: fields
-                        .contains(&"new_cardinality")
-                        .then(|| requests::cardinality(r.new_cardinality)),
-                    rules: None,
-                },
-                (),
-            ))
+            Ok(Change::UpdateAttributeDefinition {
+                id,
+                description: fields
+                    .contains(&"new_description")
+                    .then(|| r.new_description.clone()),
+                cardinality: fields
+                    .contains(&"new_cardinality")
+                    .then(|| requests::cardinality(r.new_cardinality)),
+                rules: None,
+            })
         })
         .await?;
         Ok(Response::new(UpdateAttributeDefinitionResponse {}))
@@ -982,15 +958,12 @@ impl ModelDefinitionService for ModelDefinitionApi {
         update_fields(r.field_mask.as_ref(), &["new_description"])?;
         change(&lease, |model| {
             let id = target::attribute_definition(model, r.attribute_definition_id.as_ref())?;
-            Ok((
-                Change::UpdateAttributeDefinition {
-                    id,
-                    description: Some(r.new_description.clone()),
-                    cardinality: None,
-                    rules: None,
-                },
-                (),
-            ))
+            Ok(Change::UpdateAttributeDefinition {
+                id,
+                description: Some(r.new_description.clone()),
+                cardinality: None,
+                rules: None,
+            })
         })
         .await?;
         Ok(Response::new(UpdateAttributeDefinitionResponse {}))
@@ -1009,17 +982,14 @@ impl ModelDefinitionService for ModelDefinitionApi {
         change(&lease, |model| {
             let id = target::attribute_definition(model, r.attribute_definition_id.as_ref())?;
             let rules = requests::updated_xy_rules(model, id, &fields, r)?;
-            Ok((
-                Change::UpdateAttributeDefinition {
-                    id,
-                    description: fields
-                        .contains(&"new_description")
-                        .then(|| r.new_description.clone()),
-                    cardinality: None,
-                    rules,
-                },
-                (),
-            ))
+            Ok(Change::UpdateAttributeDefinition {
+                id,
+                description: fields
+                    .contains(&"new_description")
+                    .then(|| r.new_description.clone()),
+                cardinality: None,
+                rules,
+            })
         })
         .await?;
         Ok(Response::new(UpdateAttributeDefinitionResponse {}))
@@ -1032,12 +1002,9 @@ impl ModelDefinitionService for ModelDefinitionApi {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let r = request.get_ref();
         change(&lease, |model| {
-            Ok((
-                Change::DeleteAttributeDefinition {
-                    id: target::attribute_definition(model, r.attribute_definition_id.as_ref())?,
-                },
-                (),
-            ))
+            Ok(Change::DeleteAttributeDefinition {
+                id: target::attribute_definition(model, r.attribute_definition_id.as_ref())?,
+            })
         })
         .await?;
         Ok(Response::new(DeleteAttributeDefinitionResponse {}))
@@ -1139,16 +1106,13 @@ impl ModelDefinitionService for ModelDefinitionApi {
         let fields = update_fields(r.field_mask.as_ref(), &["new_name", "new_description"])?;
         let id = guid::required(r.tag_id.as_ref(), "tag_id")?;
         change(&lease, |_| {
-            Ok((
-                Change::UpdateTag {
-                    id,
-                    name: fields.contains(&"new_name").then(|| r.new_name.clone()),
-                    description: fields
-                        .contains(&"new_description")
-                        .then(|| r.new_description.clone()),
-                },
-                (),
-            ))
+            Ok(Change::UpdateTag {
+                id,
+                name: fields.contains(&"new_name").then(|| r.new_name.clone()),
+                description: fields
+                    .contains(&"new_description")
+                    .then(|| r.new_description.clone()),
+            })
         })
         .await?;
         Ok(Response::new(UpdateTagResponse {}))
@@ -1162,13 +1126,10 @@ impl ModelDefinitionService for ModelDefinitionApi {
         let r = request.get_ref();
         let id = guid::required(r.tag_id.as_ref(), "tag_id")?;
         change(&lease, |_| {
-            Ok((
-                Change::DeleteTag {
-                    id,
-                    delete_usages: r.delete_usages,
-                },
-                (),
-            ))
+            Ok(Change::DeleteTag {
+                id,
+                delete_usages: r.delete_usages,
+            })
         })
         .await?;
         Ok(Response::new(DeleteTagResponse {}))
@@ -1208,13 +1169,10 @@ impl ModelDefinitionService for ModelDefinitionApi {
             .map(requests::metadata_from_proto)
             .collect::<Result<Vec<_>, _>>()?;
         change(&lease, |model| {
-            Ok((
-                Change::SetMetadata {
-                    id: target::any(model, r.id.as_ref())?,
-                    entries,
-                },
-                (),
-            ))
+            Ok(Change::SetMetadata {
+                id: target::any(model, r.id.as_ref())?,
+                entries,
+            })
         })
         .await?;
         Ok(Response::new(SetExtendedMetadataResponse {}))

@@ -281,18 +281,15 @@ impl<'a> TypeUpdate<'a> {
                 Some(ns) => Some(target::namespace(model, ns)?),
                 None => None,
             };
-            Ok((
-                Change::UpdateAttributeType {
-                    id: target::attribute_type(model, self.id)?,
-                    name: self.name,
-                    description: self.description,
-                    tags: self.tags,
-                    namespace,
-                    unit: self.unit,
-                    expression: self.expression,
-                },
-                (),
-            ))
+            Ok(Change::UpdateAttributeType {
+                id: target::attribute_type(model, self.id)?,
+                name: self.name,
+                description: self.description,
+                tags: self.tags,
+                namespace,
+                unit: self.unit,
+                expression: self.expression,
+            })
         })
         .await
     }
