@@ -13,7 +13,7 @@ use super::target::{model_attribute_id, MODEL_ATTRIBUTE};
 use crate::guid;
 
 /// Which fields of a message to fill: all, unless a mask with paths says.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Fields<'a>(pub Option<&'a FieldMask>);
 
 impl Fields<'_> {

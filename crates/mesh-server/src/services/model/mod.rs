@@ -70,6 +70,50 @@ impl ModelApi {
         Ok(found)
     }
 
+    /// `objects` as the request's masks ask, with the series their
+    /// attributes are connected to read first, once for all of them.
+    async fn answer_objects(
+        &self,
+        lease: &SessionLease,
+        model: &Model,
+        objects: &[&mesh_model::Object],
+        shape: Shape<'_>,
+    ) -> Result<Vec<Object>, Status> {
+        let mut cache = convert::AnswerCache {
+            resources: self
+                .resources(lease, convert::series_keys(objects.iter().copied()))
+                .await?,
+            ..Default::default()
+        };
+        objects
+            .iter()
+            .map(|object| {
+                convert::object(
+                    model,
+                    object,
+                    shape.object_fields,
+                    shape.filter,
+                    shape.attribute_fields,
+                    &mut cache,
+                )
+            })
+            .collect()
+    }
+
+    /// One object as [`ModelApi::answer_objects`] gives it.
+    async fn answer_object(
+        &self,
+        lease: &SessionLease,
+        model: &Model,
+        object: &mesh_model::Object,
+        shape: Shape<'_>,
+    ) -> Result<Object, Status> {
+        self.answer_objects(lease, model, &[object], shape)
+            .await?
+            .pop()
+            .ok_or_else(|| Status::internal("an object's answer went missing"))
+    }
+
     fn lease<T>(
         &self,
         request: &Request<T>,
@@ -114,6 +158,29 @@ pub fn stream<T: Send + 'static>(items: Vec<T>) -> Response<BoxStream<T>> {
     Response::new(Box::pin(ReceiverStream::new(receiver)))
 }
 
+/// How a request asks for objects: which of their fields, which of their
+/// attributes, and which fields of those.
+#[derive(Clone, Copy, Default)]
+struct Shape<'a> {
+    object_fields: Fields<'a>,
+    filter: AttributeFilter<'a>,
+    attribute_fields: Fields<'a>,
+}
+
+impl<'a> Shape<'a> {
+    fn of(
+        object_fields: Option<&'a prost_types::FieldMask>,
+        filter: Option<&'a AttributesMasks>,
+        attribute_fields: Option<&'a prost_types::FieldMask>,
+    ) -> Shape<'a> {
+        Shape {
+            object_fields: Fields(object_fields),
+            filter: AttributeFilter(filter),
+            attribute_fields: Fields(attribute_fields),
+        }
+    }
+}
+
 #[tonic::async_trait]
 impl ModelService for ModelApi {
     async fn list_models(
@@ -122,26 +189,17 @@ impl ModelService for ModelApi {
     ) -> Result<Response<ListModelsResponse>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
-        let mut definitions = convert::AnswerCache::default();
         let request = request.get_ref();
         let definition = match &request.model_definition_id {
             Some(id) => Some(definition_namespace(&model, id)?),
             None => None,
         };
-        let models = model
+        let found: Vec<&mesh_model::Object> = model
             .models()
             .filter(|m| definition.is_none_or(|d| m.definition == d))
-            .map(|m| {
-                convert::object(
-                    &model,
-                    m,
-                    Fields(request.object_field_mask.as_ref()),
-                    AttributeFilter::default(),
-                    Fields(None),
-                    &mut definitions,
-                )
-            })
-            .collect::<Result<_, _>>()?;
+            .collect();
+        let shape = Shape::of(request.object_field_mask.as_ref(), None, None);
+        let models = self.answer_objects(&lease, &model, &found, shape).await?;
         Ok(Response::new(ListModelsResponse { models }))
     }
 
@@ -151,21 +209,17 @@ impl ModelService for ModelApi {
     ) -> Result<Response<Object>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
-        let mut definitions = convert::AnswerCache::default();
         let request = request.get_ref();
         let id = target::object(&model, request.object_id.as_ref(), "object_id")?;
         let object = model.find_object(id).or_status()?;
-        definitions.resources = self
-            .resources(&lease, convert::series_keys([object]))
-            .await?;
-        Ok(Response::new(convert::object(
-            &model,
-            object,
-            Fields(request.object_field_mask.as_ref()),
-            AttributeFilter(request.attributes_masks.as_ref()),
-            Fields(request.attribute_field_mask.as_ref()),
-            &mut definitions,
-        )?))
+        let shape = Shape::of(
+            request.object_field_mask.as_ref(),
+            request.attributes_masks.as_ref(),
+            request.attribute_field_mask.as_ref(),
+        );
+        Ok(Response::new(
+            self.answer_object(&lease, &model, object, shape).await?,
+        ))
     }
 
     async fn search_objects(
@@ -174,29 +228,18 @@ impl ModelService for ModelApi {
     ) -> Result<Response<BoxStream<Object>>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
-        let mut definitions = convert::AnswerCache::default();
         let request = request.get_ref();
         let start = target::object(&model, request.start_object_id.as_ref(), "start_object_id")?;
         let found: Vec<&mesh_model::Object> = search::objects(&model, start, &request.query)?
             .into_iter()
             .filter_map(|id| model.object(id))
             .collect();
-        definitions.resources = self
-            .resources(&lease, convert::series_keys(found.iter().copied()))
-            .await?;
-        let objects = found
-            .into_iter()
-            .map(|o| {
-                convert::object(
-                    &model,
-                    o,
-                    Fields(request.object_field_mask.as_ref()),
-                    AttributeFilter(request.attributes_masks.as_ref()),
-                    Fields(request.attribute_field_mask.as_ref()),
-                    &mut definitions,
-                )
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let shape = Shape::of(
+            request.object_field_mask.as_ref(),
+            request.attributes_masks.as_ref(),
+            request.attribute_field_mask.as_ref(),
+        );
+        let objects = self.answer_objects(&lease, &model, &found, shape).await?;
         Ok(stream(objects))
     }
 
@@ -206,7 +249,6 @@ impl ModelService for ModelApi {
     ) -> Result<Response<BoxStream<Object>>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
-        let mut definitions = convert::AnswerCache::default();
         let request = request.get_ref();
         let definition = crate::services::model_definition::target::object_definition(
             &model,
@@ -216,22 +258,12 @@ impl ModelService for ModelApi {
             .instances(definition)
             .filter_map(|id| model.object(id))
             .collect();
-        definitions.resources = self
-            .resources(&lease, convert::series_keys(found.iter().copied()))
-            .await?;
-        let objects = found
-            .into_iter()
-            .map(|o| {
-                convert::object(
-                    &model,
-                    o,
-                    Fields(request.object_field_mask.as_ref()),
-                    AttributeFilter(request.attributes_masks.as_ref()),
-                    Fields(request.attribute_field_mask.as_ref()),
-                    &mut definitions,
-                )
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let shape = Shape::of(
+            request.object_field_mask.as_ref(),
+            request.attributes_masks.as_ref(),
+            request.attribute_field_mask.as_ref(),
+        );
+        let objects = self.answer_objects(&lease, &model, &found, shape).await?;
         Ok(stream(objects))
     }
 
@@ -260,16 +292,11 @@ impl ModelService for ModelApi {
         })
         .await?;
         let model = view(&lease).await;
-        let mut definitions = convert::AnswerCache::default();
         let object = model.find_object(id).or_status()?;
-        Ok(Response::new(convert::object(
-            &model,
-            object,
-            Fields(None),
-            AttributeFilter::default(),
-            Fields(None),
-            &mut definitions,
-        )?))
+        Ok(Response::new(
+            self.answer_object(&lease, &model, object, Shape::default())
+                .await?,
+        ))
     }
 
     async fn create_model(
@@ -295,16 +322,11 @@ impl ModelService for ModelApi {
         })
         .await?;
         let model = view(&lease).await;
-        let mut definitions = convert::AnswerCache::default();
         let object = model.find_object(id).or_status()?;
-        Ok(Response::new(convert::object(
-            &model,
-            object,
-            Fields(None),
-            AttributeFilter::default(),
-            Fields(None),
-            &mut definitions,
-        )?))
+        Ok(Response::new(
+            self.answer_object(&lease, &model, object, Shape::default())
+                .await?,
+        ))
     }
 
     async fn update_object(
