@@ -49,7 +49,7 @@ impl Workspace {
 
     /// Applies every change of `changes`, or (one refused) none of them.
     pub fn apply_all(&mut self, committed: &Committed, changes: Vec<Change>) -> Result<()> {
-        self.catch_up(committed);
+        // `view` catches up with the committed model first.
         let base = self.view(committed);
         let mut next = (*base).clone();
         // Marked apart and merged on success, so that a change costs what

@@ -64,7 +64,8 @@ fn model_attribute_by_path(model: &Model, path: &str) -> Option<Uuid> {
     model.model_named(name).map(|m| m.id)
 }
 
-fn describe(id: &MeshId) -> String {
+/// How messages name what a `MeshId` names: its id, else its quoted path.
+pub(crate) fn describe(id: &MeshId) -> String {
     match (&id.id, &id.path) {
         (Some(guid), _) => {
             guid::from_proto(guid, "id").map_or_else(|_| "?".into(), |id| id.to_string())

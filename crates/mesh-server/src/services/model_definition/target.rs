@@ -30,13 +30,7 @@ enum Either<'a> {
 }
 
 fn not_found(what: &str, id: &MeshId) -> Status {
-    let named = match (&id.id, &id.path) {
-        (Some(g), _) => {
-            guid::from_proto(g, "id").map_or_else(|_| "?".to_string(), |u| u.to_string())
-        }
-        (None, Some(p)) => format!("'{}'", mesh_timeseries::echo::echo(p)),
-        _ => String::new(),
-    };
+    let named = crate::services::model::target::describe(id);
     Status::not_found(format!("{what} not found: {named}"))
 }
 
