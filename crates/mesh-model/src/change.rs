@@ -5,8 +5,9 @@
 
 use uuid::Uuid;
 
+use crate::curves::{Interval, RatingCurveVersion, XySet};
 use crate::definitions::{DefinitionRules, TypeKind};
-use crate::objects::Owner;
+use crate::objects::{LinkVersion, Owner};
 use crate::value::Value;
 
 /// One change to the model.
@@ -234,6 +235,61 @@ pub enum Change {
         /// Whether they were given as a collection (rather than as one
         /// value), which must match the attribute.
         as_collection: bool,
+    },
+    /// Sets the objects a (not versioned) link relation attribute points at.
+    SetLinks {
+        /// The attribute.
+        attribute: Uuid,
+        /// The objects, in order.
+        targets: Vec<Uuid>,
+        /// Whether to add them to the present targets (one-to-many only)
+        /// rather than replace those.
+        append: bool,
+    },
+    /// Changes the versions of a versioned link relation attribute.
+    SetVersionedLinks {
+        /// The attribute.
+        attribute: Uuid,
+        /// One-to-one: the versions starting inside are replaced by those
+        /// of the one entry given (none: removed). One-to-many: `None`, and
+        /// the entries replace all.
+        interval: Option<Interval>,
+        /// The new entries, each a list of versions.
+        entries: Vec<Vec<LinkVersion>>,
+    },
+    /// Changes the XY sets of an XY set attribute.
+    SetXySets {
+        /// The attribute.
+        attribute: Uuid,
+        /// Versioned attributes: the sets starting inside are replaced.
+        /// Unversioned: `None`, and the (at most one) set replaces it.
+        interval: Option<Interval>,
+        /// The new sets.
+        sets: Vec<XySet>,
+    },
+    /// Replaces the rating curve versions starting inside an interval.
+    SetRatingCurve {
+        /// The attribute.
+        attribute: Uuid,
+        /// The versions starting inside are replaced.
+        interval: Interval,
+        /// The new versions, sorted by start.
+        versions: Vec<RatingCurveVersion>,
+    },
+    /// Copies an object and everything it owns.
+    CloneObject {
+        /// The object to copy.
+        source: Uuid,
+        /// The copy's id; the ids of the copies of what it owns, and of
+        /// their attributes, are derived from it and the originals'.
+        id: Uuid,
+        /// The copy's name.
+        name: String,
+        /// Where the copy goes; `None`: beside the source.
+        owner: Option<Owner>,
+        /// Whether time series attributes of the copies keep the
+        /// originals' connections and local expressions.
+        keep_timeseries: bool,
     },
 }
 

@@ -13,6 +13,7 @@
 mod apply;
 mod change;
 mod committed;
+pub mod curves;
 mod definitions;
 
 mod error;
@@ -36,7 +37,7 @@ pub use definitions::{
 };
 pub use error::{ModelError, Result};
 pub use model::{AttributeRef, Metadata, Model};
-pub use objects::{attribute_id, AttributeSlot, Held, Object, Owner, MODEL_OBJECTS};
+pub use objects::{attribute_id, AttributeSlot, Held, LinkVersion, Object, Owner, MODEL_OBJECTS};
 pub use paths::{PathTarget, MODEL_ROOT};
 pub use value::{Value, ValueType};
 pub use workspace::Workspace;

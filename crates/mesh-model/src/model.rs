@@ -34,6 +34,9 @@ pub struct Model {
     pub(crate) attribute_owners: HashMap<Uuid, Uuid>,
     /// Definition (object definition or model definition) → its instances.
     pub(crate) instances: HashMap<Uuid, OrdSet<Uuid>>,
+    /// Object → the link relation attributes pointing at it (at any time,
+    /// for versioned links).
+    pub(crate) linked_from: HashMap<Uuid, OrdSet<Uuid>>,
 }
 
 /// An attribute found by id or path: the object that has it and the slot.
@@ -159,6 +162,15 @@ impl Model {
             }));
         }
         found
+    }
+
+    /// The link relation attributes pointing at object `id` (at any time,
+    /// for versioned links).
+    pub fn linked_from(&self, id: Uuid) -> impl Iterator<Item = Uuid> + '_ {
+        self.linked_from
+            .get(&id)
+            .into_iter()
+            .flat_map(|ids| ids.iter().copied())
     }
 
     /// Every model, by name.
@@ -287,6 +299,9 @@ impl Model {
         }
         for slot in &object.attributes {
             self.attribute_owners.insert(slot.id, object.id);
+            for target in slot.link_targets() {
+                self.linked_from.entry(target).or_default().insert(slot.id);
+            }
         }
         self.instances
             .entry(object.definition)
@@ -326,6 +341,14 @@ impl Model {
         }
         for slot in &old.attributes {
             self.attribute_owners.remove(&slot.id);
+            for target in slot.link_targets() {
+                if let Some(sources) = self.linked_from.get_mut(&target) {
+                    sources.remove(&slot.id);
+                    if sources.is_empty() {
+                        self.linked_from.remove(&target);
+                    }
+                }
+            }
         }
         if let Some(ids) = self.instances.get_mut(&old.definition) {
             ids.remove(&id);

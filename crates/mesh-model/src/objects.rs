@@ -3,7 +3,18 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::curves::{RatingCurveVersion, XySet};
 use crate::value::Value;
+
+/// One version of a versioned link: from `valid_from` on (ticks of 100 ns
+/// since 1970, UTC) the attribute points at `target`, or at nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkVersion {
+    /// The object pointed at; `None` for no object from then on.
+    pub target: Option<Uuid>,
+    /// When the version starts.
+    pub valid_from: i64,
+}
 
 /// The name of the one attribute of every model, which lists the objects
 /// the model owns directly.
@@ -78,6 +89,17 @@ pub enum Held {
         /// The attribute's own expression, if set.
         local_expression: Option<String>,
     },
+    /// A link relation: the objects it points at (at most one for a
+    /// one-to-one link), in the order they were linked.
+    Links(Vec<Uuid>),
+    /// A versioned link relation: its entries (at most one for a one-to-one
+    /// link), each a list of versions sorted by start, starts unique.
+    VersionedLinks(Vec<Vec<LinkVersion>>),
+    /// XY sets: at most one, without a start, for an unversioned attribute;
+    /// sorted by start, starts unique, for a versioned one.
+    XySets(Vec<XySet>),
+    /// Rating curve versions, sorted by start, starts unique.
+    RatingCurve(Vec<RatingCurveVersion>),
 }
 
 impl AttributeSlot {
@@ -89,7 +111,26 @@ impl AttributeSlot {
                 key,
                 local_expression,
             }) => (*key, local_expression.as_deref()),
-            None => (0, None),
+            _ => (0, None),
+        }
+    }
+
+    /// The objects a link relation attribute points at now or at any time
+    /// (every version's target, for a versioned link).
+    pub fn link_targets(&self) -> Vec<Uuid> {
+        match self.held.as_deref() {
+            Some(Held::Links(targets)) => targets.clone(),
+            Some(Held::VersionedLinks(entries)) => {
+                let mut targets: Vec<Uuid> = entries
+                    .iter()
+                    .flatten()
+                    .filter_map(|version| version.target)
+                    .collect();
+                targets.sort_unstable();
+                targets.dedup();
+                targets
+            }
+            _ => Vec::new(),
         }
     }
 }

@@ -86,6 +86,9 @@ impl SearchModel for Model {
                     attribute: Some(found.definition.id),
                 })
                 .collect(),
+            // Steps follow links as they follow ownership (every target a
+            // versioned link has had or will have).
+            TypeKind::LinkRelation { .. } => found.slot.link_targets(),
             _ => Vec::new(),
         };
         Some(SearchAttribute {

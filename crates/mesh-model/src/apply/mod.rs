@@ -2,8 +2,11 @@
 //! here, before anything changes, so a refused change leaves the model as
 //! it was.
 
+mod clone;
+mod curves;
 mod definitions;
 mod objects;
+mod relations;
 mod values;
 
 use crate::change::{Change, Mode};
@@ -128,6 +131,33 @@ impl Model {
                 values,
                 as_collection,
             } => self.set_simple_attribute(*attribute, values, *as_collection, dirty),
+            Change::SetLinks {
+                attribute,
+                targets,
+                append,
+            } => self.set_links(*attribute, targets, *append, mode, dirty),
+            Change::SetVersionedLinks {
+                attribute,
+                interval,
+                entries,
+            } => self.set_versioned_links(*attribute, *interval, entries, mode, dirty),
+            Change::SetXySets {
+                attribute,
+                interval,
+                sets,
+            } => self.set_xy_sets(*attribute, *interval, sets, dirty),
+            Change::SetRatingCurve {
+                attribute,
+                interval,
+                versions,
+            } => self.set_rating_curve(*attribute, *interval, versions, dirty),
+            Change::CloneObject {
+                source,
+                id,
+                name,
+                owner,
+                keep_timeseries,
+            } => self.clone_object(*source, *id, name, *owner, *keep_timeseries, mode, dirty),
         }
     }
 }

@@ -202,6 +202,11 @@ impl Model {
             }
             next += 1;
         }
+        // The reference lets an object others link to be deleted; the
+        // links to it go with it, so that nothing points at a missing
+        // object.
+        let gone: std::collections::HashSet<Uuid> = doomed.iter().copied().collect();
+        self.unlink(&gone, dirty);
         for id in doomed.into_iter().rev() {
             self.remove_object(id, dirty);
         }
@@ -277,7 +282,7 @@ impl Model {
     /// The definition a new object under `owner` gets: the one its owning
     /// attribute's type owns (checked against `asked`, when given), or for
     /// an object a model owns directly, `asked` from the model's definition.
-    fn definition_for(
+    pub(super) fn definition_for(
         &self,
         owner_object: &Object,
         owner: Owner,
@@ -341,7 +346,7 @@ impl Model {
     }
 
     /// Refuses a child beyond the owning attribute's maximum cardinality.
-    fn check_room(&self, owner: Owner) -> Result<()> {
+    pub(super) fn check_room(&self, owner: Owner) -> Result<()> {
         let Some(attribute) = owner.attribute else {
             return Ok(());
         };

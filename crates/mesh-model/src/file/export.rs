@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
+use super::held::{rating_curve_to_json, time_to_json, xy_sets_to_json};
 use super::values::to_json;
 use super::*;
 use crate::definitions::{DefinitionRules, TypeKind};
-use crate::model::Model;
-use crate::objects::{attribute_id, Object, Owner};
+use crate::model::{AttributeRef, Model};
+use crate::objects::{attribute_id, Held, LinkVersion, Object, Owner};
 use crate::units;
 use crate::value::ValueType;
 
@@ -331,7 +332,28 @@ fn owned(model: &Model, owner: Owner, with_definition: bool) -> Vec<ObjectEntry>
                             owns.insert(name, children);
                         }
                     }
-                    _ => {}
+                    TypeKind::LinkRelation { .. } => {
+                        if let Some(json) = links_to_json(model, &attribute) {
+                            values.insert(name, json);
+                        }
+                    }
+                    TypeKind::XySet { .. } => {
+                        if let Some(Held::XySets(sets)) = attribute.slot.held.as_deref() {
+                            let versioned = matches!(
+                                attribute.definition.rules,
+                                DefinitionRules::XySet {
+                                    versioned: true,
+                                    ..
+                                }
+                            );
+                            values.insert(name, xy_sets_to_json(sets, versioned));
+                        }
+                    }
+                    TypeKind::RatingCurve => {
+                        if let Some(Held::RatingCurve(versions)) = attribute.slot.held.as_deref() {
+                            values.insert(name, rating_curve_to_json(versions));
+                        }
+                    }
                 }
             }
             ObjectEntry {
@@ -344,4 +366,36 @@ fn owned(model: &Model, owner: Owner, with_definition: bool) -> Vec<ObjectEntry>
             }
         })
         .collect()
+}
+
+/// A link attribute's targets as the file holds them (by path), `None`
+/// when it points at nothing.
+fn links_to_json(model: &Model, attribute: &AttributeRef<'_>) -> Option<serde_json::Value> {
+    let path = |id: Uuid| serde_json::Value::from(model.object_path(id).unwrap_or_default());
+    let collection = attribute.definition.is_collection();
+    match attribute.slot.held.as_deref()? {
+        Held::Links(targets) if collection => Some(targets.iter().map(|t| path(*t)).collect()),
+        Held::Links(targets) => targets.first().map(|t| path(*t)),
+        Held::VersionedLinks(entries) => {
+            let entry = |versions: &Vec<LinkVersion>| -> serde_json::Value {
+                versions
+                    .iter()
+                    .map(|v| {
+                        let mut version = serde_json::Map::new();
+                        version.insert("valid_from".into(), time_to_json(v.valid_from).into());
+                        if let Some(target) = v.target {
+                            version.insert("target".into(), path(target));
+                        }
+                        serde_json::Value::Object(version)
+                    })
+                    .collect()
+            };
+            if collection {
+                Some(entries.iter().map(entry).collect())
+            } else {
+                entries.first().map(entry)
+            }
+        }
+        _ => None,
+    }
 }

@@ -5,11 +5,17 @@
 
 use uuid::Uuid;
 
+use super::held::{
+    links_from_json, rating_curve_from_json, time_from_json, versioned_links_from_json,
+    xy_sets_from_json, LinkVersionEntry, TargetName,
+};
 use super::values::from_json;
 use super::*;
 use crate::change::{Change, Mode};
+use crate::curves::Interval;
 use crate::definitions::{Axis, DefinitionRules, TypeKind};
 use crate::model::Model;
+use crate::objects::LinkVersion;
 use crate::objects::Owner;
 use crate::records::Dirty;
 use crate::units;
@@ -47,6 +53,7 @@ pub fn import(
         dirty: Dirty::default(),
         new_id,
         out: Imported::default(),
+        links: Vec::new(),
     };
     if file.mesh_model_file != FORMAT_VERSION {
         return Err(importer.error(
@@ -65,6 +72,11 @@ pub fn import(
     for (i, entry) in file.models.iter().enumerate() {
         importer.model(&format!("models[{i}]"), entry)?;
     }
+    // Links last: their targets may come anywhere in the file.
+    for (place, attribute, links) in std::mem::take(&mut importer.links) {
+        let change = importer.resolve_links(&place, attribute, links)?;
+        importer.apply(&place, change)?;
+    }
     Ok(importer.out)
 }
 
@@ -74,6 +86,18 @@ struct Importer<'a, 'b> {
     dirty: Dirty,
     new_id: NewId<'b>,
     out: Imported,
+    /// Link values, set once every object exists: where each is in the
+    /// file, its attribute, and its targets by name.
+    links: Vec<(String, Uuid, PendingLinks)>,
+}
+
+/// A link attribute's value from the file, targets not yet resolved.
+enum PendingLinks {
+    Plain(Vec<TargetName>),
+    Versioned {
+        one_to_many: bool,
+        entries: Vec<Vec<LinkVersionEntry>>,
+    },
 }
 
 impl Importer<'_, '_> {
@@ -531,10 +555,18 @@ impl Importer<'_, '_> {
                     found.definition.is_collection(),
                 )
             };
-            if value_type == ValueType::Timeseries {
-                let change =
-                    timeseries_change(attribute, json).map_err(|e| self.error(&value_place, e))?;
+            if let Some(change) = self
+                .held_change(attribute, json)
+                .map_err(|e| self.error(&value_place, e))?
+            {
                 self.apply(&value_place, change)?;
+                continue;
+            }
+            if value_type == ValueType::LinkRelation {
+                let pending = self
+                    .pending_links(attribute, json, collection)
+                    .map_err(|e| self.error(&value_place, e))?;
+                self.links.push((value_place, attribute, pending));
                 continue;
             }
             let values = match (collection, json) {
@@ -579,6 +611,115 @@ impl Importer<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// The change that sets a time series, XY set or rating curve
+    /// attribute's value; `None` for other kinds.
+    fn held_change(
+        &self,
+        attribute: Uuid,
+        json: &serde_json::Value,
+    ) -> Result<Option<Change>, String> {
+        let found = self
+            .scratch
+            .attribute(attribute)
+            .ok_or_else(|| "attribute vanished".to_string())?;
+        let everything = Interval {
+            start: i64::MIN,
+            end: i64::MAX,
+        };
+        Ok(Some(
+            match (&found.attribute_type.kind, &found.definition.rules) {
+                (TypeKind::Timeseries { .. }, _) => timeseries_change(attribute, json)?,
+                (TypeKind::XySet { .. }, DefinitionRules::XySet { versioned, .. }) => {
+                    Change::SetXySets {
+                        attribute,
+                        interval: versioned.then_some(everything),
+                        sets: xy_sets_from_json(json, *versioned)?,
+                    }
+                }
+                (TypeKind::RatingCurve, _) => Change::SetRatingCurve {
+                    attribute,
+                    interval: everything,
+                    versions: rating_curve_from_json(json)?,
+                },
+                _ => return Ok(None),
+            },
+        ))
+    }
+
+    /// A link attribute's value, its targets still names.
+    fn pending_links(
+        &self,
+        attribute: Uuid,
+        json: &serde_json::Value,
+        collection: bool,
+    ) -> Result<PendingLinks, String> {
+        let versioned = self.scratch.attribute(attribute).is_some_and(|a| {
+            matches!(
+                a.definition.rules,
+                DefinitionRules::LinkRelation { versioned: true }
+            )
+        });
+        Ok(if versioned {
+            PendingLinks::Versioned {
+                one_to_many: collection,
+                entries: versioned_links_from_json(json, collection)?,
+            }
+        } else {
+            PendingLinks::Plain(links_from_json(json, collection)?)
+        })
+    }
+
+    /// The change that sets a link attribute, its targets found by path
+    /// or id in the model as imported so far.
+    fn resolve_links(
+        &self,
+        place: &str,
+        attribute: Uuid,
+        links: PendingLinks,
+    ) -> Result<Change, FileError> {
+        let target = |name: &str| -> Result<Uuid, FileError> {
+            if let Ok(id) = Uuid::parse_str(name) {
+                return Ok(id);
+            }
+            match self.scratch.resolve_path(name) {
+                Ok(crate::paths::PathTarget::Object(id)) => Ok(id),
+                _ => Err(self.error(place, format!("no object has the path or id '{name}'"))),
+            }
+        };
+        Ok(match links {
+            PendingLinks::Plain(names) => Change::SetLinks {
+                attribute,
+                targets: names.iter().map(|n| target(n)).collect::<Result<_, _>>()?,
+                append: false,
+            },
+            PendingLinks::Versioned {
+                one_to_many,
+                entries,
+            } => Change::SetVersionedLinks {
+                attribute,
+                interval: (!one_to_many).then_some(Interval {
+                    start: i64::MIN,
+                    end: i64::MAX,
+                }),
+                entries: entries
+                    .iter()
+                    .map(|entry| {
+                        entry
+                            .iter()
+                            .map(|v| {
+                                Ok(LinkVersion {
+                                    target: v.target.as_deref().map(target).transpose()?,
+                                    valid_from: time_from_json(&v.valid_from)
+                                        .map_err(|e| self.error(place, e))?,
+                                })
+                            })
+                            .collect::<Result<Vec<_>, FileError>>()
+                    })
+                    .collect::<Result<_, _>>()?,
+            },
+        })
     }
 
     /// The attribute definition named `name` of object definition

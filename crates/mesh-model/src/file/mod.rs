@@ -13,6 +13,7 @@
 //! exporting what was imported gives the same text.
 
 mod export;
+mod held;
 mod import;
 mod values;
 

@@ -1,0 +1,177 @@
+//! Copying an object with everything it owns.
+
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
+use super::check_name;
+use crate::change::Mode;
+use crate::echo;
+use crate::error::{ModelError, Result};
+use crate::model::Model;
+use crate::objects::{attribute_id, Held, LinkVersion, Object, Owner};
+use crate::records::Dirty;
+
+impl Model {
+    /// Copies `source` and what it owns under `owner` (beside the source
+    /// when `None`) as `name`. Links between copied objects point at the
+    /// copies; links out of the tree stay; links into it from outside are
+    /// not copied. Time series attributes keep their connections and local
+    /// expressions only when `keep_timeseries`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn clone_object(
+        &mut self,
+        source: Uuid,
+        id: Uuid,
+        name: &str,
+        owner: Option<Owner>,
+        keep_timeseries: bool,
+        mode: Mode,
+        dirty: &mut Dirty,
+    ) -> Result<()> {
+        let root = match self.object(source) {
+            Some(root) => root.clone(),
+            None => {
+                return Err(match mode {
+                    Mode::Request => ModelError::NotFound(format!("object not found: {source}")),
+                    Mode::Replay => ModelError::Conflict(format!(
+                        "Missing source: object {source}, to be cloned as '{}', was deleted",
+                        echo(name)
+                    )),
+                })
+            }
+        };
+        check_name(if root.is_model() { "model" } else { "object" }, name)?;
+        let destination = match (root.owner, owner) {
+            (None, Some(_)) => {
+                return Err(ModelError::Invalid(format!(
+                    "model {} is cloned as a model: no new owner may be given",
+                    root.name
+                )))
+            }
+            (None, None) => None,
+            (Some(beside), None) => Some(beside),
+            (Some(_), Some(owner)) => Some(owner),
+        };
+        match destination {
+            Some(owner) => {
+                let owner_object = self.object(owner.object).ok_or_else(|| {
+                    ModelError::NotFound(format!("Owner of the object not found: {}", owner.object))
+                })?;
+                self.definition_for(owner_object, owner, Some(root.definition))?;
+                if self.child(owner, name).is_some() {
+                    return Err(ModelError::AlreadyExists(format!(
+                        "An element named {} already exists in the {} element array",
+                        echo(name),
+                        self.owner_label(owner)
+                    )));
+                }
+                self.check_room(owner)?;
+            }
+            None => {
+                if self.model_named(name).is_some() {
+                    return Err(ModelError::AlreadyExists(format!(
+                        "a model named '{}' already exists",
+                        echo(name)
+                    )));
+                }
+            }
+        }
+        // The tree, parents before children; each copy's id derived from
+        // the root copy's and the original's, so a replay makes the same.
+        let mut tree = vec![source];
+        let mut next = 0;
+        while next < tree.len() {
+            if let Some(object) = self.object(tree[next]) {
+                tree.extend(self.all_children(object));
+            }
+            next += 1;
+        }
+        let copies: HashMap<Uuid, Uuid> = tree
+            .iter()
+            .map(|old| {
+                let new = if *old == source {
+                    id
+                } else {
+                    Uuid::new_v5(&id, old.as_bytes())
+                };
+                (*old, new)
+            })
+            .collect();
+        if let Some(taken) = copies
+            .values()
+            .find(|new| self.objects.contains_key(*new) || self.attribute_owners.contains_key(*new))
+        {
+            return Err(ModelError::AlreadyExists(format!(
+                "the id {taken} is already in use"
+            )));
+        }
+        let remap = |target: Uuid| copies.get(&target).copied().unwrap_or(target);
+        let mut built = Vec::with_capacity(tree.len());
+        for old in &tree {
+            let Some(original) = self.object(*old) else {
+                continue;
+            };
+            let new_id = copies[old];
+            let mut copy = Object {
+                id: new_id,
+                name: if *old == source {
+                    name.to_string()
+                } else {
+                    original.name.clone()
+                },
+                definition: original.definition,
+                owner: if *old == source {
+                    destination
+                } else {
+                    original.owner.map(|o| Owner {
+                        object: remap(o.object),
+                        attribute: o.attribute,
+                    })
+                },
+                attributes: original.attributes.clone(),
+            };
+            for slot in &mut copy.attributes {
+                slot.id = attribute_id(new_id, slot.definition);
+                slot.held = match slot.held.take().map(|held| *held) {
+                    Some(Held::Timeseries { .. }) if !keep_timeseries => None,
+                    Some(Held::Links(targets)) => {
+                        Some(Held::Links(targets.into_iter().map(remap).collect()))
+                    }
+                    Some(Held::VersionedLinks(entries)) => Some(Held::VersionedLinks(
+                        entries
+                            .into_iter()
+                            .map(|entry| {
+                                entry
+                                    .into_iter()
+                                    .map(|v| LinkVersion {
+                                        target: v.target.map(remap),
+                                        valid_from: v.valid_from,
+                                    })
+                                    .collect()
+                            })
+                            .collect(),
+                    )),
+                    other => other,
+                }
+                .map(Box::new);
+            }
+            built.push(copy);
+        }
+        // Checked before anything is put, so a refusal changes nothing.
+        if let Some(taken) = built
+            .iter()
+            .flat_map(|copy| &copy.attributes)
+            .find(|s| self.attribute_owners.contains_key(&s.id))
+        {
+            return Err(ModelError::AlreadyExists(format!(
+                "the id {} is already in use",
+                taken.id
+            )));
+        }
+        for copy in built {
+            self.put_object(copy, dirty);
+        }
+        Ok(())
+    }
+}
