@@ -1,7 +1,10 @@
 //! Model entities as proto messages, shaped by the masks of the request.
 
 use crate::services::status::OrStatus;
-use mesh_model::{AttributeRef, DefinitionRules, Model, Object, Owner, TypeKind, Value, ValueType};
+use mesh_model::{
+    AttributeRef, DefinitionRules, Held, LinkVersion, Model, Object, Owner, TypeKind, Value,
+    ValueType,
+};
 use mesh_proto::model::{self as pb, attribute_value::ValueOneof};
 use mesh_proto::model_definition::{self as pbd, attribute_definition::DefinitionTypeOneof};
 use mesh_proto::types::MeshId;
@@ -359,9 +362,41 @@ fn values(
                 })),
             }]
         }
-        TypeKind::LinkRelation { .. } | TypeKind::RatingCurve | TypeKind::XySet { .. } => {
-            Vec::new()
-        }
+        // One value per target; none for a one-to-one link pointing at
+        // nothing (clients cannot read an empty id).
+        TypeKind::LinkRelation { .. } => match attribute.slot.held.as_deref() {
+            Some(Held::Links(targets)) => targets
+                .iter()
+                .map(|target| pb::AttributeValue {
+                    value_oneof: Some(ValueOneof::LinkRelationValue(
+                        pb::LinkRelationAttributeValue {
+                            target_object_id: Some(guid::to_proto(*target)),
+                        },
+                    )),
+                })
+                .collect(),
+            Some(Held::VersionedLinks(entries)) => entries
+                .iter()
+                .map(|entry| pb::AttributeValue {
+                    value_oneof: Some(ValueOneof::VersionedLinkRelationValue(
+                        pb::VersionedLinkRelationAttributeValue {
+                            versions: entry.iter().map(link_version).collect(),
+                        },
+                    )),
+                })
+                .collect(),
+            _ => Vec::new(),
+        },
+        // Read with their own calls (GetXySets, GetRatingCurveVersions).
+        TypeKind::RatingCurve | TypeKind::XySet { .. } => Vec::new(),
+    }
+}
+
+/// One version of a versioned link as a proto message.
+pub fn link_version(version: &LinkVersion) -> pb::LinkRelationVersion {
+    pb::LinkRelationVersion {
+        target_object_id: version.target.map(guid::to_proto),
+        valid_from_time: Some(timestamp(version.valid_from)),
     }
 }
 

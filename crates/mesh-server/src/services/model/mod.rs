@@ -3,12 +3,11 @@
 //! (`target`), requests become [`Change`]s applied to the session's model
 //! (`mesh_model`, which holds every rule), answers are shaped by the
 //! request's masks (`convert`).
-//!
-//! Not served yet (UNIMPLEMENTED): time series, link relation, XY set and
-//! rating curve attributes, linked-from search and cloning (part 2 of the
-//! model).
 
+mod clone;
 pub mod convert;
+mod curves;
+mod relations;
 mod search;
 pub mod target;
 
@@ -525,6 +524,62 @@ impl ModelService for ModelApi {
         })
         .await?;
         Ok(Response::new(UpdateSimpleAttributeResponse {}))
+    }
+
+    async fn update_link_relation_attribute(
+        &self,
+        request: Request<UpdateLinkRelationAttributeRequest>,
+    ) -> Result<Response<UpdateLinkRelationAttributeResponse>, Status> {
+        self.update_links(request).await
+    }
+
+    async fn update_versioned_link_relation_attribute(
+        &self,
+        request: Request<UpdateVersionedLinkRelationAttributeRequest>,
+    ) -> Result<Response<UpdateVersionedLinkRelationAttributeResponse>, Status> {
+        self.update_versioned_links(request).await
+    }
+
+    async fn search_linked_from(
+        &self,
+        request: Request<SearchLinkedFromRequest>,
+    ) -> Result<Response<BoxStream<SearchLinkedFromResponse>>, Status> {
+        self.linked_from(request).await
+    }
+
+    async fn get_xy_sets(
+        &self,
+        request: Request<GetXySetsRequest>,
+    ) -> Result<Response<GetXySetsResponse>, Status> {
+        self.get_xy(request).await
+    }
+
+    async fn update_xy_sets(
+        &self,
+        request: Request<UpdateXySetsRequest>,
+    ) -> Result<Response<UpdateXySetsResponse>, Status> {
+        self.update_xy(request).await
+    }
+
+    async fn get_rating_curve_versions(
+        &self,
+        request: Request<GetRatingCurveVersionsRequest>,
+    ) -> Result<Response<GetRatingCurveVersionsResponse>, Status> {
+        self.get_rating_curve(request).await
+    }
+
+    async fn update_rating_curve_versions(
+        &self,
+        request: Request<UpdateRatingCurveVersionsRequest>,
+    ) -> Result<Response<UpdateRatingCurveVersionsResponse>, Status> {
+        self.update_rating_curve(request).await
+    }
+
+    async fn clone_object(
+        &self,
+        request: Request<CloneObjectRequest>,
+    ) -> Result<Response<CloneObjectResponse>, Status> {
+        self.clone_object_call(request).await
     }
 }
 

@@ -21,9 +21,10 @@ fn run(model: &Model, start: Uuid, query: &str) -> Result<Vec<search::Hit<Uuid>>
 
 /// The objects a query finds.
 pub fn objects(model: &Model, start: Uuid, query: &str) -> Result<Vec<Uuid>, Status> {
+    let mut seen = std::collections::HashSet::new();
     let mut found = Vec::new();
     for hit in run(model, start, query)? {
-        if !found.contains(&hit.object) {
+        if seen.insert(hit.object) {
             found.push(hit.object);
         }
     }

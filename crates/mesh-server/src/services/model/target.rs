@@ -115,6 +115,34 @@ pub fn readable_attribute(
 
 /// The attribute `id` names, to change; anything else is "not found".
 pub fn attribute(model: &Model, id: Option<&MeshId>, what: &str) -> Result<Uuid, Status> {
+    attribute_or(model, id, what, |named| {
+        Status::not_found(format!(
+            "attribute not found: {named} names an object, not an attribute"
+        ))
+    })
+}
+
+/// The attribute `id` names, of a kind the caller checks; an object is
+/// "unexpected kind" (as clients of XY sets and rating curves expect).
+pub fn attribute_of_kind(
+    model: &Model,
+    id: Option<&MeshId>,
+    what: &str,
+    kind: &str,
+) -> Result<Uuid, Status> {
+    attribute_or(model, id, what, |named| {
+        Status::invalid_argument(format!(
+            "unexpected kind: {named} names an object, not {kind}"
+        ))
+    })
+}
+
+fn attribute_or(
+    model: &Model,
+    id: Option<&MeshId>,
+    what: &str,
+    object_given: impl FnOnce(String) -> Status,
+) -> Result<Uuid, Status> {
     let id = id.ok_or_else(|| Status::invalid_argument(format!("{what} is missing")))?;
     match resolve(model, id, what)? {
         Some(Found::Attribute(found)) => Ok(found),
@@ -122,10 +150,7 @@ pub fn attribute(model: &Model, id: Option<&MeshId>, what: &str) -> Result<Uuid,
             "attribute {} lists the objects a model owns; it changes as they are created, moved and deleted",
             describe(id)
         ))),
-        Some(_) => Err(Status::not_found(format!(
-            "attribute not found: {} names an object, not an attribute",
-            describe(id)
-        ))),
+        Some(_) => Err(object_given(describe(id))),
         None => Err(Status::not_found(format!(
             "attribute not found: {}",
             describe(id)
