@@ -20,6 +20,7 @@ use crate::{
     SimpleDefinition, Target, TimeseriesPoints, TimeseriesResource, UnitOfMeasurement,
     UserIdentity, ValueType, VersionInfo,
 };
+use crate::{LinkVersion, RatingCurveVersion, Reference, TimeseriesCopyMode, XySet};
 
 /// A blocking connection to a Mesh server. Cheap to clone.
 #[derive(Clone)]
@@ -543,6 +544,114 @@ impl Session {
                 attribute_type,
                 cardinality,
             ))
+    }
+
+    /// See [`crate::Session::update_link_relation_attribute`].
+    pub fn update_link_relation_attribute(
+        &self,
+        target: impl Into<Target>,
+        objects: &[Uuid],
+        append: bool,
+    ) -> Result<()> {
+        self.runtime.block_on(
+            self.inner
+                .update_link_relation_attribute(target, objects, append),
+        )
+    }
+
+    /// See [`crate::Session::update_versioned_one_to_one_link_relation_attribute`].
+    pub fn update_versioned_one_to_one_link_relation_attribute(
+        &self,
+        target: impl Into<Target>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        versions: &[LinkVersion],
+    ) -> Result<()> {
+        self.runtime.block_on(
+            self.inner
+                .update_versioned_one_to_one_link_relation_attribute(target, start, end, versions),
+        )
+    }
+
+    /// See [`crate::Session::update_versioned_one_to_many_link_relation_attribute`].
+    pub fn update_versioned_one_to_many_link_relation_attribute(
+        &self,
+        target: impl Into<Target>,
+        entries: &[Vec<LinkVersion>],
+    ) -> Result<()> {
+        self.runtime.block_on(
+            self.inner
+                .update_versioned_one_to_many_link_relation_attribute(target, entries),
+        )
+    }
+
+    /// See [`crate::Session::search_linked_from`].
+    pub fn search_linked_from(&self, target: impl Into<Target>) -> Result<Vec<Reference>> {
+        self.runtime.block_on(self.inner.search_linked_from(target))
+    }
+
+    /// See [`crate::Session::clone_object`].
+    pub fn clone_object(
+        &self,
+        source: impl Into<Target>,
+        new_owner: Option<Target>,
+        name: &str,
+        timeseries: TimeseriesCopyMode,
+    ) -> Result<Object> {
+        self.runtime
+            .block_on(self.inner.clone_object(source, new_owner, name, timeseries))
+    }
+
+    /// See [`crate::Session::get_xy_sets`].
+    pub fn get_xy_sets(
+        &self,
+        target: impl Into<Target>,
+        interval: Option<(DateTime<Utc>, DateTime<Utc>)>,
+        versions_only: bool,
+    ) -> Result<Vec<XySet>> {
+        self.runtime
+            .block_on(self.inner.get_xy_sets(target, interval, versions_only))
+    }
+
+    /// See [`crate::Session::update_xy_sets`].
+    pub fn update_xy_sets(
+        &self,
+        target: impl Into<Target>,
+        interval: Option<(DateTime<Utc>, DateTime<Utc>)>,
+        sets: &[XySet],
+    ) -> Result<()> {
+        self.runtime
+            .block_on(self.inner.update_xy_sets(target, interval, sets))
+    }
+
+    /// See [`crate::Session::get_rating_curve_versions`].
+    pub fn get_rating_curve_versions(
+        &self,
+        target: impl Into<Target>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        versions_only: bool,
+    ) -> Result<Vec<RatingCurveVersion>> {
+        self.runtime.block_on(self.inner.get_rating_curve_versions(
+            target,
+            start,
+            end,
+            versions_only,
+        ))
+    }
+
+    /// See [`crate::Session::update_rating_curve_versions`].
+    pub fn update_rating_curve_versions(
+        &self,
+        target: impl Into<Target>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        versions: &[RatingCurveVersion],
+    ) -> Result<()> {
+        self.runtime.block_on(
+            self.inner
+                .update_rating_curve_versions(target, start, end, versions),
+        )
     }
 
     /// See [`crate::Session::detach`].

@@ -73,8 +73,9 @@ pub use connection::{Connection, UserIdentity, VersionInfo};
 pub use error::{Error, Result};
 pub use model::{
     Attribute, AttributeDefinition, AttributeType, AttributeUpdate, AttributeValues, AttributeView,
-    DefinitionKind, Imported, Namespace, NamespaceChild, Object, ObjectDefinition, Reference,
-    SimpleDefinition, SimpleDefinitionInfo, Tag, Target, Value, ValueType,
+    Axis, DefinitionKind, Imported, LinkVersion, Namespace, NamespaceChild, Object,
+    ObjectDefinition, RatingCurveSegment, RatingCurveVersion, Reference, SimpleDefinition,
+    SimpleDefinitionInfo, Tag, Target, TimeseriesCopyMode, Value, ValueType, XyCurve, XySet,
 };
 pub use session::{Opened, Session};
 pub use time_series::{

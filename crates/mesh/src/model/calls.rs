@@ -369,7 +369,7 @@ impl Session {
         }
     }
 
-    fn model_client(&self) -> ModelServiceClient<Transport> {
+    pub(super) fn model_client(&self) -> ModelServiceClient<Transport> {
         // Models are sized by the server, which keeps answers to its own
         // limit.
         ModelServiceClient::new(self.connection().transport()).max_decoding_message_size(usize::MAX)

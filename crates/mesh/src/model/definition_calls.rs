@@ -391,7 +391,7 @@ impl Session {
         attribute_definition(answer)
     }
 
-    fn definition_client(&self) -> ModelDefinitionServiceClient<Transport> {
+    pub(super) fn definition_client(&self) -> ModelDefinitionServiceClient<Transport> {
         ModelDefinitionServiceClient::new(self.connection().transport())
             .max_decoding_message_size(usize::MAX)
     }

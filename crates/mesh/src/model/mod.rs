@@ -9,18 +9,25 @@
 //! definitions). Answers carry both as [`Reference`]s.
 
 mod calls;
+mod curves;
 mod definition_calls;
 mod definitions;
 mod file;
 mod ids;
+mod kind_definition_calls;
 mod objects;
+mod relation_calls;
 mod values;
 
+pub use curves::{
+    LinkVersion, RatingCurveSegment, RatingCurveVersion, TimeseriesCopyMode, XyCurve, XySet,
+};
 pub use definitions::{
     AttributeDefinition, AttributeType, DefinitionKind, Namespace, NamespaceChild,
     ObjectDefinition, SimpleDefinition, SimpleDefinitionInfo, Tag,
 };
 pub use file::Imported;
 pub use ids::{Reference, Target};
+pub use kind_definition_calls::Axis;
 pub use objects::{Attribute, AttributeValues, AttributeView, Object};
 pub use values::{AttributeUpdate, Value, ValueType};

@@ -5,6 +5,7 @@ use mesh_proto::model as pb;
 use mesh_proto::model::attribute_value::ValueOneof;
 use uuid::Uuid;
 
+use super::curves::LinkVersion;
 use super::definitions::{attribute_definition, AttributeDefinition};
 use super::ids::{reference, Reference};
 use super::values::{simple_value, Value, ValueType};
@@ -143,9 +144,11 @@ pub enum AttributeValues {
         /// Whether `expression` is the attribute's own.
         is_local_expression: bool,
     },
-    /// Values of kinds this SDK does not read (versioned links; XY sets and
-    /// rating curves have calls of their own), or none when the read did
-    /// not ask for values.
+    /// The entries of a versioned link (at most one for a one-to-one
+    /// link), each its versions sorted by start.
+    VersionedLink(Vec<Vec<LinkVersion>>),
+    /// Values of kinds read with calls of their own (XY sets, rating
+    /// curves), or none when the read did not ask for values.
     Other,
 }
 
@@ -222,6 +225,19 @@ fn values(value_type: ValueType, values: &[pb::AttributeValue]) -> Result<Attrib
                 .iter()
                 .map(|v| match &v.value_oneof {
                     Some(ValueOneof::LinkRelationValue(l)) => target(l.target_object_id.as_ref()),
+                    _ => Err(mismatch(v)),
+                })
+                .collect::<Result<_>>()?,
+        ),
+        ValueType::VersionedLinkRelation => AttributeValues::VersionedLink(
+            values
+                .iter()
+                .map(|v| match &v.value_oneof {
+                    Some(ValueOneof::VersionedLinkRelationValue(entry)) => entry
+                        .versions
+                        .iter()
+                        .map(LinkVersion::from_proto)
+                        .collect::<Result<Vec<_>>>(),
                     _ => Err(mismatch(v)),
                 })
                 .collect::<Result<_>>()?,
