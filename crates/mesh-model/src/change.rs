@@ -288,7 +288,7 @@ pub enum Change {
         /// Where the copy goes; `None`: beside the source.
         owner: Option<Owner>,
         /// Whether time series attributes of the copies keep the
-        /// originals' connections and local expressions.
+        /// originals' connections (local expressions are always kept).
         keep_timeseries: bool,
     },
 }

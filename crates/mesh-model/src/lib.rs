@@ -28,7 +28,7 @@ pub mod units;
 mod value;
 mod workspace;
 
-pub use apply::{check_name, check_values, MAX_NAME_BYTES};
+pub use apply::{check_name, check_values, copy_id, MAX_NAME_BYTES};
 pub use change::{Change, Mode};
 pub use committed::{Committed, PreparedCommit};
 pub use definitions::{

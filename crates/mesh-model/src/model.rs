@@ -173,6 +173,21 @@ impl Model {
             .flat_map(|ids| ids.iter().copied())
     }
 
+    /// Object `id` and every object it owns, directly or not, owners
+    /// before what they own (breadth first: no recursion, whatever the
+    /// depth).
+    pub fn owned_tree(&self, id: Uuid) -> Vec<Uuid> {
+        let mut tree = vec![id];
+        let mut next = 0;
+        while next < tree.len() {
+            if let Some(object) = self.object(tree[next]) {
+                tree.extend(self.all_children(object));
+            }
+            next += 1;
+        }
+        tree
+    }
+
     /// Every model, by name.
     pub fn models(&self) -> impl Iterator<Item = &Object> + '_ {
         self.models.values().filter_map(|id| self.object(*id))
@@ -220,6 +235,11 @@ impl Model {
     /// Every attribute definition, in no particular order.
     pub fn all_attribute_definitions(&self) -> impl Iterator<Item = &AttributeDefinition> + '_ {
         self.attribute_definitions.values().map(|d| &**d)
+    }
+
+    /// Every object (models included), in no particular order.
+    pub fn all_objects(&self) -> impl Iterator<Item = &Object> + '_ {
+        self.objects.values().map(|o| &**o)
     }
 
     /// How many objects (models included) the model holds.

@@ -10,8 +10,9 @@ mod common;
 
 use mesh::chrono::{DateTime, TimeZone, Utc};
 use mesh::{
-    Attribute, AttributeValues, AttributeView, Axis, Connection, LinkVersion, Object,
-    RatingCurveSegment, RatingCurveVersion, Session, TimeseriesCopyMode, XyCurve, XySet,
+    Attribute, AttributeValues, AttributeView, Axis, Connection, CurveType, LinkVersion, Object,
+    Point, RatingCurveSegment, RatingCurveVersion, Resolution, Session, TimeseriesCopyMode,
+    XyCurve, XySet,
 };
 use uuid::Uuid;
 
@@ -440,4 +441,105 @@ async fn relations_answer_linked_from_search_clone_and_unlink() {
     assert_eq!(entries[0][0].target, None);
     assert_eq!(entries[0][0].valid_from, day(1990, 1, 1));
     assert!(session.search_linked_from(high_lake.id).await.is_err());
+}
+
+#[tokio::test]
+async fn a_clone_takes_series_along_as_its_copy_mode_says() {
+    let server = common::start_default().await;
+    let session = open(&server).await;
+    define(&session).await;
+    for name in ["Production", "Inflow"] {
+        let series_type = session
+            .create_timeseries_attribute_type(REPOSITORY, name, Some("MW"))
+            .await
+            .unwrap();
+        session
+            .add_timeseries_attribute_definition(format!("{REPOSITORY}/Plant"), series_type.id, "")
+            .await
+            .unwrap();
+    }
+    build(&session).await;
+    let series = |name: &'static str| {
+        let session = &session;
+        async move {
+            session
+                .create_physical_timeseries(
+                    "/Basin/",
+                    name,
+                    CurveType::PiecewiseLinear,
+                    Resolution::Hour,
+                    "MW",
+                    None,
+                )
+                .await
+                .unwrap()
+                .timeseries_key
+        }
+    };
+    let (own, shared) = (series("AltaProduction").await, series("SharedInflow").await);
+    let start = day(2024, 1, 1);
+    let points: Vec<Point> = (0..5)
+        .map(|h| Point::new(start.timestamp_millis() + h * 3_600_000, 0, h as f64 * 1.5))
+        .collect();
+    let end = start + mesh::chrono::Duration::hours(5);
+    session
+        .write_timeseries_point_slice(own, start, end, &points)
+        .await
+        .unwrap();
+    let connect = |path: String, key: i64| {
+        let session = &session;
+        async move {
+            session
+                .update_timeseries_attribute(path, Some(key), None)
+                .await
+                .unwrap()
+        }
+    };
+    connect(format!("{AREA}/Alta.Production"), own).await;
+    connect(format!("{AREA}/Alta.Inflow"), shared).await;
+    connect(format!("{AREA}/Bjorn.Inflow"), shared).await;
+    session.commit().await.unwrap();
+
+    let key_of = |path: String| {
+        let session = &session;
+        async move { session.timeseries_key_of(path).await.unwrap() }
+    };
+    // INTERNAL first: after an ALL clone, Alta's series is no longer used
+    // by Alta alone.
+    for (mode, name) in [
+        (TimeseriesCopyMode::Internal, "Alta Internal"),
+        (TimeseriesCopyMode::None, "Alta None"),
+        (TimeseriesCopyMode::All, "Alta All"),
+    ] {
+        session
+            .clone_object(format!("{AREA}/Alta"), None, name, mode)
+            .await
+            .unwrap();
+        let production = key_of(format!("{AREA}/{name}.Production")).await;
+        let inflow = key_of(format!("{AREA}/{name}.Inflow")).await;
+        match mode {
+            TimeseriesCopyMode::All => {
+                assert_eq!((production, inflow), (Some(own), Some(shared)));
+            }
+            TimeseriesCopyMode::None => assert_eq!((production, inflow), (None, None)),
+            TimeseriesCopyMode::Internal => {
+                // Alta's own series is copied; the shared one is not.
+                let copy = production.expect("the clone has its own copy");
+                assert_ne!(copy, own);
+                assert_eq!(inflow, None);
+                let info = session.get_timeseries_resource_info(copy).await.unwrap();
+                assert_eq!(info.path, "Resource/Basin/Alta Internal/AltaProduction");
+                let copied = session
+                    .read_timeseries_points(copy, start, end)
+                    .await
+                    .unwrap();
+                let original = session
+                    .read_timeseries_points(own, start, end)
+                    .await
+                    .unwrap();
+                assert_eq!(copied.points(), original.points());
+            }
+        }
+    }
+    session.commit().await.unwrap();
 }

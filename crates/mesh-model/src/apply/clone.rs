@@ -12,12 +12,23 @@ use crate::model::Model;
 use crate::objects::{attribute_id, Held, LinkVersion, Object, Owner};
 use crate::records::Dirty;
 
+/// The id of the copy of `original` in a clone of `source` whose root copy
+/// is `root`: the root's own id for the source, derived from both
+/// otherwise, so that a replay makes the same ids.
+pub fn copy_id(root: Uuid, source: Uuid, original: Uuid) -> Uuid {
+    if original == source {
+        root
+    } else {
+        Uuid::new_v5(&root, original.as_bytes())
+    }
+}
+
 impl Model {
     /// Copies `source` and what it owns under `owner` (beside the source
     /// when `None`) as `name`. Links between copied objects point at the
     /// copies; links out of the tree stay; links into it from outside are
-    /// not copied. Time series attributes keep their connections and local
-    /// expressions only when `keep_timeseries`.
+    /// not copied. Time series attributes keep their local expressions, and
+    /// their connections only when `keep_timeseries`.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn clone_object(
         &mut self,
@@ -79,24 +90,10 @@ impl Model {
         }
         // The tree, parents before children; each copy's id derived from
         // the root copy's and the original's, so a replay makes the same.
-        let mut tree = vec![source];
-        let mut next = 0;
-        while next < tree.len() {
-            if let Some(object) = self.object(tree[next]) {
-                tree.extend(self.all_children(object));
-            }
-            next += 1;
-        }
+        let tree = self.owned_tree(source);
         let copies: HashMap<Uuid, Uuid> = tree
             .iter()
-            .map(|old| {
-                let new = if *old == source {
-                    id
-                } else {
-                    Uuid::new_v5(&id, old.as_bytes())
-                };
-                (*old, new)
-            })
+            .map(|old| (*old, copy_id(id, source, *old)))
             .collect();
         if let Some(taken) = copies
             .values()
@@ -134,7 +131,12 @@ impl Model {
             for slot in &mut copy.attributes {
                 slot.id = attribute_id(new_id, slot.definition);
                 slot.held = match slot.held.take().map(|held| *held) {
-                    Some(Held::Timeseries { .. }) if !keep_timeseries => None,
+                    Some(Held::Timeseries {
+                        local_expression, ..
+                    }) if !keep_timeseries => local_expression.map(|e| Held::Timeseries {
+                        key: 0,
+                        local_expression: Some(e),
+                    }),
                     Some(Held::Links(targets)) => {
                         Some(Held::Links(targets.into_iter().map(remap).collect()))
                     }

@@ -14,6 +14,7 @@ use crate::error::{ModelError, Result};
 use crate::model::Model;
 use crate::records::Dirty;
 
+pub use clone::copy_id;
 pub use values::check_values;
 
 /// Longest name the model takes, in bytes.

@@ -173,7 +173,6 @@ impl Model {
                 Mode::Request => Err(ModelError::NotFound(format!("object not found: {id}"))),
             };
         };
-        let mut doomed = vec![id];
         // Objects owned through a one-to-one attribute are part of their
         // owner and go with it; those in collections (and a model's) must
         // be deleted first, or with `recursive`.
@@ -194,14 +193,7 @@ impl Model {
                 self.object_path(id)?
             )));
         }
-        // Breadth first over what it owns; no recursion, whatever the depth.
-        let mut next = 0;
-        while next < doomed.len() {
-            if let Some(object) = self.object(doomed[next]) {
-                doomed.extend(self.all_children(object));
-            }
-            next += 1;
-        }
+        let doomed = self.owned_tree(id);
         // The reference lets an object others link to be deleted; the
         // links to it go with it, so that nothing points at a missing
         // object.

@@ -8,6 +8,7 @@
 //! here and answers back, and the calculation engine and the model read
 //! through the same interface. Errors are [`ViewError`]s.
 
+mod copy;
 mod error;
 mod read;
 mod series;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 use mesh_storage::{ChangeSet, SeriesMeta, StoreHandle};
 
+pub use copy::MAX_COPIED_POINTS;
 pub use error::ViewError;
 pub use read::{ReadAnswer, ReadLimit};
 pub use series::{NewSeries, SeriesUpdate};

@@ -170,6 +170,11 @@ pub enum TimeseriesCopyMode {
     /// The copies keep the originals' connections and local expressions.
     #[default]
     All,
-    /// The copies are connected to nothing.
+    /// The copies are connected to nothing (local expressions stay).
     None,
+    /// Series connected only to attributes inside the cloned tree are
+    /// copied, points and all, into new series (in a folder named after
+    /// the clone, beside the original), and the copies connected to them;
+    /// other connections are dropped.
+    Internal,
 }

@@ -151,6 +151,7 @@ impl Session {
                 timeseries_copy_mode: match timeseries {
                     TimeseriesCopyMode::All => ProtoCopyMode::All,
                     TimeseriesCopyMode::None => ProtoCopyMode::None,
+                    TimeseriesCopyMode::Internal => ProtoCopyMode::Internal,
                 } as i32,
             })
             .await
