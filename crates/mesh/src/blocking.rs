@@ -546,6 +546,31 @@ impl Session {
             ))
     }
 
+    /// See [`crate::Session::read_timeseries_points_at`].
+    pub fn read_timeseries_points_at(
+        &self,
+        attribute: impl Into<Target>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<TimeseriesPoints> {
+        self.runtime
+            .block_on(self.inner.read_timeseries_points_at(attribute, start, end))
+    }
+
+    /// See [`crate::Session::write_timeseries_points_at`].
+    pub fn write_timeseries_points_at(
+        &self,
+        attribute: impl Into<Target>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        points: &[Point],
+    ) -> Result<()> {
+        self.runtime.block_on(
+            self.inner
+                .write_timeseries_points_at(attribute, start, end, points),
+        )
+    }
+
     /// See [`crate::Session::update_link_relation_attribute`].
     pub fn update_link_relation_attribute(
         &self,

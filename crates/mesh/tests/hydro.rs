@@ -538,6 +538,23 @@ async fn a_clone_takes_series_along_as_its_copy_mode_says() {
                     .await
                     .unwrap();
                 assert_eq!(copied.points(), original.points());
+                // Through the attribute's path, without the key.
+                let copy_path = format!("{AREA}/{name}.Production");
+                let through = session
+                    .read_timeseries_points_at(copy_path.as_str(), start, end)
+                    .await
+                    .unwrap();
+                assert_eq!(through.points(), original.points());
+                session
+                    .write_timeseries_points_at(copy_path.as_str(), start, end, &points[..2])
+                    .await
+                    .unwrap();
+                let written = session
+                    .read_timeseries_points(copy, start, end)
+                    .await
+                    .unwrap();
+                assert_eq!(written.points()[..2], points[..2]);
+                assert!(written.points()[2].value.is_nan());
             }
         }
     }

@@ -277,7 +277,7 @@ impl Session {
         }
     }
 
-    fn timeseries_client(&self) -> TimeseriesServiceClient<Transport> {
+    pub(super) fn timeseries_client(&self) -> TimeseriesServiceClient<Transport> {
         // Answers are sized by the server, which keeps them to its own
         // limit; refusing a large one here would only lose a read.
         TimeseriesServiceClient::new(self.connection().transport())
@@ -347,7 +347,7 @@ fn check_key(series: &Timeseries, key: i64) -> Result<()> {
 }
 
 /// Whole milliseconds, a sub-millisecond part rounded up as the server does.
-fn to_ms(time: DateTime<Utc>) -> i64 {
+pub(super) fn to_ms(time: DateTime<Utc>) -> i64 {
     let ms = time.timestamp_millis();
     if !time.timestamp_subsec_nanos().is_multiple_of(1_000_000) {
         ms + 1

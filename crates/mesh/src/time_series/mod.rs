@@ -15,6 +15,7 @@
 //! calls over consecutive sub-intervals, in the same session, so committing
 //! stays all-or-nothing.
 
+mod by_attribute;
 mod calls;
 mod points;
 mod resource;
