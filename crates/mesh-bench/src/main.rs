@@ -21,6 +21,7 @@ mod disk;
 mod load;
 mod machine;
 mod model;
+mod relations;
 mod server;
 mod streams;
 mod timeseries;
@@ -79,6 +80,10 @@ enum Command {
     /// A model of many objects: build and commit rate, GetObject by path and SearchObjects by
     /// type, server memory per object, and the time a restarted server takes to answer.
     Model(model::ModelArgs),
+    /// A model of plants and rivers joined by link relations: a one-week read through a time
+    /// series attribute's path or id against the same read by key, and searches that follow
+    /// links across the whole model.
+    Relations(relations::RelationsArgs),
 }
 
 #[derive(Args)]
@@ -162,6 +167,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Commits(args) => commits::run(args).await,
         Command::Streams(args) => streams::run(args).await,
         Command::Model(args) => model::run(args).await,
+        Command::Relations(args) => relations::run(args).await,
     }
 }
 
@@ -488,6 +494,16 @@ mod tests {
         assert_eq!(args.objects, 2_000);
         assert_eq!((args.areas, args.sessions, args.updates), (100, 4, 1));
         assert!(Cli::try_parse_from(["mesh-bench", "model", "--updates", "11"]).is_err());
+    }
+
+    #[test]
+    fn relations_command_line_parses() {
+        let cli = Cli::try_parse_from(["mesh-bench", "relations", "--objects", "2000"]).unwrap();
+        let Command::Relations(args) = cli.command else {
+            panic!("not the relations command");
+        };
+        assert_eq!((args.objects, args.areas, args.reads), (2_000, 100, 2_000));
+        assert!(Cli::try_parse_from(["mesh-bench", "relations", "--objects", "10"]).is_err());
     }
 
     #[test]
