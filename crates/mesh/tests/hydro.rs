@@ -364,6 +364,11 @@ async fn a_hydro_system_built_through_the_api_survives_export_and_import_into_a_
         "{built:#?}"
     );
     let file = session.export_model_file(&["Basin"]).await.unwrap();
+    // Durable: a restarted server on the same data reads the same.
+    drop(session);
+    let server = server.restart().await;
+    let session = open(&server).await;
+    assert_eq!(snapshot(&session).await, built);
 
     let fresh = common::start_default().await;
     let other = open(&fresh).await;
