@@ -64,30 +64,14 @@ impl Model {
             (Some(beside), None) => Some(beside),
             (Some(_), Some(owner)) => Some(owner),
         };
-        match destination {
-            Some(owner) => {
-                let owner_object = self.object(owner.object).ok_or_else(|| {
-                    ModelError::NotFound(format!("Owner of the object not found: {}", owner.object))
-                })?;
-                self.definition_for(owner_object, owner, Some(root.definition))?;
-                if self.child(owner, name).is_some() {
-                    return Err(ModelError::AlreadyExists(format!(
-                        "An element named {} already exists in the {} element array",
-                        echo(name),
-                        self.owner_label(owner)
-                    )));
-                }
-                self.check_room(owner)?;
-            }
-            None => {
-                if self.model_named(name).is_some() {
-                    return Err(ModelError::AlreadyExists(format!(
-                        "a model named '{}' already exists",
-                        echo(name)
-                    )));
-                }
-            }
+        if let Some(owner) = destination {
+            let owner_object = self.object(owner.object).ok_or_else(|| {
+                ModelError::NotFound(format!("Owner of the object not found: {}", owner.object))
+            })?;
+            self.definition_for(owner_object, owner, Some(root.definition))?;
+            self.check_room(owner)?;
         }
+        self.check_name_free(destination, name, None)?;
         // The tree, parents before children; each copy's id derived from
         // the root copy's and the original's, so a replay makes the same.
         let tree = self.owned_tree(source);

@@ -28,12 +28,7 @@ impl Model {
                 "the id {id} is already in use"
             )));
         }
-        if self.model_named(name).is_some() {
-            return Err(ModelError::AlreadyExists(format!(
-                "a model named '{}' already exists",
-                echo(name)
-            )));
-        }
+        self.check_name_free(None, name, None)?;
         self.put_object(
             Object {
                 id,
@@ -77,13 +72,7 @@ impl Model {
             });
         };
         let definition = self.definition_for(owner_object, owner, definition)?;
-        if self.child(owner, name).is_some() {
-            return Err(ModelError::AlreadyExists(format!(
-                "An element named {} already exists in the {} element array",
-                echo(name),
-                self.owner_label(owner)
-            )));
-        }
+        self.check_name_free(Some(owner), name, None)?;
         self.check_room(owner)?;
         let attributes = self.new_attributes(id, definition, attribute_ids)?;
         self.put_object(
@@ -142,20 +131,7 @@ impl Model {
             }
             object.owner = Some(new_owner);
         }
-        let clash = match object.owner {
-            Some(owner) => self.child(owner, &object.name),
-            None => self.models.get(&object.name).copied(),
-        };
-        if clash.is_some_and(|other| other != id) {
-            return Err(ModelError::AlreadyExists(match object.owner {
-                Some(owner) => format!(
-                    "An element named {} already exists in the {} element array",
-                    echo(&object.name),
-                    self.owner_label(owner)
-                ),
-                None => format!("a model named '{}' already exists", echo(&object.name)),
-            }));
-        }
+        self.check_name_free(object.owner, &object.name, Some(id))?;
         self.put_object(object, dirty);
         Ok(())
     }
@@ -395,6 +371,31 @@ impl Model {
             });
         }
         Ok(slots)
+    }
+
+    /// Refuses `name` where `owner` (`None`: among the models) already has
+    /// an object of that name other than `except`.
+    pub(super) fn check_name_free(
+        &self,
+        owner: Option<Owner>,
+        name: &str,
+        except: Option<Uuid>,
+    ) -> Result<()> {
+        let clash = match owner {
+            Some(owner) => self.child(owner, name),
+            None => self.models.get(name).copied(),
+        };
+        if clash.is_none() || clash == except {
+            return Ok(());
+        }
+        Err(ModelError::AlreadyExists(match owner {
+            Some(owner) => format!(
+                "An element named {} already exists in the {} element array",
+                echo(name),
+                self.owner_label(owner)
+            ),
+            None => format!("a model named '{}' already exists", echo(name)),
+        }))
     }
 
     /// How messages name an owner: its attribute's name, or the model's.
