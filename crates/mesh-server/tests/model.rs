@@ -396,7 +396,7 @@ async fn a_model_file_imports_in_a_session_and_exports_the_same_after_a_restart(
         .into_inner();
     assert_eq!(
         (counts.model_definitions, counts.models, counts.objects),
-        (1, 1, 4)
+        (1, 1, 5)
     );
     let exported = files
         .export_model_file(ExportModelFileRequest {
