@@ -981,7 +981,7 @@ async fn a_model_file_is_imported_whole_or_not_at_all_and_exported_back() {
             imported.models,
             imported.objects
         ),
-        (1, 1, 4)
+        (1, 1, 5)
     );
     let alta = session
         .get_object("Model/Nordic/North/Alta", AttributeView::Basic)
