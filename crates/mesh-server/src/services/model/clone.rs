@@ -24,10 +24,12 @@ impl ModelApi {
         let mode = match TimeseriesCopyMode::try_from(request.timeseries_copy_mode) {
             Ok(TimeseriesCopyMode::CopyModeUnspecified) => TimeseriesCopyMode::All,
             Ok(mode) => mode,
-            Err(_) => return Err(Status::invalid_argument(format!(
+            Err(_) => {
+                return Err(Status::invalid_argument(format!(
                 "timeseries_copy_mode {} is not one of COPY_MODE_UNSPECIFIED, NONE, ALL, INTERNAL",
                 request.timeseries_copy_mode
-            ))),
+            )))
+            }
         };
         let id = Uuid::new_v4();
         let model = view(&lease).await;
