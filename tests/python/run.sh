@@ -31,7 +31,7 @@ stamp="$venv/requirements.installed"
 venv_usable() {
     [[ -x "$python" ]] &&
         cmp -s "$here/requirements.txt" "$stamp" &&
-        "$python" -c 'import grpc, grpc_tools.protoc, grpc_health.v1.health_pb2, grpc_reflection.v1alpha.reflection_pb2, google.protobuf, pytest, jwt, cryptography.x509, pyarrow.ipc' 2>/dev/null
+        "$python" -c 'import grpc, grpc_tools.protoc, grpc_health.v1.health_pb2, grpc_reflection.v1alpha.reflection_pb2, google.protobuf, pytest, jwt, cryptography.x509, pyarrow.ipc, kerberos' 2>/dev/null
 }
 
 if ! venv_usable; then

@@ -191,7 +191,8 @@ def test_revoking_an_external_token_is_refused_and_an_unknown_one_succeeds(secur
 
 def test_the_kerberos_exchange_is_reachable_without_a_token(auth):
     # It hands out tokens, so it cannot require one: the call passes the
-    # authenticator and reaches the service (which does not serve it yet),
+    # authenticator and reaches the service (which answers UNIMPLEMENTED
+    # here, as this server is not configured for Kerberos),
     # while its neighbour in the same service still needs a token.
     error = expect_error(
         lambda: list(auth.AuthenticateKerberos(iter([wrappers_pb2.BytesValue(value=b"x")]), timeout=DEADLINE_S)),

@@ -112,6 +112,29 @@ impl ServerConfig {
             session_timeout: Duration::from_secs(300),
             max_sessions: 100_000,
             max_message_size: 4 * 1024 * 1024,
+
+    /// Keytab file holding the key of --kerberos-service-principal. With
+    /// both, clients sign in with Kerberos (AuthenticateKerberos) and get
+    /// access tokens from this server.
+    #[arg(
+        long,
+        env = "MESH_KERBEROS_KEYTAB",
+        requires = "kerberos_service_principal"
+    )]
+    pub kerberos_keytab: Option<PathBuf>,
+
+    /// The service principal clients ask tickets for, e.g.
+    /// `HTTP/mesh.example.com@EXAMPLE.COM`; its key must be in --kerberos-keytab.
+    #[arg(
+        long,
+        env = "MESH_KERBEROS_SERVICE_PRINCIPAL",
+        requires = "kerberos_keytab"
+    )]
+    pub kerberos_service_principal: Option<String>,
+
+    /// How long an access token issued after a Kerberos sign-in stays valid.
+    #[arg(long, env = "MESH_ACCESS_TOKEN_LIFETIME", default_value = "1h", value_parser = parse_timeout)]
+    pub access_token_lifetime: Duration,
             store_cache_mb: 64,
             max_concurrent_streams: 100,
             max_connections: 1_000,
@@ -126,6 +149,9 @@ impl ServerConfig {
             auth_audience: None,
             auth_clock_skew: Duration::from_secs(60),
             allow_insecure_auth: false,
+            kerberos_keytab: None,
+            kerberos_service_principal: None,
+            access_token_lifetime: Duration::from_secs(3600),
         }
     }
 }
@@ -179,6 +205,8 @@ mod tests {
 
     #[test]
     fn the_test_configuration_has_the_default_connection_settings() {
+        assert_eq!(config.access_token_lifetime, Duration::from_secs(3600));
+        assert!(config.kerberos_keytab.is_none());
         let defaults = ServerConfig::try_parse_from(["mesh-server"]).unwrap();
         let tests = ServerConfig::for_tests("data");
         assert_eq!(

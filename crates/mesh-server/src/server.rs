@@ -22,7 +22,7 @@ use tokio::sync::oneshot;
 use tonic::service::Routes;
 use tower::Layer;
 
-use crate::auth::{Authenticator, TokenSettings, TokenVerifier};
+use crate::auth::Authenticator;
 use crate::config::ServerConfig;
 use crate::connections::{self, ConnectionSettings};
 use crate::log_level::LogControl;
@@ -91,30 +91,7 @@ pub async fn prepare(config: ServerConfig) -> anyhow::Result<Prepared> {
         (None, None) => None,
         _ => bail!("--tls-cert and --tls-key go together: give both or neither"),
     };
-    let authenticator = match (
-        &config.auth_jwks,
-        &config.auth_issuer,
-        &config.auth_audience,
-    ) {
-        (Some(jwks), Some(issuer), Some(audience)) => {
-            if certificate.is_none() && !config.allow_insecure_auth {
-                bail!(
-                    "access tokens sent over a plain connection can be stolen: \
-                     give --tls-cert and --tls-key, or --allow-insecure-auth for local testing"
-                );
-            }
-            Authenticator::with(vec![Arc::new(TokenVerifier::from_jwks_file(
-                jwks,
-                TokenSettings {
-                    issuer: issuer.clone(),
-                    audience: audience.clone(),
-                    clock_skew: config.auth_clock_skew,
-                },
-            )?)])
-        }
-        (None, None, None) => Authenticator::none(),
-        _ => bail!("--auth-jwks, --auth-issuer and --auth-audience go together"),
-    };
+    let authenticator = Authenticator::from_config(&config, certificate.is_some())?;
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
             "cannot create the data directory {}",

@@ -6,6 +6,7 @@
 //! `mesh-server` binary as a child process ([`process`]) and the generated
 //! gRPC clients used without the SDK ([`raw`]).
 
+pub mod kdc;
 pub mod process;
 pub mod raw;
 pub mod rng;

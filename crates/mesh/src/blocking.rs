@@ -51,6 +51,18 @@ impl Connection {
         })
     }
 
+    /// See [`crate::Connection::with_kerberos`].
+    pub fn with_kerberos(
+        address: &str,
+        root_pem: Option<&[u8]>,
+        service_principal: &str,
+        user_principal: Option<&str>,
+    ) -> Result<Connection> {
+        Connection::on_own_runtime(|| {
+            crate::Connection::with_kerberos(address, root_pem, service_principal, user_principal)
+        })
+    }
+
     fn on_own_runtime<F, Fut>(connect: F) -> Result<Connection>
     where
         F: FnOnce() -> Fut,
@@ -76,6 +88,16 @@ impl Connection {
     /// See [`crate::Connection::update_external_access_token`].
     pub fn update_external_access_token(&self, token: &str) -> Result<()> {
         self.inner.update_external_access_token(token)
+    }
+
+    /// See [`crate::Connection::revoke_access_token`].
+    pub fn revoke_access_token(&self) -> Result<()> {
+        self.runtime.block_on(self.inner.revoke_access_token())
+    }
+
+    /// See [`crate::Connection::refresh_access_token`].
+    pub fn refresh_access_token(&self) -> Result<()> {
+        self.runtime.block_on(self.inner.refresh_access_token())
     }
 
     /// See [`crate::Connection::get_user_identity`].

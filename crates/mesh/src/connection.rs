@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::credentials::AccessToken;
 use crate::error::{Error, Result};
+use crate::kerberos::{Kerberos, SignIn};
 use crate::session::Session;
 use crate::time_series::UnitOfMeasurement;
 
@@ -50,6 +51,9 @@ pub struct Connection {
 pub(crate) struct ConnectionInner {
     channel: Channel,
     token: AccessToken,
+    /// For a Kerberos connection: how to sign in again, and the task that
+    /// renews the token before it expires.
+    kerberos: Option<Kerberos>,
     /// The runtime the connection was made on: dropped sessions close
     /// themselves through it.
     pub(crate) runtime: tokio::runtime::Handle,
@@ -100,21 +104,91 @@ impl Connection {
         self.inner.token.set(token)
     }
 
+    /// Connects over TLS and signs in with Kerberos: the user's
+    /// credential (from their credential cache, as `kinit` leaves it; with
+    /// `user_principal`, that user's credential in the cache collection)
+    /// gets a ticket for `service_principal`
+    /// (`HTTP/mesh.example.com@EXAMPLE.COM`, or `HTTP@mesh.example.com`),
+    /// which the server exchanges for an access token before this returns.
+    /// The token is renewed in the background before it expires, so no call
+    /// fails for an expired token while the KDC can be reached.
+    ///
+    /// Needs the system's GSSAPI library (MIT Kerberos, `libgssapi_krb5.so.2`)
+    /// at run time; failures of the Kerberos side are [`Error::Kerberos`].
+    pub async fn with_kerberos(
+        address: &str,
+        root_pem: Option<&[u8]>,
+        service_principal: &str,
+        user_principal: Option<&str>,
+    ) -> Result<Connection> {
+        let endpoint = tls_endpoint(address, root_pem)?;
+        let channel = open_channel(address, endpoint).await?;
+        let sign_in = SignIn::new(channel.clone(), service_principal, user_principal);
+        let granted = sign_in.sign_in().await?;
+        let token = AccessToken::default();
+        token.set(&granted.token)?;
+        let kerberos = Kerberos::new(sign_in);
+        kerberos.keep_fresh(token.clone(), granted.lifetime);
+        Ok(Connection::from_channel(channel, token, Some(kerberos)))
+    }
+
+    /// Signs in with Kerberos again now (after [`Connection::revoke_access_token`],
+    /// say) and renews the new token from then on. Only for connections made
+    /// with [`Connection::with_kerberos`].
+    pub async fn refresh_access_token(&self) -> Result<()> {
+        let kerberos = self.kerberos()?;
+        let granted = kerberos.sign_in.sign_in().await?;
+        self.inner.token.set(&granted.token)?;
+        kerberos.keep_fresh(self.inner.token.clone(), granted.lifetime);
+        Ok(())
+    }
+
+    /// Ends this connection's Kerberos sign-in: the server makes the access
+    /// token unusable at once, and the connection stops renewing it. Calls
+    /// afterwards answer `UNAUTHENTICATED` until
+    /// [`Connection::refresh_access_token`]. Only for connections made with
+    /// [`Connection::with_kerberos`]; an external token only its issuer can end.
+    pub async fn revoke_access_token(&self) -> Result<()> {
+        let kerberos = self.kerberos()?;
+        kerberos.stop();
+        let Some(token) = self.inner.token.current() else {
+            return Ok(());
+        };
+        AuthenticationServiceClient::new(self.transport())
+            .revoke_access_token(token)
+            .await?;
+        self.inner.token.clear();
+        Ok(())
+    }
+
+    fn kerberos(&self) -> Result<&Kerberos> {
+        self.inner.kerberos.as_ref().ok_or_else(|| {
+            Error::Kerberos(
+                "this connection was not made with Connection::with_kerberos".to_string(),
+            )
+        })
+    }
+
     async fn connect(address: &str, endpoint: Endpoint, token: AccessToken) -> Result<Connection> {
-        let channel = endpoint
-            .connect_timeout(Duration::from_secs(10))
-            .connect()
-            .await
-            .map_err(|source| Error::connect(address, source))?;
-        Ok(Connection {
+        let channel = open_channel(address, endpoint).await?;
+        Ok(Connection::from_channel(channel, token, None))
+    }
+
+    fn from_channel(
+        channel: Channel,
+        token: AccessToken,
+        kerberos: Option<Kerberos>,
+    ) -> Connection {
+        Connection {
             inner: Arc::new(ConnectionInner {
                 channel,
                 token,
+                kerberos,
                 runtime: tokio::runtime::Handle::current(),
                 session_timeout: Mutex::new(None),
                 units: Mutex::new(None),
             }),
-        })
+        }
     }
 
     /// Who the server takes this connection's user to be.
@@ -208,6 +282,14 @@ impl Connection {
     pub(crate) fn session_client(&self) -> SessionServiceClient<Transport> {
         SessionServiceClient::new(self.transport())
     }
+}
+
+async fn open_channel(address: &str, endpoint: Endpoint) -> Result<Channel> {
+    endpoint
+        .connect_timeout(Duration::from_secs(10))
+        .connect()
+        .await
+        .map_err(|source| Error::connect(address, source))
 }
 
 fn tls_endpoint(address: &str, root_pem: Option<&[u8]>) -> Result<Endpoint> {

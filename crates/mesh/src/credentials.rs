@@ -32,6 +32,25 @@ impl AccessToken {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(header);
         Ok(())
     }
+
+    /// The token in use, without the `Bearer ` prefix.
+    pub(crate) fn current(&self) -> Option<String> {
+        let header = self
+            .header
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()?;
+        let text = header.to_str().ok()?;
+        Some(text.strip_prefix("Bearer ").unwrap_or(text).to_string())
+    }
+
+    /// No token from now on.
+    pub(crate) fn clear(&self) {
+        *self
+            .header
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+    }
 }
 
 impl Interceptor for AccessToken {

@@ -74,6 +74,14 @@ pub enum Error {
     #[error("invalid access token: {0}")]
     InvalidToken(String),
 
+    /// Signing in with Kerberos failed on this side: the GSSAPI library is
+    /// missing, the user has no credential (no `kinit`), the KDC does not
+    /// know the service principal, or the exchange broke off. The message
+    /// carries the GSSAPI library's own reason. A server that refuses the
+    /// ticket answers `UNAUTHENTICATED` instead ([`Error::Status`]).
+    #[error("Kerberos sign-in failed: {0}")]
+    Kerberos(String),
+
     /// No unit of measurement of the server has this name. Names are
     /// matched exactly (case-sensitive), as the server lists them.
     #[error(

@@ -66,6 +66,7 @@ mod error;
 mod guid;
 mod keep_alive;
 mod model;
+mod kerberos;
 mod session;
 mod time_series;
 

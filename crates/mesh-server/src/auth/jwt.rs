@@ -32,6 +32,13 @@ pub enum AuthError {
     BadSignature,
     #[error("access token has expired")]
     Expired,
+    #[error("access token has been revoked")]
+    Revoked,
+    #[error(
+        "access token is not one this server issued, or no longer known to it \
+         (servers forget their tokens when they restart): sign in again"
+    )]
+    UnknownIssued,
     #[error("access token is not valid yet (nbf is in the future)")]
     NotYetValid,
     #[error("access token was issued by another issuer than this server trusts")]
@@ -231,8 +238,8 @@ fn implied_algorithm(parameters: &AlgorithmParameters) -> Option<Algorithm> {
     }
 }
 
-/// JWTs claim every token for now: they are the only kind accepted. Tokens
-/// the server issues itself will be told apart by their form.
+/// JWTs claim every token not claimed before: the server's own tokens are
+/// told apart by their form, and their verifier comes first.
 impl super::Verifier for TokenVerifier {
     fn verify(&self, token: &str) -> Result<Option<Identity>, AuthError> {
         TokenVerifier::verify(self, token).map(Some)

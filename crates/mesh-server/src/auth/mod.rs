@@ -6,10 +6,13 @@
 //! that one of them accepts, except the calls that must be reachable
 //! without one (the health check, and the Kerberos exchange that hands out
 //! tokens). Verifiers sit side by side: JWTs from an external identity
-//! provider today, tokens the server issues itself next.
+//! provider, and the tokens the server issues itself after a Kerberos
+//! sign-in ([`issued`], [`kerberos`]).
 
 mod identity;
+pub mod issued;
 mod jwt;
+pub mod kerberos;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -17,11 +20,16 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 pub use identity::Identity;
+pub use issued::{IssuedTokens, MemoryTokenStore, TokenStore};
 pub use jwt::{AuthError, TokenSettings, TokenVerifier};
+pub use kerberos::KerberosSignIn;
 
+use anyhow::Context as _;
 use tonic::codegen::http;
 use tonic::Status;
 use tower::{Layer, Service};
+
+use crate::config::ServerConfig;
 
 /// Calls reachable without a token: by exact method path, or by service
 /// (a path ending in `/`).
@@ -45,10 +53,12 @@ pub trait Verifier: Send + Sync + 'static {
     fn revoke(&self, token: &str) -> Result<bool, AuthError>;
 }
 
-/// Checks every call's bearer token with the configured verifiers.
+/// Checks every call's bearer token with the configured verifiers, and
+/// holds the Kerberos sign-in when the server offers one.
 #[derive(Clone, Default)]
 pub struct Authenticator {
     verifiers: Vec<Arc<dyn Verifier>>,
+    kerberos: Option<Arc<KerberosSignIn>>,
 }
 
 impl Authenticator {
@@ -59,7 +69,75 @@ impl Authenticator {
 
     /// Calls need a token that one of `verifiers` accepts.
     pub fn with(verifiers: Vec<Arc<dyn Verifier>>) -> Authenticator {
-        Authenticator { verifiers }
+        Authenticator {
+            verifiers,
+            kerberos: None,
+        }
+    }
+
+    /// The authentication `config` asks for: JWTs from an external
+    /// provider (`--auth-jwks`), Kerberos sign-in with tokens this server
+    /// issues (`--kerberos-keytab`), both side by side, or none. Either
+    /// needs TLS (`tls`) unless `--allow-insecure-auth`: tokens sent in the
+    /// clear can be stolen.
+    pub fn from_config(config: &ServerConfig, tls: bool) -> anyhow::Result<Authenticator> {
+        let mut verifiers: Vec<Arc<dyn Verifier>> = Vec::new();
+        let mut kerberos = None;
+        let insecure = |what: &str| {
+            anyhow::anyhow!(
+                "{what} over a plain connection can be stolen: \
+                 give --tls-cert and --tls-key, or --allow-insecure-auth for local testing"
+            )
+        };
+        if let (Some(keytab), Some(principal)) =
+            (&config.kerberos_keytab, &config.kerberos_service_principal)
+        {
+            if !tls && !config.allow_insecure_auth {
+                return Err(insecure(
+                    "Kerberos sign-in hands out access tokens; tokens sent",
+                ));
+            }
+            let tokens = Arc::new(IssuedTokens::new(
+                Arc::new(MemoryTokenStore::default()),
+                config.access_token_lifetime,
+            ));
+            kerberos = Some(Arc::new(
+                KerberosSignIn::from_keytab(keytab, principal, tokens.clone())
+                    .with_context(|| format!("cannot accept Kerberos sign-ins as {principal}"))?,
+            ));
+            // First: it claims only its own tokens, by their form.
+            verifiers.push(tokens);
+        }
+        match (
+            &config.auth_jwks,
+            &config.auth_issuer,
+            &config.auth_audience,
+        ) {
+            (Some(jwks), Some(issuer), Some(audience)) => {
+                if !tls && !config.allow_insecure_auth {
+                    return Err(insecure("access tokens sent"));
+                }
+                verifiers.push(Arc::new(TokenVerifier::from_jwks_file(
+                    jwks,
+                    TokenSettings {
+                        issuer: issuer.clone(),
+                        audience: audience.clone(),
+                        clock_skew: config.auth_clock_skew,
+                    },
+                )?));
+            }
+            (None, None, None) => {}
+            _ => anyhow::bail!("--auth-jwks, --auth-issuer and --auth-audience go together"),
+        }
+        Ok(Authenticator {
+            verifiers,
+            kerberos,
+        })
+    }
+
+    /// The Kerberos sign-in, when the server offers one.
+    pub fn kerberos(&self) -> Option<&Arc<KerberosSignIn>> {
+        self.kerberos.as_ref()
     }
 
     /// Whether calls need a token at all.
