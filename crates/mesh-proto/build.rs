@@ -19,6 +19,7 @@ const FILES: &[&str] = &[
     "volue/mesh/proto/availability/v1alpha/availability.proto",
     // mesh-rs's own extensions, outside the Mesh API's packages.
     "mesh_rs/model_file/v1/model_file.proto",
+    "mesh_rs/admin/v1/admin.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -73,9 +73,17 @@ pub mod mesh_rs {
             tonic::include_proto!("mesh_rs.model_file.v1");
         }
     }
+    /// Running the server: backups.
+    pub mod admin {
+        /// Version 1.
+        pub mod v1 {
+            tonic::include_proto!("mesh_rs.admin.v1");
+        }
+    }
 }
 
 // Short names for the packages, used throughout mesh-rs.
+pub use mesh_rs::admin::v1 as admin;
 pub use mesh_rs::model_file::v1 as model_file;
 pub use volue::mesh::grpc::auth::v1alpha as auth;
 pub use volue::mesh::grpc::availability::v1alpha as availability;

@@ -29,6 +29,7 @@ use tower::{Service, ServiceExt};
 
 use crate::limits;
 use crate::memory::Load;
+use crate::metrics::CallMetrics;
 
 /// Every service the server serves, as one: the routes to each service
 /// behind the authenticator, with anonymous UNIMPLEMENTED answers named.
@@ -39,6 +40,8 @@ pub type Served = crate::unserved::NameUnserved<crate::auth::Authenticated<Route
 pub struct Activity {
     calls: Arc<watch::Sender<usize>>,
     load: Arc<Load>,
+    /// Where each call is counted when it ends, by method and status.
+    metrics: Option<Arc<CallMetrics>>,
 }
 
 impl Default for Activity {
@@ -53,16 +56,32 @@ impl Activity {
         Activity {
             calls: Arc::new(watch::Sender::new(0)),
             load,
+            metrics: None,
         }
     }
 
-    /// Counts a call in progress until the guard is dropped.
-    fn begin(&self) -> CallGuard {
+    /// As [`Activity::new`], with every call also counted in `metrics`
+    /// when it ends.
+    pub fn with_metrics(load: Arc<Load>, metrics: Option<Arc<CallMetrics>>) -> Self {
+        Activity {
+            metrics,
+            ..Activity::new(load)
+        }
+    }
+
+    /// Counts a call to `path` in progress until the guard is dropped.
+    fn begin(&self, path: &str) -> CallGuard {
         self.calls.send_modify(|calls| *calls += 1);
         self.load.call_started();
         CallGuard {
             calls: self.calls.clone(),
             load: self.load.clone(),
+            record: self.metrics.as_ref().map(|metrics| CallRecord {
+                method: metrics.method(path),
+                metrics: metrics.clone(),
+                started: Instant::now(),
+                code: None,
+            }),
         }
     }
 
@@ -90,12 +109,44 @@ impl Activity {
 struct CallGuard {
     calls: Arc<watch::Sender<usize>>,
     load: Arc<Load>,
+    record: Option<CallRecord>,
+}
+
+/// What the metrics learn of one call.
+struct CallRecord {
+    metrics: Arc<CallMetrics>,
+    method: String,
+    started: Instant,
+    /// The answer's status once seen (in its headers or trailers).
+    code: Option<tonic::Code>,
+}
+
+impl CallGuard {
+    /// Notes the status in `headers` (an answer's headers or trailers), if any.
+    fn note_status(&mut self, headers: &HeaderMap) {
+        if let (Some(record), Some(code)) = (&mut self.record, headers.get("grpc-status")) {
+            let code = code
+                .to_str()
+                .ok()
+                .and_then(|code| code.parse::<i32>().ok())
+                .map_or(tonic::Code::Unknown, tonic::Code::from);
+            record.code = Some(code);
+        }
+    }
 }
 
 impl Drop for CallGuard {
     fn drop(&mut self) {
         self.calls.send_modify(|calls| *calls -= 1);
         self.load.call_ended();
+        if let Some(record) = self.record.take() {
+            // No status seen: the answer was not sent to its end, because
+            // the client reset the call or went away.
+            let code = record.code.unwrap_or(tonic::Code::Cancelled);
+            record
+                .metrics
+                .record(record.method, code, record.started.elapsed());
+        }
     }
 }
 
@@ -143,7 +194,7 @@ where
     fn call(&mut self, mut request: Request<B>) -> CallFuture {
         // What tonic's own loop would put there: `Request::remote_addr` reads it.
         request.extensions_mut().insert(self.peer.clone());
-        let guard = self.activity.begin();
+        let mut guard = self.activity.begin(request.uri().path());
         let deadline = Deadline::of(request.headers());
         let limit = self.max_message_size;
         let answer = CatchPanic(Box::pin(self.routes.clone().oneshot(request)));
@@ -161,6 +212,7 @@ where
                 Err(()) => return Ok(status_only(panicked(), guard)),
             };
             limits::explain(&mut parts.headers, limit);
+            guard.note_status(&parts.headers);
             Ok(Response::from_parts(
                 parts,
                 CallBody::new(body, deadline, limit, guard),
@@ -170,8 +222,9 @@ where
 }
 
 /// An answer that is only a status (gRPC's Trailers-Only form).
-fn status_only(status: Status, guard: CallGuard) -> Response<CallBody> {
+fn status_only(status: Status, mut guard: CallGuard) -> Response<CallBody> {
     let (parts, ()) = status.into_http::<()>().into_parts();
+    guard.note_status(&parts.headers);
     Response::from_parts(parts, CallBody::empty(guard))
 }
 
@@ -265,7 +318,7 @@ pub struct CallBody {
     inner: Option<Body>,
     deadline: Option<(Pin<Box<Sleep>>, Deadline)>,
     limit: usize,
-    _guard: CallGuard,
+    guard: CallGuard,
 }
 
 impl CallBody {
@@ -275,7 +328,7 @@ impl CallBody {
             deadline: deadline
                 .map(|deadline| (Box::pin(tokio::time::sleep_until(deadline.at)), deadline)),
             limit,
-            _guard: guard,
+            guard,
         }
     }
 
@@ -284,7 +337,7 @@ impl CallBody {
             inner: None,
             deadline: None,
             limit: 0,
-            _guard: guard,
+            guard,
         }
     }
 }
@@ -307,6 +360,7 @@ impl http_body::Body for CallBody {
                 this.inner = None;
                 let mut trailers = HeaderMap::new();
                 let _ = deadline.exceeded().add_header(&mut trailers);
+                this.guard.note_status(&trailers);
                 this.deadline = None;
                 return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
             }
@@ -321,12 +375,14 @@ impl http_body::Body for CallBody {
             this.deadline = None;
             let mut trailers = HeaderMap::new();
             let _ = panicked().add_header(&mut trailers);
+            this.guard.note_status(&trailers);
             return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
         };
         match ready!(polled) {
             Some(Ok(frame)) => Poll::Ready(Some(Ok(match frame.into_trailers() {
                 Ok(mut trailers) => {
                     limits::explain(&mut trailers, this.limit);
+                    this.guard.note_status(&trailers);
                     // Trailers are the last frame: nothing may follow them,
                     // not even the deadline's.
                     this.inner = None;
@@ -453,7 +509,7 @@ mod tests {
             at: Instant::now() + Duration::from_secs(1),
             header: "1S".into(),
         };
-        let guard = Activity::default().begin();
+        let guard = Activity::default().begin("/test.Service/Call");
         let mut body = CallBody::new(Body::new(OnlyTrailers(false)), Some(deadline), 1024, guard);
         let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx))
             .await
@@ -474,7 +530,7 @@ mod tests {
             at: Instant::now() + Duration::from_secs(1),
             header: "1S".into(),
         };
-        let guard = Activity::default().begin();
+        let guard = Activity::default().begin("/test.Service/Call");
         let mut body = CallBody::new(Body::new(NeverEnds), Some(deadline), 1024, guard);
         let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx))
             .await
@@ -563,7 +619,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_connection_is_idle_only_without_calls_in_progress() {
         let activity = Activity::default();
-        let call = activity.begin();
+        let call = activity.begin("/test.Service/Call");
         let idle = tokio::time::timeout(
             Duration::from_secs(60),
             activity.idle_for(Duration::from_secs(1)),
@@ -582,7 +638,7 @@ mod tests {
         let calls = activity.clone();
         let caller = tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(600)).await;
-            let call = calls.begin();
+            let call = calls.begin("/test.Service/Call");
             tokio::time::sleep(Duration::from_millis(300)).await;
             drop(call);
         });

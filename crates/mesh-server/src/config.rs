@@ -97,21 +97,21 @@ pub struct ServerConfig {
     #[arg(long, env = "MESH_AUTH_CLOCK_SKEW", default_value = "60s", value_parser = humantime::parse_duration)]
     pub auth_clock_skew: Duration,
 
+    /// Serve Prometheus metrics over HTTP on this address, at `/metrics`
+    /// (port 0 picks a free port). Off when not given.
+    #[arg(long, env = "MESH_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+
+    /// Directory under which the admin call `Backup` (`mesh backup`) makes
+    /// backups of the store, each a directory of its own. Backups are
+    /// refused when not given.
+    #[arg(long, env = "MESH_BACKUP_DIR")]
+    pub backup_dir: Option<PathBuf>,
+
     /// Accept access tokens over plain connections. For local testing only:
     /// tokens sent in the clear can be stolen.
     #[arg(long, env = "MESH_ALLOW_INSECURE_AUTH")]
     pub allow_insecure_auth: bool,
-}
-
-impl ServerConfig {
-    /// A configuration for tests and embedding: loopback, a free port, the given data directory.
-    pub fn for_tests(data_dir: impl Into<PathBuf>) -> Self {
-        ServerConfig {
-            listen: "127.0.0.1:0".to_string(),
-            data_dir: data_dir.into(),
-            session_timeout: Duration::from_secs(300),
-            max_sessions: 100_000,
-            max_message_size: 4 * 1024 * 1024,
 
     /// Keytab file holding the key of --kerberos-service-principal. With
     /// both, clients sign in with Kerberos (AuthenticateKerberos) and get
@@ -135,6 +135,17 @@ impl ServerConfig {
     /// How long an access token issued after a Kerberos sign-in stays valid.
     #[arg(long, env = "MESH_ACCESS_TOKEN_LIFETIME", default_value = "1h", value_parser = parse_timeout)]
     pub access_token_lifetime: Duration,
+}
+
+impl ServerConfig {
+    /// A configuration for tests and embedding: loopback, a free port, the given data directory.
+    pub fn for_tests(data_dir: impl Into<PathBuf>) -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:0".to_string(),
+            data_dir: data_dir.into(),
+            session_timeout: Duration::from_secs(300),
+            max_sessions: 100_000,
+            max_message_size: 4 * 1024 * 1024,
             store_cache_mb: 64,
             max_concurrent_streams: 100,
             max_connections: 1_000,
@@ -149,6 +160,8 @@ impl ServerConfig {
             auth_audience: None,
             auth_clock_skew: Duration::from_secs(60),
             allow_insecure_auth: false,
+            metrics_listen: None,
+            backup_dir: None,
             kerberos_keytab: None,
             kerberos_service_principal: None,
             access_token_lifetime: Duration::from_secs(3600),
@@ -189,6 +202,8 @@ mod tests {
         assert_eq!(config.max_message_size, 4 * 1024 * 1024);
         assert_eq!(config.store_cache_mb, 1024);
         assert_eq!(config.auth_clock_skew, Duration::from_secs(60));
+        assert_eq!(config.access_token_lifetime, Duration::from_secs(3600));
+        assert!(config.kerberos_keytab.is_none());
         assert!(config.tls_cert.is_none() && config.auth_jwks.is_none());
     }
 
@@ -205,8 +220,6 @@ mod tests {
 
     #[test]
     fn the_test_configuration_has_the_default_connection_settings() {
-        assert_eq!(config.access_token_lifetime, Duration::from_secs(3600));
-        assert!(config.kerberos_keytab.is_none());
         let defaults = ServerConfig::try_parse_from(["mesh-server"]).unwrap();
         let tests = ServerConfig::for_tests("data");
         assert_eq!(

@@ -41,6 +41,7 @@ use tonic::transport::server::TcpConnectInfo;
 
 use crate::calls::{Activity, CallService, Served};
 use crate::memory::{self, Load};
+use crate::metrics::CallMetrics;
 
 /// HTTP/2 flow control: how much a client may send on one stream, and on
 /// the whole connection, before the server has read it. hyper's defaults,
@@ -82,6 +83,8 @@ pub struct ConnectionSettings {
     pub keepalive_timeout: Duration,
     /// The largest message, for the answers that explain an oversized request.
     pub max_message_size: usize,
+    /// Where calls are counted for `/metrics`; `None` counts nothing.
+    pub call_metrics: Option<Arc<CallMetrics>>,
 }
 
 /// Accepts and serves connections on `listener` until `shutdown`
@@ -313,7 +316,7 @@ async fn connection(
         received: 0,
         preface_seen: preface_seen.clone(),
     };
-    let activity = Activity::new(place.load.clone());
+    let activity = Activity::with_metrics(place.load.clone(), settings.call_metrics.clone());
     let service = CallService::new(
         routes,
         TcpConnectInfo {

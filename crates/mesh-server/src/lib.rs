@@ -6,7 +6,8 @@
 //! - [`server`]: wiring the services into a listening server;
 //!   [`connections`]: accepting and serving its connections, within limits;
 //!   [`calls`]: deadlines and precise statuses around every call.
-//! - [`log_level`]: changing the log filter while serving.
+//! - [`log_level`]: changing the log filter while serving; [`metrics`]:
+//!   Prometheus metrics.
 
 pub mod auth;
 pub mod calls;
@@ -16,6 +17,7 @@ pub mod guid;
 pub mod limits;
 pub mod log_level;
 pub mod memory;
+pub mod metrics;
 pub mod model;
 pub mod open_files;
 pub mod reflection;

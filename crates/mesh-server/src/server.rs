@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use mesh_proto::admin::admin_service_server::AdminServiceServer;
 use mesh_proto::auth::authentication_service_server::AuthenticationServiceServer;
 use mesh_proto::availability::availability_service_server::AvailabilityServiceServer;
 use mesh_proto::calc::calculation_service_server::CalculationServiceServer;
@@ -26,9 +27,11 @@ use crate::auth::Authenticator;
 use crate::config::ServerConfig;
 use crate::connections::{self, ConnectionSettings};
 use crate::log_level::LogControl;
+use crate::metrics::{CallMetrics, Metrics};
 use crate::model::SharedModel;
 use crate::open_files;
 use crate::reflection;
+use crate::services::admin::AdminApi;
 use crate::services::auth::AuthApi;
 use crate::services::config::ConfigurationApi;
 use crate::services::model::ModelApi;
@@ -60,6 +63,8 @@ pub struct Prepared {
     certificate: Option<Arc<ReloadableCert>>,
     authenticator: Authenticator,
     log_control: Option<LogControl>,
+    /// `--metrics-listen`, bound.
+    metrics_listener: Option<TcpListener>,
 }
 
 impl Prepared {
@@ -114,6 +119,17 @@ pub async fn prepare(config: ServerConfig) -> anyhow::Result<Prepared> {
     let listener = TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let metrics_listener = match &config.metrics_listen {
+        Some(address) => {
+            let bound = TcpListener::bind(address)
+                .await
+                .with_context(|| format!("cannot serve metrics on {address}"))?;
+            // Tests and operators read the bound port from this line.
+            tracing::info!("metrics served on http://{}/metrics", bound.local_addr()?);
+            Some(bound)
+        }
+        None => None,
+    };
     Ok(Prepared {
         config,
         listener,
@@ -122,6 +138,7 @@ pub async fn prepare(config: ServerConfig) -> anyhow::Result<Prepared> {
         certificate,
         authenticator,
         log_control: None,
+        metrics_listener,
     })
 }
 
@@ -160,6 +177,7 @@ pub async fn serve(
         certificate,
         authenticator,
         log_control,
+        metrics_listener,
     } = prepared;
     let sessions = SessionManager::with_model(
         SessionSettings {
@@ -169,6 +187,17 @@ pub async fn serve(
         model,
     );
     let sweeper = sessions.start_expiry();
+    // Calls are counted only when someone can read the counts.
+    let call_metrics = metrics_listener
+        .as_ref()
+        .map(|_| Arc::new(CallMetrics::new()));
+    let metrics_task = match (metrics_listener, &call_metrics) {
+        (Some(listener), Some(calls)) => Some(tokio::spawn(crate::metrics::http::serve(
+            listener,
+            Arc::new(Metrics::new(calls, sessions.clone(), store.clone())),
+        ))),
+        _ => None,
+    };
 
     // The health service answers without a token (see auth), as load
     // balancers and orchestrators call it.
@@ -238,6 +267,10 @@ pub async fn serve(
             ModelFileServiceServer::new(ModelFileApi::new(sessions.clone(), store.clone()))
                 .max_decoding_message_size(limit),
         )
+        .add_service(
+            AdminServiceServer::new(AdminApi::new(store.clone(), config.backup_dir.clone()))
+                .max_decoding_message_size(limit),
+        )
         .add_service(CalculationServiceServer::new(NotServed).max_decoding_message_size(limit))
         .add_service(HydsimServiceServer::new(NotServed).max_decoding_message_size(limit))
         .add_service(AvailabilityServiceServer::new(NotServed).max_decoding_message_size(limit))
@@ -254,6 +287,7 @@ pub async fn serve(
         keepalive_interval: config.keepalive_interval,
         keepalive_timeout: config.keepalive_timeout,
         max_message_size: limit,
+        call_metrics,
     };
 
     let (draining, drain_started) = oneshot::channel::<()>();
@@ -279,6 +313,9 @@ pub async fn serve(
         }
     }
     sweeper.abort();
+    if let Some(task) = metrics_task {
+        task.abort();
+    }
     tracing::info!(
         open_sessions = sessions.open_sessions(),
         "server stopped; open sessions discarded"

@@ -63,6 +63,15 @@ pub enum StoreError {
     #[error("corrupted metadata of time series {key}: {reason}")]
     CorruptMeta { key: i64, reason: String },
 
+    /// A backup could not be made at `path` (it exists, or cannot be
+    /// written); nothing was left there.
+    #[error("cannot back up the store to {path}: {reason}")]
+    Backup { path: PathBuf, reason: String },
+
+    /// The store cannot do what was asked (a backup, say).
+    #[error("this store cannot {0}")]
+    Unsupported(&'static str),
+
     /// The underlying database failed (I/O, a full disk, ...).
     #[error("time series store failed: {0}")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),

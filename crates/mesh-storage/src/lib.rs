@@ -21,6 +21,6 @@ mod types;
 
 pub use error::{Result, StoreError};
 pub use overlay::{first_at_or_after_overlay, read_overlay, read_overlay_at_most, series_overlay};
-pub use redb_store::{ChunkInfo, RedbStore, SpaceUsage, StoreOptions};
+pub use redb_store::{BackupStats, ChunkInfo, RedbStore, SpaceUsage, StoreOptions};
 pub use store::{Snapshot, Store, StoreHandle};
 pub use types::{ChangeSet, CommitStats, Point, Replace, SeriesChange, SeriesMeta};

@@ -45,6 +45,9 @@ use crate::keys::KeyReserve;
 use crate::store::{Snapshot, Store};
 use crate::types::{ChangeSet, CommitStats, Point, Replace, SeriesMeta};
 
+mod backup;
+pub use backup::BackupStats;
+
 const META: TableDefinition<i64, &[u8]> = TableDefinition::new("meta");
 const CHUNKS: TableDefinition<(i64, i64), &[u8]> = TableDefinition::new("chunks");
 const INFO: TableDefinition<&str, u64> = TableDefinition::new("info");
@@ -597,6 +600,14 @@ impl Store for RedbStore {
 
     fn try_allocate_key(&self) -> Option<i64> {
         self.keys.try_next()
+    }
+
+    fn backup(&self, dir: &Path) -> Result<BackupStats> {
+        self.backup_to(dir)
+    }
+
+    fn disk_bytes(&self) -> Option<u64> {
+        self.file_bytes().ok()
     }
 
     fn commit(&self, changes: &ChangeSet) -> Result<CommitStats> {

@@ -1,8 +1,10 @@
 //! The contract between the server and whatever keeps committed state.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{Result, StoreError};
+use crate::redb_store::BackupStats;
 use crate::types::{ChangeSet, CommitStats, Point, SeriesMeta};
 
 /// Durable storage of everything committed.
@@ -46,6 +48,20 @@ pub trait Store: Send + Sync + 'static {
     /// A key as [`Store::allocate_key`] gives, if one is at hand without
     /// waiting (from a reservation in memory, say); `None` otherwise.
     fn try_allocate_key(&self) -> Option<i64> {
+        None
+    }
+
+    /// Copies everything committed, as of the call, into the new directory
+    /// `dir` (which must not exist), while commits go on; a store opened
+    /// on `dir` holds exactly that state. Stores that cannot answer
+    /// [`StoreError::Unsupported`].
+    fn backup(&self, dir: &Path) -> Result<BackupStats> {
+        let _ = dir;
+        Err(StoreError::Unsupported("make backups"))
+    }
+
+    /// Bytes the store takes on disk, if it knows.
+    fn disk_bytes(&self) -> Option<u64> {
         None
     }
 
@@ -136,6 +152,12 @@ impl StoreHandle {
     pub async fn commit(&self, changes: Arc<ChangeSet>) -> Result<CommitStats> {
         let store = self.store.clone();
         self.run(move || store.commit(&changes)).await
+    }
+
+    /// [`Store::backup`], on the blocking pool when the store blocks.
+    pub async fn backup(&self, dir: PathBuf) -> Result<BackupStats> {
+        let store = self.store.clone();
+        self.run(move || store.backup(&dir)).await
     }
 
     /// [`Store::allocate_key`]; a key at hand is taken at once, without a

@@ -110,6 +110,11 @@ impl Connection {
         self.runtime.block_on(self.inner.get_version())
     }
 
+    /// See [`crate::Connection::backup`].
+    pub fn backup(&self, name: Option<&str>) -> Result<crate::Backup> {
+        self.runtime.block_on(self.inner.backup(name))
+    }
+
     /// See [`crate::Connection::create_session`].
     pub fn create_session(&self) -> Session {
         self.wrap(self.inner.create_session())

@@ -59,17 +59,19 @@
 
 #![deny(missing_docs)]
 
+mod admin;
 pub mod blocking;
 mod connection;
 mod credentials;
 mod error;
 mod guid;
 mod keep_alive;
-mod model;
 mod kerberos;
+mod model;
 mod session;
 mod time_series;
 
+pub use admin::Backup;
 pub use connection::{Connection, UserIdentity, VersionInfo};
 pub use error::{Error, Result};
 pub use model::{

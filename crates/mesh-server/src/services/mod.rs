@@ -1,5 +1,7 @@
-//! One module per gRPC service of the Mesh API.
+//! One module per gRPC service of the Mesh API, and of mesh-rs's own
+//! extensions (`admin`, `model_file`).
 
+pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod model;

@@ -56,14 +56,18 @@ impl SessionService for SessionApi {
 
     async fn commit(&self, request: Request<Guid>) -> Result<Response<CommitResponse>, Status> {
         let lease = self.lease(&request)?;
+        let started = std::time::Instant::now();
+        let metrics = self.sessions.metrics();
         let stats = lease
             .session()
             .commit(self.store.clone())
             .await
             .map_err(|error| {
+                metrics.commit_failed(started.elapsed());
                 tracing::warn!(session = %lease.session().id(), %error, "commit failed; the changes stay in the session");
                 commit_failed(lease.session().id(), error)
             })?;
+        metrics.committed(stats.points_written, started.elapsed());
         tracing::debug!(session = %lease.session().id(), ?stats, "committed");
         Ok(Response::new(CommitResponse {}))
     }

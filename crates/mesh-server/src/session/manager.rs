@@ -11,6 +11,7 @@ use std::time::Duration;
 use dashmap::DashMap;
 use mesh_storage::{CommitStats, StoreError, StoreHandle};
 
+use crate::metrics::SessionMetrics;
 use crate::model::SharedModel;
 use uuid::Uuid;
 
@@ -76,6 +77,8 @@ pub struct SessionManager {
     settings: SessionSettings,
     clock: Clock,
     model: Arc<SharedModel>,
+    /// Sessions opened, closed and expired, and commits, for `/metrics`.
+    metrics: SessionMetrics,
 }
 
 impl SessionManager {
@@ -93,11 +96,17 @@ impl SessionManager {
             settings,
             clock: Clock::new(),
             model,
+            metrics: SessionMetrics::default(),
         })
     }
 
     pub fn settings(&self) -> SessionSettings {
         self.settings
+    }
+
+    /// What happened to this manager's sessions, for `/metrics`.
+    pub fn metrics(&self) -> &SessionMetrics {
+        &self.metrics
     }
 
     pub fn open_sessions(&self) -> u64 {
@@ -123,6 +132,7 @@ impl SessionManager {
         });
         tracing::info!(session = %id, user = %session.owner.identifier, "session opened");
         self.sessions.insert(id, session);
+        self.metrics.opened();
         Ok(id)
     }
 
@@ -149,6 +159,7 @@ impl SessionManager {
             .remove_if(&id, |_, session| *session.owner == *caller)
             .ok_or(SessionError::NotFound(id))?;
         self.open.fetch_sub(1, Ordering::SeqCst);
+        self.metrics.closed();
         tracing::info!(session = %session.id, "session closed");
         Ok(())
     }
@@ -178,6 +189,7 @@ impl SessionManager {
                 tracing::info!(session = %id, timeout = ?timeout, "session expired");
             }
         }
+        self.metrics.expired(expired);
         expired
     }
 }

@@ -1,5 +1,6 @@
 //! Tests of mesh-storage against real files in temporary directories.
 
+mod backup;
 mod common;
 mod crash;
 mod model;
