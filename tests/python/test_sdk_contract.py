@@ -543,15 +543,3 @@ def test_piecewise_linear_read_has_the_point_after_the_end(mesh, session):
     assert table.num_rows == 9
     assert table.column("utc_time").to_pylist()[-1] == t0 + timedelta(hours=9)
     assert table.column("flags").to_pylist() == [MISSING] * 9
-
-
-# --- calls not served yet ------------------------------------------------------------
-
-
-def test_unserved_calls_name_themselves(mesh, session):
-    with pytest.raises(grpc.RpcError) as caught:
-        mesh.model.CloneObject(model_pb2.CloneObjectRequest(session_id=to_guid(session)), timeout=DEADLINE_S)
-    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert caught.value.details() == (
-        "mesh-server does not serve volue.mesh.grpc.model.v1alpha.ModelService/CloneObject yet"
-    )
