@@ -51,7 +51,11 @@ impl AuthenticationService for AuthApi {
         tokio::spawn(async move {
             if let Err(status) = relay(exchange, incoming, &answers).await {
                 // Never the tokens: they are credentials.
-                tracing::warn!(reason = status.message(), "Kerberos sign-in refused");
+                if status.code() == tonic::Code::Cancelled {
+                    tracing::info!(reason = status.message(), "Kerberos sign-in abandoned");
+                } else {
+                    tracing::warn!(reason = status.message(), "Kerberos sign-in refused");
+                }
                 let _ = answers.send(Err(status)).await;
             }
         });
@@ -98,7 +102,15 @@ async fn relay(
             .await
             .map_err(|_| {
                 Status::unauthenticated(KerberosError::Silent(NEXT_TOKEN_TIMEOUT).to_string())
-            })??
+            })?
+            // The stream broke: the client went away mid-exchange (its own
+            // GSSAPI step failed, or it was cancelled).
+            .map_err(|error| {
+                Status::cancelled(format!(
+                    "the client ended the Kerberos sign-in before it completed ({})",
+                    error.message()
+                ))
+            })?
             .ok_or_else(|| Status::unauthenticated(KerberosError::Incomplete.to_string()))?;
         // GSSAPI may touch the replay cache on disk: off the async threads.
         let (back, leg) = tokio::task::spawn_blocking(move || {
