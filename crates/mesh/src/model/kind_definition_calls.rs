@@ -59,19 +59,7 @@ impl Session {
         namespace: impl Into<Target>,
         name: &str,
     ) -> Result<AttributeType> {
-        let id = self.open_id()?;
-        let answer = self
-            .definition_client()
-            .create_xy_set_attribute_type(CreateXySetAttributeTypeRequest {
-                session_id: Some(guid::to_proto(id)),
-                name_space_id: Some(namespace.into().to_proto()),
-                name: name.to_string(),
-                ..Default::default()
-            })
-            .await
-            .map_err(|status| Error::from_session_call(status, id))?
-            .into_inner();
-        attribute_type(answer)
+        self.curve_type(namespace.into(), name, true).await
     }
 
     /// Adds the XY set attribute type `attribute_type` to
@@ -124,18 +112,36 @@ impl Session {
         namespace: impl Into<Target>,
         name: &str,
     ) -> Result<AttributeType> {
+        self.curve_type(namespace.into(), name, false).await
+    }
+
+    /// An XY set (`xy`) or rating curve attribute type: the two requests
+    /// carry the same fields.
+    async fn curve_type(&self, namespace: Target, name: &str, xy: bool) -> Result<AttributeType> {
         let id = self.open_id()?;
-        let answer = self
-            .definition_client()
-            .create_rating_curve_attribute_type(CreateRatingCurveAttributeTypeRequest {
-                session_id: Some(guid::to_proto(id)),
-                name_space_id: Some(namespace.into().to_proto()),
-                name: name.to_string(),
-                ..Default::default()
-            })
-            .await
-            .map_err(|status| Error::from_session_call(status, id))?
-            .into_inner();
+        let (session_id, name_space_id) = (Some(guid::to_proto(id)), Some(namespace.to_proto()));
+        let mut client = self.definition_client();
+        let answer = if xy {
+            client
+                .create_xy_set_attribute_type(CreateXySetAttributeTypeRequest {
+                    session_id,
+                    name_space_id,
+                    name: name.to_string(),
+                    ..Default::default()
+                })
+                .await
+        } else {
+            client
+                .create_rating_curve_attribute_type(CreateRatingCurveAttributeTypeRequest {
+                    session_id,
+                    name_space_id,
+                    name: name.to_string(),
+                    ..Default::default()
+                })
+                .await
+        }
+        .map_err(|status| Error::from_session_call(status, id))?
+        .into_inner();
         attribute_type(answer)
     }
 
