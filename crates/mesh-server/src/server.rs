@@ -96,7 +96,6 @@ pub async fn prepare(config: ServerConfig) -> anyhow::Result<Prepared> {
         (None, None) => None,
         _ => bail!("--tls-cert and --tls-key go together: give both or neither"),
     };
-    let authenticator = Authenticator::from_config(&config, certificate.is_some())?;
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
             "cannot create the data directory {}",
@@ -113,6 +112,8 @@ pub async fn prepare(config: ServerConfig) -> anyhow::Result<Prepared> {
         )
         .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?,
     ));
+    let authenticator =
+        Authenticator::from_config(&config, certificate.is_some(), store.store().clone())?;
     let model = SharedModel::load(&store)
         .await
         .context("cannot load the model from the store")?;

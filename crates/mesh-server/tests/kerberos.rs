@@ -22,10 +22,20 @@ const BINARY: &str = env!("CARGO_BIN_EXE_mesh-server");
 struct KerberosServer {
     server: RunningServer,
     root_pem: String,
+    config: ServerConfig,
     _dir: tempfile::TempDir,
 }
 
 impl KerberosServer {
+    /// Stops the server and starts a new one on the same data.
+    async fn restart(self) -> KerberosServer {
+        self.server.stop().await.unwrap();
+        KerberosServer {
+            server: RunningServer::start(self.config.clone()).await.unwrap(),
+            ..self
+        }
+    }
+
     async fn start(lifetime: Duration) -> KerberosServer {
         let realm = shared_realm();
         let dir = tempfile::tempdir().unwrap();
@@ -42,8 +52,9 @@ impl KerberosServer {
         config.kerberos_service_principal = Some(SERVICE_PRINCIPAL.to_string());
         config.access_token_lifetime = lifetime;
         KerberosServer {
-            server: RunningServer::start(config).await.unwrap(),
+            server: RunningServer::start(config.clone()).await.unwrap(),
             root_pem: ca.root_pem(),
+            config,
             _dir: dir,
         }
     }
@@ -313,4 +324,33 @@ fn bad_kerberos_configuration_is_refused_at_start() {
         .env("RUST_LOG", "warn")
         .start();
     assert_ne!(server.port(), 0);
+}
+
+#[tokio::test]
+async fn issued_tokens_and_revocations_survive_a_restart() {
+    let server = KerberosServer::start(Duration::from_secs(3600)).await;
+    let channel = server.channel().await;
+    let alice = sign_in(&channel, SERVICE_PRINCIPAL, None).await.unwrap();
+    let bob = sign_in(&channel, SERVICE_PRINCIPAL, Some("bob@MESH.TEST"))
+        .await
+        .unwrap();
+    AuthenticationServiceClient::new(channel.clone())
+        .revoke_access_token(bearer(bob.bearer_token.clone(), &alice.bearer_token))
+        .await
+        .unwrap();
+    drop(channel);
+
+    // The table is in the store: the restarted server knows both tokens.
+    let server = server.restart().await;
+    let channel = server.channel().await;
+    let (name, source) = identity_with(&channel, &alice.bearer_token).await.unwrap();
+    assert_eq!(
+        (name.as_str(), source.as_str()),
+        ("alice@MESH.TEST", "Kerberos")
+    );
+    let refused = identity_with(&channel, &bob.bearer_token)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthenticated);
+    assert_eq!(refused.message(), "access token has been revoked");
 }

@@ -23,4 +23,4 @@ pub use error::{Result, StoreError};
 pub use overlay::{first_at_or_after_overlay, read_overlay, read_overlay_at_most, series_overlay};
 pub use redb_store::{BackupStats, ChunkInfo, RedbStore, SpaceUsage, StoreOptions};
 pub use store::{Snapshot, Store, StoreHandle};
-pub use types::{ChangeSet, CommitStats, Point, Replace, SeriesChange, SeriesMeta};
+pub use types::{ChangeSet, CommitStats, Point, Replace, SeriesChange, SeriesMeta, TokenRow};

@@ -43,9 +43,10 @@ use crate::codec;
 use crate::error::{Result, StoreError};
 use crate::keys::KeyReserve;
 use crate::store::{Snapshot, Store};
-use crate::types::{ChangeSet, CommitStats, Point, Replace, SeriesMeta};
+use crate::types::{ChangeSet, CommitStats, Point, Replace, SeriesMeta, TokenRow};
 
 mod backup;
+mod tokens;
 pub use backup::BackupStats;
 
 const META: TableDefinition<i64, &[u8]> = TableDefinition::new("meta");
@@ -54,6 +55,8 @@ const INFO: TableDefinition<&str, u64> = TableDefinition::new("info");
 const PATHS: TableDefinition<&str, i64> = TableDefinition::new("paths");
 /// The model's records (opaque here), by key.
 const RECORDS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("model_records");
+/// Access tokens the server issued, by SHA-256 digest ([`TokenRow`]).
+const TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("access_tokens");
 
 const LAYOUT_KEY: &str = "layout_version";
 /// In `info`: the first series key no reservation has had yet.
@@ -204,6 +207,7 @@ impl RedbStore {
             txn.open_table(CHUNKS)?;
             txn.open_table(PATHS)?;
             txn.open_table(RECORDS)?;
+            txn.open_table(TOKENS)?;
             let meta = txn.open_table(META)?;
             let last = meta.last()?.map(|(k, _)| k.value());
             last
@@ -608,6 +612,26 @@ impl Store for RedbStore {
 
     fn disk_bytes(&self) -> Option<u64> {
         self.file_bytes().ok()
+    }
+
+    fn put_token(&self, digest: &[u8; 32], row: &TokenRow) -> Result<()> {
+        self.put_token_row(digest, row)
+    }
+
+    fn token(&self, digest: &[u8; 32]) -> Result<Option<TokenRow>> {
+        self.token_row(digest)
+    }
+
+    fn revoke_token(&self, digest: &[u8; 32]) -> Result<bool> {
+        self.revoke_token_row(digest)
+    }
+
+    fn remove_expired_tokens(&self, before_ms: i64) -> Result<()> {
+        self.remove_expired_token_rows(before_ms)
+    }
+
+    fn tokens(&self) -> Result<Vec<([u8; 32], TokenRow)>> {
+        self.token_rows()
     }
 
     fn commit(&self, changes: &ChangeSet) -> Result<CommitStats> {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::error::{Result, StoreError};
 use crate::redb_store::BackupStats;
-use crate::types::{ChangeSet, CommitStats, Point, SeriesMeta};
+use crate::types::{ChangeSet, CommitStats, Point, SeriesMeta, TokenRow};
 
 /// Durable storage of everything committed.
 ///
@@ -58,6 +58,38 @@ pub trait Store: Send + Sync + 'static {
     fn backup(&self, dir: &Path) -> Result<BackupStats> {
         let _ = dir;
         Err(StoreError::Unsupported("make backups"))
+    }
+
+    /// Adds (or replaces) the row of an issued access token, durably.
+    /// Stores that keep no tokens answer [`StoreError::Unsupported`].
+    fn put_token(&self, digest: &[u8; 32], row: &TokenRow) -> Result<()> {
+        let _ = (digest, row);
+        Err(StoreError::Unsupported("keep access tokens"))
+    }
+
+    /// The row of the token with `digest`, if there is one.
+    fn token(&self, digest: &[u8; 32]) -> Result<Option<TokenRow>> {
+        let _ = digest;
+        Ok(None)
+    }
+
+    /// Marks a token revoked, durably and in one step (so that servers
+    /// sharing the table can revoke each other's tokens); `false` when
+    /// there is no such token.
+    fn revoke_token(&self, digest: &[u8; 32]) -> Result<bool> {
+        let _ = digest;
+        Err(StoreError::Unsupported("keep access tokens"))
+    }
+
+    /// Drops the rows of tokens that expired before `before_ms`.
+    fn remove_expired_tokens(&self, before_ms: i64) -> Result<()> {
+        let _ = before_ms;
+        Ok(())
+    }
+
+    /// Every token row, to load at start.
+    fn tokens(&self) -> Result<Vec<([u8; 32], TokenRow)>> {
+        Ok(Vec::new())
     }
 
     /// Bytes the store takes on disk, if it knows.

@@ -180,3 +180,43 @@ pub struct CommitStats {
     /// Model records written or deleted.
     pub records_written: u64,
 }
+
+/// One row of the table of access tokens a server issued (after a Kerberos
+/// sign-in), kept by the token's SHA-256 digest: never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    /// End of the token's validity, in milliseconds since 1970 (UTC): wall
+    /// clock, comparable between servers.
+    pub expires_at_ms: i64,
+    /// Set once by a revocation; a revoked token never works again.
+    pub revoked: bool,
+    /// Who the token was issued to, as the server encodes it.
+    pub identity: Vec<u8>,
+}
+
+impl TokenRow {
+    /// The row as stored: expiry (8 bytes, little endian), revoked (1
+    /// byte), identity.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(9 + self.identity.len());
+        out.extend_from_slice(&self.expires_at_ms.to_le_bytes());
+        out.push(u8::from(self.revoked));
+        out.extend_from_slice(&self.identity);
+        out
+    }
+
+    /// A stored row; `None` when the bytes are not one.
+    pub fn decode(bytes: &[u8]) -> Option<TokenRow> {
+        let (expires, rest) = bytes.split_first_chunk::<8>()?;
+        let (&revoked, identity) = rest.split_first()?;
+        Some(TokenRow {
+            expires_at_ms: i64::from_le_bytes(*expires),
+            revoked: match revoked {
+                0 => false,
+                1 => true,
+                _ => return None,
+            },
+            identity: identity.to_vec(),
+        })
+    }
+}

@@ -15,6 +15,8 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use mesh_storage::{Store, StoreError, TokenRow};
+
 use super::{AuthError, Identity, Verifier};
 
 /// What every token this server issues begins with.
@@ -44,12 +46,13 @@ pub struct TokenRecord {
 /// digest, `UPDATE … SET revoked = true` for a revocation, a `DELETE` of old
 /// rows) lets several servers verify and revoke each other's tokens.
 pub trait TokenStore: Send + Sync + 'static {
-    /// Adds a newly issued token.
-    fn insert(&self, digest: TokenDigest, record: TokenRecord);
+    /// Adds a newly issued token; an error when it cannot be kept (then
+    /// the token must not be handed out).
+    fn insert(&self, digest: TokenDigest, record: TokenRecord) -> Result<(), AuthError>;
     /// The row of a token, if there is one.
     fn get(&self, digest: &TokenDigest) -> Option<TokenRecord>;
     /// Marks a token revoked; `false` when the table has no such token.
-    fn revoke(&self, digest: &TokenDigest) -> bool;
+    fn revoke(&self, digest: &TokenDigest) -> Result<bool, AuthError>;
     /// Drops the rows of tokens that expired before `before`.
     fn remove_expired(&self, before: SystemTime);
 }
@@ -71,27 +74,122 @@ impl MemoryTokenStore {
 }
 
 impl TokenStore for MemoryTokenStore {
-    fn insert(&self, digest: TokenDigest, record: TokenRecord) {
+    fn insert(&self, digest: TokenDigest, record: TokenRecord) -> Result<(), AuthError> {
         self.rows().insert(digest, record);
+        Ok(())
     }
 
     fn get(&self, digest: &TokenDigest) -> Option<TokenRecord> {
         self.rows().get(digest).cloned()
     }
 
-    fn revoke(&self, digest: &TokenDigest) -> bool {
-        match self.rows().get_mut(digest) {
+    fn revoke(&self, digest: &TokenDigest) -> Result<bool, AuthError> {
+        Ok(match self.rows().get_mut(digest) {
             Some(record) => {
                 record.revoked = true;
                 true
             }
             None => false,
-        }
+        })
     }
 
     fn remove_expired(&self, before: SystemTime) {
         self.rows().retain(|_, record| record.expires_at >= before);
     }
+}
+
+/// The token table in the server's store (the store contract's token
+/// calls), with the rows also in memory so that checking a token on every
+/// call reads no disk. Tokens survive a restart: clients stay signed in.
+/// Changes are written to the store first, and only then take effect.
+pub struct StoredTokenStore {
+    store: Arc<dyn Store>,
+    memory: MemoryTokenStore,
+}
+
+impl StoredTokenStore {
+    /// The table of `store`, read whole (rows that cannot be read are
+    /// skipped: they could verify no token).
+    pub fn load(store: Arc<dyn Store>) -> anyhow::Result<StoredTokenStore> {
+        let memory = MemoryTokenStore::default();
+        for (digest, row) in store.tokens()? {
+            if let Some(record) = record_of(&row) {
+                memory.rows().insert(digest, record);
+            }
+        }
+        Ok(StoredTokenStore { store, memory })
+    }
+}
+
+fn unavailable(error: StoreError) -> AuthError {
+    AuthError::Unavailable(error.to_string())
+}
+
+impl TokenStore for StoredTokenStore {
+    fn insert(&self, digest: TokenDigest, record: TokenRecord) -> Result<(), AuthError> {
+        self.store
+            .put_token(&digest, &row_of(&record))
+            .map_err(unavailable)?;
+        self.memory.insert(digest, record)
+    }
+
+    fn get(&self, digest: &TokenDigest) -> Option<TokenRecord> {
+        self.memory.get(digest)
+    }
+
+    fn revoke(&self, digest: &TokenDigest) -> Result<bool, AuthError> {
+        let found = self.store.revoke_token(digest).map_err(unavailable)?;
+        self.memory.revoke(digest)?;
+        Ok(found)
+    }
+
+    fn remove_expired(&self, before: SystemTime) {
+        // Old rows only take room: a failure here is retried next time.
+        if let Err(error) = self.store.remove_expired_tokens(millis(before)) {
+            tracing::warn!(%error, "cannot drop expired access tokens");
+        }
+        self.memory.remove_expired(before);
+    }
+}
+
+fn millis(time: SystemTime) -> i64 {
+    match time.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
+        Err(before) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
+    }
+}
+
+fn row_of(record: &TokenRecord) -> TokenRow {
+    TokenRow {
+        expires_at_ms: millis(record.expires_at),
+        revoked: record.revoked,
+        identity: serde_json::json!({
+            "display_name": record.identity.display_name,
+            "source": record.identity.source,
+            "identifier": record.identity.identifier,
+        })
+        .to_string()
+        .into_bytes(),
+    }
+}
+
+fn record_of(row: &TokenRow) -> Option<TokenRecord> {
+    let identity: serde_json::Value = serde_json::from_slice(&row.identity).ok()?;
+    let field = |name: &str| identity.get(name)?.as_str().map(str::to_string);
+    let expires_at = if row.expires_at_ms >= 0 {
+        SystemTime::UNIX_EPOCH.checked_add(Duration::from_millis(row.expires_at_ms.unsigned_abs()))
+    } else {
+        SystemTime::UNIX_EPOCH.checked_sub(Duration::from_millis(row.expires_at_ms.unsigned_abs()))
+    }?;
+    Some(TokenRecord {
+        identity: Identity {
+            display_name: field("display_name")?,
+            source: field("source")?,
+            identifier: field("identifier")?,
+        },
+        expires_at,
+        revoked: row.revoked,
+    })
 }
 
 /// A token just issued, for the client.
@@ -115,8 +213,8 @@ impl IssuedTokens {
         IssuedTokens { store, lifetime }
     }
 
-    /// A new token for `identity`.
-    pub fn issue(&self, identity: Identity) -> IssuedToken {
+    /// A new token for `identity`; an error when the table cannot keep it.
+    pub fn issue(&self, identity: Identity) -> Result<IssuedToken, AuthError> {
         let mut secret = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut secret);
         let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(secret));
@@ -133,11 +231,11 @@ impl IssuedTokens {
                 expires_at: now + self.lifetime,
                 revoked: false,
             },
-        );
-        IssuedToken {
+        )?;
+        Ok(IssuedToken {
             token,
             lifetime: self.lifetime,
-        }
+        })
     }
 }
 
@@ -169,7 +267,7 @@ impl Verifier for IssuedTokens {
         if !token.starts_with(TOKEN_PREFIX) {
             return Ok(false);
         }
-        self.store.revoke(&digest(token));
+        self.store.revoke(&digest(token))?;
         Ok(true)
     }
 }
@@ -193,7 +291,7 @@ mod tests {
     #[test]
     fn an_issued_token_identifies_until_revoked() {
         let tokens = tokens(Duration::from_secs(3600));
-        let issued = tokens.issue(alice());
+        let issued = tokens.issue(alice()).unwrap();
         assert!(issued.token.starts_with(TOKEN_PREFIX));
         assert_eq!(issued.token.len(), TOKEN_PREFIX.len() + 43);
         assert_eq!(tokens.verify(&issued.token).unwrap(), Some(alice()));
@@ -207,7 +305,10 @@ mod tests {
     #[test]
     fn tokens_differ_and_others_are_not_ours() {
         let tokens = tokens(Duration::from_secs(3600));
-        assert_ne!(tokens.issue(alice()).token, tokens.issue(alice()).token);
+        assert_ne!(
+            tokens.issue(alice()).unwrap().token,
+            tokens.issue(alice()).unwrap().token
+        );
         assert_eq!(tokens.verify("eyJhbGciOi.x.y"), Ok(None));
         assert_eq!(tokens.revoke("eyJhbGciOi.x.y"), Ok(false));
         assert_eq!(tokens.verify("mesh_forged"), Err(AuthError::UnknownIssued));
@@ -216,7 +317,7 @@ mod tests {
     #[test]
     fn an_expired_token_says_so() {
         let tokens = tokens(Duration::ZERO);
-        let issued = tokens.issue(alice());
+        let issued = tokens.issue(alice()).unwrap();
         assert_eq!(tokens.verify(&issued.token), Err(AuthError::Expired));
     }
 
@@ -224,7 +325,7 @@ mod tests {
     fn the_table_keeps_digests_not_tokens() {
         let store = Arc::new(MemoryTokenStore::default());
         let tokens = IssuedTokens::new(store.clone(), Duration::from_secs(60));
-        let issued = tokens.issue(alice());
+        let issued = tokens.issue(alice()).unwrap();
         let rows = store.rows();
         assert_eq!(rows.len(), 1);
         assert!(rows.contains_key(&digest(&issued.token)));
@@ -233,15 +334,19 @@ mod tests {
     #[test]
     fn rows_long_expired_are_dropped_at_the_next_issue() {
         let store = Arc::new(MemoryTokenStore::default());
-        store.insert(
-            [7; 32],
-            TokenRecord {
-                identity: alice(),
-                expires_at: SystemTime::now() - KEPT_AFTER_EXPIRY - Duration::from_secs(1),
-                revoked: false,
-            },
-        );
-        IssuedTokens::new(store.clone(), Duration::from_secs(60)).issue(alice());
+        store
+            .insert(
+                [7; 32],
+                TokenRecord {
+                    identity: alice(),
+                    expires_at: SystemTime::now() - KEPT_AFTER_EXPIRY - Duration::from_secs(1),
+                    revoked: false,
+                },
+            )
+            .unwrap();
+        IssuedTokens::new(store.clone(), Duration::from_secs(60))
+            .issue(alice())
+            .unwrap();
         assert_eq!(store.rows().len(), 1);
         assert!(store.get(&[7; 32]).is_none());
     }

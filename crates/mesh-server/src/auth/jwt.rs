@@ -49,6 +49,9 @@ pub enum AuthError {
     MissingClaim(String),
     #[error("access token is of no kind this server accepts")]
     Unrecognized,
+    /// The table of issued tokens could not be written (the store failed).
+    #[error("the table of access tokens is unavailable: {0}")]
+    Unavailable(String),
     #[error(
         "this access token was issued by an external identity provider, and only it can revoke the token; \
          mesh-server can revoke only tokens it issued itself"

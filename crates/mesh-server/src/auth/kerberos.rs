@@ -38,6 +38,9 @@ pub enum KerberosError {
     /// The exchange went on past any real negotiation.
     #[error("Kerberos authentication failed: more than {MAX_LEGS} tokens exchanged")]
     TooManyLegs,
+    /// The user was recognised, but the access token could not be kept.
+    #[error("Kerberos sign-in succeeded, but no access token could be issued: {0}")]
+    Unavailable(String),
 }
 
 /// The server's Kerberos sign-in: the service key and the token table.
@@ -112,7 +115,10 @@ impl Exchange {
             Ok(Accepted::Continue(token)) => Ok(Leg::Continue(token)),
             Ok(Accepted::Complete { token, client }) => {
                 let identity = identity(&client);
-                let access = self.tokens.issue(identity.clone());
+                let access = self
+                    .tokens
+                    .issue(identity.clone())
+                    .map_err(|error| KerberosError::Unavailable(error.to_string()))?;
                 Ok(Leg::SignedIn {
                     kerberos_token: token,
                     access,

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 pub use identity::Identity;
-pub use issued::{IssuedTokens, MemoryTokenStore, TokenStore};
+pub use issued::{IssuedTokens, MemoryTokenStore, StoredTokenStore, TokenStore};
 pub use jwt::{AuthError, TokenSettings, TokenVerifier};
 pub use kerberos::KerberosSignIn;
 
@@ -80,7 +80,12 @@ impl Authenticator {
     /// issues (`--kerberos-keytab`), both side by side, or none. Either
     /// needs TLS (`tls`) unless `--allow-insecure-auth`: tokens sent in the
     /// clear can be stolen.
-    pub fn from_config(config: &ServerConfig, tls: bool) -> anyhow::Result<Authenticator> {
+    /// Issued tokens are kept in `store`'s token table.
+    pub fn from_config(
+        config: &ServerConfig,
+        tls: bool,
+        store: Arc<dyn mesh_storage::Store>,
+    ) -> anyhow::Result<Authenticator> {
         let mut verifiers: Vec<Arc<dyn Verifier>> = Vec::new();
         let mut kerberos = None;
         let insecure = |what: &str| {
@@ -97,8 +102,10 @@ impl Authenticator {
                     "Kerberos sign-in hands out access tokens; tokens sent",
                 ));
             }
+            let table = StoredTokenStore::load(store)
+                .context("cannot read the table of issued access tokens")?;
             let tokens = Arc::new(IssuedTokens::new(
-                Arc::new(MemoryTokenStore::default()),
+                Arc::new(table),
                 config.access_token_lifetime,
             ));
             kerberos = Some(Arc::new(

@@ -14,7 +14,7 @@ use tonic::codegen::BoxStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::auth::kerberos::{Exchange, KerberosError, Leg};
-use crate::auth::{Authenticator, Identity};
+use crate::auth::{AuthError, Authenticator, Identity};
 
 /// The authentication service, over the server's authenticator (its
 /// verifiers, the tokens they know, and the Kerberos sign-in).
@@ -66,9 +66,16 @@ impl AuthenticationService for AuthApi {
         &self,
         request: Request<String>,
     ) -> Result<Response<RevokeAccessTokenResponse>, Status> {
-        self.authenticator
-            .revoke(request.get_ref().trim())
-            .map_err(|error| Status::failed_precondition(error.to_string()))?;
+        // Revoking writes the token table: off the async threads.
+        let authenticator = self.authenticator.clone();
+        let token = request.get_ref().trim().to_string();
+        tokio::task::spawn_blocking(move || authenticator.revoke(&token))
+            .await
+            .map_err(|error| Status::internal(format!("the revocation failed: {error}")))?
+            .map_err(|error| match error {
+                AuthError::Unavailable(_) => Status::unavailable(error.to_string()),
+                _ => Status::failed_precondition(error.to_string()),
+            })?;
         Ok(Response::new(RevokeAccessTokenResponse {}))
     }
 
@@ -120,7 +127,10 @@ async fn relay(
         .await
         .map_err(|error| Status::internal(format!("the Kerberos step failed: {error}")))?;
         exchange = back;
-        let answer = match leg.map_err(|error| Status::unauthenticated(error.to_string()))? {
+        let answer = match leg.map_err(|error| match error {
+            KerberosError::Unavailable(_) => Status::unavailable(error.to_string()),
+            _ => Status::unauthenticated(error.to_string()),
+        })? {
             Leg::Continue(kerberos_token) => AuthenticateKerberosResponse {
                 kerberos_token,
                 ..Default::default()

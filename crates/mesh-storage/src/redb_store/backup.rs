@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use redb::{Database, Durability, ReadTransaction, ReadableTable, TableDefinition};
 
-use super::{RedbStore, CHUNKS, INFO, META, PATHS, RECORDS};
+use super::{RedbStore, CHUNKS, INFO, META, PATHS, RECORDS, TOKENS};
 use crate::error::{Result, StoreError};
 
 /// Entries copied per write transaction of the copy: bounds the copy's
@@ -102,6 +102,9 @@ fn copy_all(source: &ReadTransaction, path: &Path) -> Result<BackupStats> {
     copy_table(source, &target, INFO)?;
     copy_table(source, &target, PATHS)?;
     stats.model_records = copy_table(source, &target, RECORDS)?;
+    // Issued access tokens (digests only): a server restored from the
+    // backup keeps its users signed in.
+    copy_table(source, &target, TOKENS)?;
     // One durable commit makes every batch before it durable.
     let mut last = target.begin_write()?;
     last.set_durability(Durability::Immediate);

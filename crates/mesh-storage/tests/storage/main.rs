@@ -8,3 +8,4 @@ mod paths_and_limits;
 mod replace;
 mod roundtrip;
 mod size;
+mod tokens;
