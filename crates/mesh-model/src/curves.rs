@@ -17,6 +17,13 @@ pub struct Interval {
 }
 
 impl Interval {
+    /// Every time ticks can hold (the last tick excepted): an update over
+    /// it replaces all versions.
+    pub const ALL: Interval = Interval {
+        start: i64::MIN,
+        end: i64::MAX,
+    };
+
     /// An interval from `start` to `end`, refused when it ends before it
     /// starts.
     pub fn new(start: i64, end: i64) -> Result<Interval> {
@@ -44,12 +51,7 @@ impl std::fmt::Display for Interval {
 
 /// A time for messages: RFC 3339 when it fits a calendar, ticks otherwise.
 pub fn show_time(ticks: i64) -> String {
-    let seconds = ticks.div_euclid(10_000_000);
-    let nanos = (ticks.rem_euclid(10_000_000) * 100) as u32;
-    match chrono::DateTime::from_timestamp(seconds, nanos) {
-        Some(time) => time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-        None => format!("{ticks} ticks"),
-    }
+    crate::value::rfc3339(ticks).unwrap_or_else(|| format!("{ticks} ticks"))
 }
 
 /// One curve of an XY set: pairs of x and y for one reference (z) value.
@@ -152,8 +154,15 @@ pub fn in_force<T: Versioned + Clone>(versions: &[T], interval: Interval) -> Vec
 }
 
 /// Checks new versions' starts: each inside `interval` and no two alike.
-/// `what` names them in messages ("rating curve versions").
-pub fn check_starts<T: Versioned>(versions: &[T], interval: Interval, what: &str) -> Result<()> {
+/// `what` names them in messages ("rating curve versions"), and
+/// `duplicates` begins the message about two alike (clients match the
+/// wording each kind of attribute has always had).
+pub fn check_starts<T: Versioned>(
+    versions: &[T],
+    interval: Interval,
+    what: &str,
+    duplicates: &str,
+) -> Result<()> {
     let mut starts: Vec<i64> = versions.iter().map(Versioned::start).collect();
     if let Some(outside) = starts.iter().find(|s| !interval.contains(**s)) {
         return Err(ModelError::Invalid(format!(
@@ -164,7 +173,7 @@ pub fn check_starts<T: Versioned>(versions: &[T], interval: Interval, what: &str
     starts.sort_unstable();
     if let Some(pair) = starts.windows(2).find(|pair| pair[0] == pair[1]) {
         return Err(ModelError::Invalid(format!(
-            "duplicate valid_from_time timestamps in new {what}: two are valid from {}",
+            "{duplicates} in new {what}: two are valid from {}",
             show_time(pair[0])
         )));
     }

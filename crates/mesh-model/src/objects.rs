@@ -115,6 +115,34 @@ impl AttributeSlot {
         }
     }
 
+    /// What a link relation attribute holds once each target `t` becomes
+    /// `point(t)`: a plain link drops the targets that become `None` (and
+    /// holds nothing once it has none left); a version keeps its start and
+    /// points at nothing. `None` for other attributes.
+    pub(crate) fn map_link_targets(&self, point: impl Fn(Uuid) -> Option<Uuid>) -> Option<Held> {
+        match self.held.as_deref()? {
+            Held::Links(targets) => {
+                let kept: Vec<Uuid> = targets.iter().filter_map(|t| point(*t)).collect();
+                (!kept.is_empty()).then_some(Held::Links(kept))
+            }
+            Held::VersionedLinks(entries) => Some(Held::VersionedLinks(
+                entries
+                    .iter()
+                    .map(|entry| {
+                        entry
+                            .iter()
+                            .map(|v| LinkVersion {
+                                target: v.target.and_then(&point),
+                                valid_from: v.valid_from,
+                            })
+                            .collect()
+                    })
+                    .collect(),
+            )),
+            _ => None,
+        }
+    }
+
     /// The objects a link relation attribute points at now or at any time
     /// (every version's target, for a versioned link).
     pub fn link_targets(&self) -> Vec<Uuid> {

@@ -137,3 +137,12 @@ impl std::fmt::Display for Value {
         }
     }
 }
+
+/// `ticks` (100 ns since 1970, UTC) as RFC 3339 text, kept to the tick;
+/// `None` beyond the calendar chrono knows.
+pub(crate) fn rfc3339(ticks: i64) -> Option<String> {
+    let seconds = ticks.div_euclid(10_000_000);
+    let nanos = (ticks.rem_euclid(10_000_000) * 100) as u32;
+    chrono::DateTime::from_timestamp(seconds, nanos)
+        .map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+}

@@ -9,7 +9,7 @@ use crate::change::Mode;
 use crate::echo;
 use crate::error::{ModelError, Result};
 use crate::model::Model;
-use crate::objects::{attribute_id, Held, LinkVersion, Object, Owner};
+use crate::objects::{attribute_id, Held, Object, Owner};
 use crate::records::Dirty;
 
 /// The id of the copy of `original` in a clone of `source` whose root copy
@@ -114,30 +114,15 @@ impl Model {
             };
             for slot in &mut copy.attributes {
                 slot.id = attribute_id(new_id, slot.definition);
+                let links = slot.map_link_targets(|t| Some(remap(t)));
                 slot.held = match slot.held.take().map(|held| *held) {
+                    Some(Held::Links(_) | Held::VersionedLinks(_)) => links,
                     Some(Held::Timeseries {
                         local_expression, ..
                     }) if !keep_timeseries => local_expression.map(|e| Held::Timeseries {
                         key: 0,
                         local_expression: Some(e),
                     }),
-                    Some(Held::Links(targets)) => {
-                        Some(Held::Links(targets.into_iter().map(remap).collect()))
-                    }
-                    Some(Held::VersionedLinks(entries)) => Some(Held::VersionedLinks(
-                        entries
-                            .into_iter()
-                            .map(|entry| {
-                                entry
-                                    .into_iter()
-                                    .map(|v| LinkVersion {
-                                        target: v.target.map(remap),
-                                        valid_from: v.valid_from,
-                                    })
-                                    .collect()
-                            })
-                            .collect(),
-                    )),
                     other => other,
                 }
                 .map(Box::new);

@@ -79,13 +79,7 @@ impl Model {
                     "XY set {position} of the update must have a valid_from_time when updating XYZSeriesAttribute {name}"
                 )));
             }
-            check_starts(&sets, interval, "XY sets").map_err(|e| match e {
-                ModelError::Invalid(message) => ModelError::Invalid(message.replace(
-                    "duplicate valid_from_time timestamps",
-                    "duplicate timestamps",
-                )),
-                other => other,
-            })?;
+            check_starts(&sets, interval, "XY sets", "duplicate timestamps")?;
             let present = match found.slot.held.as_deref() {
                 Some(Held::XySets(present)) => present.clone(),
                 _ => Vec::new(),
@@ -136,7 +130,12 @@ impl Model {
                 crate::curves::show_time(pair[1].valid_from)
             )));
         }
-        check_starts(versions, interval, "rating curve versions")?;
+        check_starts(
+            versions,
+            interval,
+            "rating curve versions",
+            "duplicate valid_from_time timestamps",
+        )?;
         let mut versions = versions.to_vec();
         for version in &mut versions {
             check_rating_curve(version)?;

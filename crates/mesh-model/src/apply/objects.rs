@@ -9,7 +9,7 @@ use crate::definitions::TypeKind;
 use crate::echo;
 use crate::error::{ModelError, Result};
 use crate::model::Model;
-use crate::objects::{attribute_id, AttributeSlot, Object, Owner};
+use crate::objects::{attribute_id, AttributeSlot, Held, Object, Owner};
 use crate::records::Dirty;
 use crate::value::{Value, ValueType};
 
@@ -228,23 +228,17 @@ impl Model {
                 key.unwrap_or_default()
             )));
         }
-        let mut object = found.object.clone();
-        if let Some(slot) = object.attributes.iter_mut().find(|s| s.id == attribute) {
-            let (old_key, old_expression) = slot.timeseries();
-            let key = key.unwrap_or(old_key);
-            let local_expression = match local_expression {
-                Some(expression) => Some(expression.to_string()),
-                None => old_expression.map(str::to_string),
-            };
-            slot.held = (key != 0 || local_expression.is_some()).then(|| {
-                Box::new(crate::objects::Held::Timeseries {
-                    key,
-                    local_expression,
-                })
-            });
-        }
-        self.put_object(object, dirty);
-        Ok(())
+        let (old_key, old_expression) = found.slot.timeseries();
+        let key = key.unwrap_or(old_key);
+        let local_expression = match local_expression {
+            Some(expression) => Some(expression.to_string()),
+            None => old_expression.map(str::to_string),
+        };
+        let held = (key != 0 || local_expression.is_some()).then_some(Held::Timeseries {
+            key,
+            local_expression,
+        });
+        self.put_held(attribute, held, dirty)
     }
 
     /// The definition a new object under `owner` gets: the one its owning

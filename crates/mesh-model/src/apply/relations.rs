@@ -115,7 +115,12 @@ impl Model {
                 )));
             }
             let new = entries.first().cloned().unwrap_or_default();
-            check_starts(&new, interval, "link relations versions")?;
+            check_starts(
+                &new,
+                interval,
+                "link relations versions",
+                "duplicate valid_from_time timestamps",
+            )?;
             let present = match found.slot.held.as_deref() {
                 Some(Held::VersionedLinks(present)) => present.first().cloned(),
                 _ => None,
@@ -146,32 +151,15 @@ impl Model {
             if gone.contains(&found.object.id) {
                 continue;
             }
-            let held = match found.slot.held.as_deref() {
-                Some(Held::Links(targets)) => {
-                    let kept: Vec<Uuid> = targets
-                        .iter()
-                        .copied()
-                        .filter(|t| !gone.contains(t))
-                        .collect();
-                    (!kept.is_empty()).then_some(Held::Links(kept))
-                }
-                Some(Held::VersionedLinks(entries)) => {
-                    let entries = entries
-                        .iter()
-                        .map(|entry| {
-                            entry
-                                .iter()
-                                .map(|v| LinkVersion {
-                                    target: v.target.filter(|t| !gone.contains(t)),
-                                    valid_from: v.valid_from,
-                                })
-                                .collect()
-                        })
-                        .collect();
-                    Some(Held::VersionedLinks(entries))
-                }
-                _ => continue,
-            };
+            if !matches!(
+                found.slot.held.as_deref(),
+                Some(Held::Links(_) | Held::VersionedLinks(_))
+            ) {
+                continue;
+            }
+            let held = found
+                .slot
+                .map_link_targets(|t| (!gone.contains(&t)).then_some(t));
             // The attribute exists (found above): putting cannot fail.
             let _ = self.put_held(attribute, held, dirty);
         }

@@ -624,23 +624,19 @@ impl Importer<'_, '_> {
             .scratch
             .attribute(attribute)
             .ok_or_else(|| "attribute vanished".to_string())?;
-        let everything = Interval {
-            start: i64::MIN,
-            end: i64::MAX,
-        };
         Ok(Some(
             match (&found.attribute_type.kind, &found.definition.rules) {
                 (TypeKind::Timeseries { .. }, _) => timeseries_change(attribute, json)?,
                 (TypeKind::XySet { .. }, DefinitionRules::XySet { versioned, .. }) => {
                     Change::SetXySets {
                         attribute,
-                        interval: versioned.then_some(everything),
+                        interval: versioned.then_some(Interval::ALL),
                         sets: xy_sets_from_json(json, *versioned)?,
                     }
                 }
                 (TypeKind::RatingCurve, _) => Change::SetRatingCurve {
                     attribute,
-                    interval: everything,
+                    interval: Interval::ALL,
                     versions: rating_curve_from_json(json)?,
                 },
                 _ => return Ok(None),
@@ -699,10 +695,7 @@ impl Importer<'_, '_> {
                 entries,
             } => Change::SetVersionedLinks {
                 attribute,
-                interval: (!one_to_many).then_some(Interval {
-                    start: i64::MIN,
-                    end: i64::MAX,
-                }),
+                interval: (!one_to_many).then_some(Interval::ALL),
                 entries: entries
                     .iter()
                     .map(|entry| {

@@ -4,7 +4,7 @@
 
 use serde_json::Value as Json;
 
-use crate::value::{Value, ValueType};
+use crate::value::{rfc3339, Value, ValueType};
 
 /// A value of `value_type` from JSON.
 pub fn from_json(value_type: ValueType, json: &Json) -> Result<Value, String> {
@@ -51,13 +51,6 @@ pub fn to_json(value: &Value) -> Json {
         Value::Double(v) => Json::from(*v),
         Value::Bool(v) => Json::from(*v),
         Value::String(v) => Json::from(v.as_str()),
-        Value::UtcTime(ticks) => {
-            let seconds = ticks.div_euclid(10_000_000);
-            let nanos = (ticks.rem_euclid(10_000_000) * 100) as u32;
-            match chrono::DateTime::from_timestamp(seconds, nanos) {
-                Some(time) => Json::from(time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
-                None => Json::from(*ticks),
-            }
-        }
+        Value::UtcTime(ticks) => rfc3339(*ticks).map_or(Json::from(*ticks), Json::from),
     }
 }
