@@ -13,14 +13,10 @@ pub const MAX_COPIED_POINTS: usize = 10_000_000;
 
 impl SessionEdit<'_> {
     /// Creates a series like `key` (curve type, resolution, unit, time
-    /// zone) at `path`/`name`, holding the points `key` holds as this
-    /// session sees them.
-    pub async fn copy_series(
-        &mut self,
-        key: i64,
-        path: String,
-        name: String,
-    ) -> Result<SeriesMeta, ViewError> {
+    /// zone, name) in the folder `folder` beside it (`/A/` gives
+    /// `/A/<folder>/`), holding the points `key` holds as this session sees
+    /// them.
+    pub async fn copy_series(&mut self, key: i64, folder: &str) -> Result<SeriesMeta, ViewError> {
         let original = self.view().series(key).await?;
         let changes = self.workspace.changes();
         let points = self
@@ -49,8 +45,8 @@ impl SessionEdit<'_> {
             .await?;
         let copy = self
             .create_series(NewSeries {
-                path,
-                name,
+                path: format!("{}{folder}/", original.path),
+                name: original.name.clone(),
                 curve_type: original.curve_type,
                 resolution: original.resolution,
                 unit_id: original.unit_id,

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{change, target, view, ModelApi, Shape};
 use crate::services::status::OrStatus;
 use crate::session::SessionLease;
-use crate::view::{SessionEdit, SessionView};
+use crate::view::SessionEdit;
 
 impl ModelApi {
     pub(super) async fn clone_object_call(
@@ -137,17 +137,8 @@ impl ModelApi {
             let copied = match copies.get(&key) {
                 Some(copied) => *copied,
                 None => {
-                    let view = SessionView::new(self.store.clone(), workspace.changes());
-                    let meta = match view.series(key).await {
-                        Ok(meta) => meta,
-                        Err(error) => {
-                            *workspace.changes_mut() = (*before).clone();
-                            return Err(error.into());
-                        }
-                    };
-                    let path = format!("{}{}/", meta.path, name);
                     let mut edit = SessionEdit::new(&self.store, &mut workspace);
-                    match edit.copy_series(key, path, meta.name.clone()).await {
+                    match edit.copy_series(key, name).await {
                         Ok(copy) => {
                             copies.insert(key, copy.key);
                             copy.key
