@@ -9,9 +9,12 @@
 //! other arenas and grew the total further.
 //!
 //! So the server trims after a burst: when the calls, or the connections,
-//! in progress have fallen well below their peak since the last trim.
-//! Under steady load it never trims, so allocations do not wait on the
-//! trim's locks in the middle of ordinary work.
+//! in progress have fallen well below their peak since the last trim, or
+//! when large things have been let go ([`released`]: a session's pending
+//! changes dropped when it ends, expires or rolls back; a long streamed
+//! answer finished). Under steady load of small calls it never trims, so
+//! allocations do not wait on the trim's locks in the middle of ordinary
+//! work.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -22,14 +25,30 @@ const CALLS_FREED: usize = 1_000;
 /// Connections freed after which a trim is worth its cost (each holds its
 /// HTTP/2 state and read and write buffers, more with TLS).
 const CONNECTIONS_FREED: usize = 200;
+/// Bytes let go (as [`released`] estimates them) after which a trim is
+/// worth its cost.
+const BYTES_RELEASED: usize = 32 * 1024 * 1024;
 /// How often the server looks; also the most often it trims.
 const CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Calls and connections in progress on the whole server.
-#[derive(Debug, Default)]
+/// Calls and connections in progress on the whole server, and what was
+/// let go in large pieces.
+#[derive(Debug)]
 pub struct Load {
     calls: Counter,
     connections: Counter,
+    /// [`RELEASED`], but for tests, which count on their own.
+    released: &'static AtomicUsize,
+}
+
+impl Default for Load {
+    fn default() -> Self {
+        Load {
+            calls: Counter::default(),
+            connections: Counter::default(),
+            released: &RELEASED,
+        }
+    }
 }
 
 impl Load {
@@ -50,16 +69,29 @@ impl Load {
     }
 
     /// Whether enough was freed since the last trim for another; when so,
-    /// the peaks start over from the present counts.
+    /// the peaks and the bytes released start over.
     fn worth_trimming(&self) -> bool {
-        let worth =
-            self.calls.fallen() >= CALLS_FREED || self.connections.fallen() >= CONNECTIONS_FREED;
+        let worth = self.calls.fallen() >= CALLS_FREED
+            || self.connections.fallen() >= CONNECTIONS_FREED
+            || self.released.load(Ordering::Relaxed) >= BYTES_RELEASED;
         if worth {
             self.calls.restart_peak();
             self.connections.restart_peak();
+            self.released.store(0, Ordering::Relaxed);
         }
         worth
     }
+}
+
+/// Bytes let go since the last trim, as their owners estimated them:
+/// process-wide, as the allocator is.
+static RELEASED: AtomicUsize = AtomicUsize::new(0);
+
+/// Notes that about `bytes` of memory were just freed in one piece (a
+/// session's pending changes, a long answer), so that the next check
+/// returns them to the system once enough has been let go.
+pub fn released(bytes: usize) {
+    RELEASED.fetch_add(bytes, Ordering::Relaxed);
 }
 
 #[derive(Debug, Default)]
@@ -130,9 +162,17 @@ pub fn trim() -> bool {
 mod tests {
     use super::*;
 
+    /// A load that sees no releases but its own.
+    fn quiet_load() -> Load {
+        Load {
+            released: Box::leak(Box::new(AtomicUsize::new(0))),
+            ..Load::default()
+        }
+    }
+
     #[test]
     fn trims_after_a_burst_of_calls_not_under_steady_load() {
-        let load = Load::default();
+        let load = quiet_load();
         for _ in 0..1_500 {
             load.call_started();
         }
@@ -155,8 +195,23 @@ mod tests {
     }
 
     #[test]
+    fn trims_after_large_releases() {
+        // Its own count: other tests run beside it in this process.
+        let count: &'static AtomicUsize = Box::leak(Box::new(AtomicUsize::new(0)));
+        let load = Load {
+            released: count,
+            ..Load::default()
+        };
+        count.fetch_add(BYTES_RELEASED / 2, Ordering::Relaxed);
+        assert!(!load.worth_trimming(), "half the threshold");
+        count.fetch_add(BYTES_RELEASED / 2, Ordering::Relaxed);
+        assert!(load.worth_trimming(), "the threshold");
+        assert!(!load.worth_trimming(), "trimmed already");
+    }
+
+    #[test]
     fn trims_after_many_connections_closed() {
-        let load = Load::default();
+        let load = quiet_load();
         for _ in 0..300 {
             load.connection_opened();
         }

@@ -4,6 +4,7 @@
 //! (`mesh_model`, which holds every rule), answers are shaped by the
 //! request's masks (`convert`).
 
+mod answers;
 mod clone;
 pub mod convert;
 mod curves;
@@ -27,7 +28,7 @@ use self::convert::{AttributeFilter, Fields};
 use crate::auth::Identity;
 use crate::guid;
 use crate::session::{SessionLease, SessionManager};
-use crate::view::{SessionView, ViewError};
+use crate::view::SessionView;
 use mesh_storage::StoreHandle;
 
 /// The model service over the session manager.
@@ -42,31 +43,69 @@ impl ModelApi {
         ModelApi { sessions, store }
     }
 
-    /// The resources of series `keys` as the session sees them, for the
-    /// time series attributes connected to them. A series missing (never
-    /// expected: connections are checked) is left out.
+    /// The session's series as it sees them now, for the resources of its
+    /// time series attributes.
+    async fn series_view(&self, lease: &SessionLease) -> SessionView {
+        let changes = lease.session().workspace().await.changes();
+        SessionView::new(self.store.clone(), changes)
+    }
+
+    /// The resources of series `keys` as the session sees them.
     async fn resources(
         &self,
         lease: &SessionLease,
         keys: Vec<i64>,
     ) -> Result<std::collections::HashMap<i64, mesh_proto::time_series::TimeseriesResource>, Status>
     {
-        let mut found = std::collections::HashMap::new();
         if keys.is_empty() {
-            return Ok(found);
+            return Ok(Default::default());
         }
-        let changes = lease.session().workspace().await.changes();
-        let view = SessionView::new(self.store.clone(), changes);
-        for key in keys {
-            match view.series(key).await {
-                Ok(meta) => {
-                    found.insert(key, crate::services::time_series::convert::resource(&meta));
+        answers::resources(&self.series_view(lease).await, keys).await
+    }
+
+    /// The objects `found` (by id) as `masks` ask, streamed as the client
+    /// reads them ([`answers`]): a batch of objects at a time has its
+    /// series described, then each is converted when there is room for it.
+    async fn stream_objects(
+        &self,
+        lease: &SessionLease,
+        model: Arc<Model>,
+        found: Vec<Uuid>,
+        masks: Masks,
+    ) -> Response<BoxStream<Object>> {
+        let view = self.series_view(lease).await;
+        answers::streamed(|answers| async move {
+            // Attribute definitions are built once for the whole answer.
+            let mut cache = convert::AnswerCache::default();
+            let shape = masks.shape();
+            for batch in found.chunks(answers::BATCH) {
+                let objects: Vec<&mesh_model::Object> =
+                    batch.iter().filter_map(|id| model.object(*id)).collect();
+                match answers::resources(&view, convert::series_keys(objects.iter().copied())).await
+                {
+                    Ok(resources) => cache.resources = resources,
+                    Err(status) => return answers.fail(status).await,
                 }
-                Err(ViewError::NotFound(_)) => {}
-                Err(error) => return Err(error.into()),
+                for object in objects {
+                    let answer = convert::object(
+                        &model,
+                        object,
+                        shape.object_fields,
+                        shape.filter,
+                        shape.attribute_fields,
+                        &mut cache,
+                    );
+                    match answer {
+                        Ok(message) => {
+                            if !answers.send(message).await {
+                                return;
+                            }
+                        }
+                        Err(status) => return answers.fail(status).await,
+                    }
+                }
             }
-        }
-        Ok(found)
+        })
     }
 
     /// `objects` as the request's masks ask, with the series their
@@ -180,6 +219,24 @@ impl<'a> Shape<'a> {
     }
 }
 
+/// A request's masks, owned, for an answer streamed after the handler has
+/// returned.
+struct Masks {
+    object: Option<prost_types::FieldMask>,
+    attributes: Option<AttributesMasks>,
+    attribute: Option<prost_types::FieldMask>,
+}
+
+impl Masks {
+    fn shape(&self) -> Shape<'_> {
+        Shape::of(
+            self.object.as_ref(),
+            self.attributes.as_ref(),
+            self.attribute.as_ref(),
+        )
+    }
+}
+
 #[tonic::async_trait]
 impl ModelService for ModelApi {
     async fn list_models(
@@ -227,19 +284,15 @@ impl ModelService for ModelApi {
     ) -> Result<Response<BoxStream<Object>>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
-        let request = request.get_ref();
+        let request = request.into_inner();
         let start = target::object(&model, request.start_object_id.as_ref(), "start_object_id")?;
-        let found: Vec<&mesh_model::Object> = search::objects(&model, start, &request.query)?
-            .into_iter()
-            .filter_map(|id| model.object(id))
-            .collect();
-        let shape = Shape::of(
-            request.object_field_mask.as_ref(),
-            request.attributes_masks.as_ref(),
-            request.attribute_field_mask.as_ref(),
-        );
-        let objects = self.answer_objects(&lease, &model, &found, shape).await?;
-        Ok(stream(objects))
+        let found = search::objects(&model, start, &request.query)?;
+        let masks = Masks {
+            object: request.object_field_mask,
+            attributes: request.attributes_masks,
+            attribute: request.attribute_field_mask,
+        };
+        Ok(self.stream_objects(&lease, model, found, masks).await)
     }
 
     async fn search_objects_by_definition(
@@ -248,22 +301,18 @@ impl ModelService for ModelApi {
     ) -> Result<Response<BoxStream<Object>>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
-        let request = request.get_ref();
+        let request = request.into_inner();
         let definition = crate::services::model_definition::target::object_definition(
             &model,
             request.object_definition_id.as_ref(),
         )?;
-        let found: Vec<&mesh_model::Object> = model
-            .instances(definition)
-            .filter_map(|id| model.object(id))
-            .collect();
-        let shape = Shape::of(
-            request.object_field_mask.as_ref(),
-            request.attributes_masks.as_ref(),
-            request.attribute_field_mask.as_ref(),
-        );
-        let objects = self.answer_objects(&lease, &model, &found, shape).await?;
-        Ok(stream(objects))
+        let found: Vec<Uuid> = model.instances(definition).collect();
+        let masks = Masks {
+            object: request.object_field_mask,
+            attributes: request.attributes_masks,
+            attribute: request.attribute_field_mask,
+        };
+        Ok(self.stream_objects(&lease, model, found, masks).await)
     }
 
     async fn create_object(
@@ -413,27 +462,31 @@ impl ModelService for ModelApi {
     ) -> Result<Response<BoxStream<Attribute>>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let model = view(&lease).await;
-        let request = request.get_ref();
+        let request = request.into_inner();
         let start = target::object(&model, request.start_object_id.as_ref(), "start_object_id")?;
         let found = search::attributes(&model, start, &request.query)?;
-        let mut cache = convert::AnswerCache {
-            resources: self
-                .resources(&lease, series_keys_of(&model, &found))
-                .await?,
-            ..Default::default()
-        };
-        let attributes = found
-            .into_iter()
-            .map(|found| {
-                readable(
-                    &model,
-                    found,
-                    Fields(request.field_mask.as_ref()),
-                    &mut cache,
-                )
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(stream(attributes))
+        let view = self.series_view(&lease).await;
+        let fields = request.field_mask;
+        // As stream_objects: a batch at a time has its series described.
+        Ok(answers::streamed(|answers| async move {
+            let mut cache = convert::AnswerCache::default();
+            for batch in found.chunks(answers::BATCH) {
+                match answers::resources(&view, series_keys_of(&model, batch)).await {
+                    Ok(resources) => cache.resources = resources,
+                    Err(status) => return answers.fail(status).await,
+                }
+                for found in batch {
+                    match readable(&model, *found, Fields(fields.as_ref()), &mut cache) {
+                        Ok(message) => {
+                            if !answers.send(message).await {
+                                return;
+                            }
+                        }
+                        Err(status) => return answers.fail(status).await,
+                    }
+                }
+            }
+        }))
     }
 
     async fn update_timeseries_attribute(

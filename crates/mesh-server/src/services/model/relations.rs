@@ -9,7 +9,7 @@ use tonic::codegen::BoxStream;
 use tonic::{Request, Response, Status};
 
 use super::convert::{mesh_id, ticks};
-use super::{change, stream, target, view, ModelApi};
+use super::{change, target, view, ModelApi};
 use crate::guid;
 use crate::services::status::OrStatus;
 
@@ -95,20 +95,19 @@ impl ModelApi {
             request.target_object_id.as_ref(),
             "target_object_id",
         )?;
-        let found = model
-            .linked_from(object)
-            .map(|attribute| {
-                let found = model.find_attribute(attribute).or_status()?;
-                let owner = model.object_path(found.object.id).or_status()?;
-                Ok(SearchLinkedFromResponse {
-                    link_relation_id: Some(mesh_id(
-                        attribute,
-                        format!("{owner}.{}", found.attribute_type.name),
-                    )),
-                })
+        // Converted as the client reads them: an object may be linked from
+        // every other one.
+        let linking: Vec<uuid::Uuid> = model.linked_from(object).collect();
+        Ok(super::answers::converted(linking, move |attribute| {
+            let found = model.find_attribute(attribute).or_status()?;
+            let owner = model.object_path(found.object.id).or_status()?;
+            Ok(SearchLinkedFromResponse {
+                link_relation_id: Some(mesh_id(
+                    attribute,
+                    format!("{owner}.{}", found.attribute_type.name),
+                )),
             })
-            .collect::<Result<Vec<_>, Status>>()?;
-        Ok(stream(found))
+        }))
     }
 }
 
