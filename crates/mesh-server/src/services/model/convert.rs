@@ -8,6 +8,8 @@ use mesh_model::{
 use mesh_proto::model::{self as pb, attribute_value::ValueOneof};
 use mesh_proto::model_definition::{self as pbd, attribute_definition::DefinitionTypeOneof};
 use mesh_proto::types::MeshId;
+use std::collections::HashSet;
+
 use prost_types::{FieldMask, Timestamp};
 use tonic::Status;
 use uuid::Uuid;
@@ -15,41 +17,89 @@ use uuid::Uuid;
 use super::target::{model_attribute_id, MODEL_ATTRIBUTE};
 use crate::guid;
 
-/// Which fields of a message to fill: all, unless a mask with paths says.
+/// A request's field mask as a set: a mask may list any number of paths,
+/// and an answer of many objects asks it many times, so each question
+/// must cost one lookup, not a walk over the paths.
+#[derive(Debug, Clone, Default)]
+pub struct FieldSet(Option<HashSet<String>>);
+
+impl FieldSet {
+    /// The fields `mask` asks for: all, unless it lists paths.
+    pub fn of(mask: Option<&FieldMask>) -> FieldSet {
+        FieldSet(
+            mask.filter(|m| !m.paths.is_empty())
+                .map(|m| m.paths.iter().cloned().collect()),
+        )
+    }
+
+    /// The set, to ask.
+    pub fn fields(&self) -> Fields<'_> {
+        Fields(self.0.as_ref())
+    }
+}
+
+/// Which fields of a message to fill ([`FieldSet::fields`]).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Fields<'a>(pub Option<&'a FieldMask>);
+pub struct Fields<'a>(Option<&'a HashSet<String>>);
 
 impl Fields<'_> {
     /// Whether `field` is asked for.
     pub fn has(&self, field: &str) -> bool {
-        match self.0 {
-            Some(mask) if !mask.paths.is_empty() => mask.paths.iter().any(|p| p == field),
-            _ => true,
-        }
+        self.0.is_none_or(|set| set.contains(field))
     }
 }
 
-/// Which attributes of an object to answer with (`AttributesMasks`): each
-/// mask that lists something must match; an empty message means all.
+/// Which attributes of an object to answer with (`AttributesMasks`), as
+/// sets (see [`FieldSet`]): each mask that lists something must match; an
+/// empty message means all.
+#[derive(Debug, Clone, Default)]
+pub struct AttributeSelection {
+    names: Option<HashSet<String>>,
+    tags: Option<HashSet<String>>,
+    namespaces: Option<HashSet<String>>,
+    types: Option<HashSet<i32>>,
+}
+
+impl AttributeSelection {
+    /// The attributes `masks` select; all without masks.
+    pub fn of(masks: Option<&pb::AttributesMasks>) -> AttributeSelection {
+        fn listed(mask: &Option<FieldMask>) -> Option<HashSet<String>> {
+            mask.as_ref()
+                .filter(|m| !m.paths.is_empty())
+                .map(|m| m.paths.iter().cloned().collect())
+        }
+        let Some(masks) = masks else {
+            return AttributeSelection::default();
+        };
+        AttributeSelection {
+            names: listed(&masks.name_mask),
+            tags: listed(&masks.tag_mask),
+            namespaces: listed(&masks.namespace_mask),
+            types: (!masks.types.is_empty()).then(|| masks.types.iter().copied().collect()),
+        }
+    }
+
+    /// The selection, to ask.
+    pub fn filter(&self) -> AttributeFilter<'_> {
+        AttributeFilter(Some(self))
+    }
+}
+
+/// Which attributes of an object to answer with ([`AttributeSelection`]).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct AttributeFilter<'a>(pub Option<&'a pb::AttributesMasks>);
+pub struct AttributeFilter<'a>(Option<&'a AttributeSelection>);
 
 impl AttributeFilter<'_> {
     fn keeps(&self, model: &Model, attribute: &AttributeRef<'_>) -> bool {
-        let Some(masks) = self.0 else {
+        let Some(selection) = self.0 else {
             return true;
         };
-        fn listed(mask: &Option<FieldMask>) -> Option<&Vec<String>> {
-            mask.as_ref()
-                .filter(|m| !m.paths.is_empty())
-                .map(|m| &m.paths)
-        }
-        if let Some(names) = listed(&masks.name_mask) {
+        if let Some(names) = &selection.names {
             if !names.contains(&attribute.attribute_type.name) {
                 return false;
             }
         }
-        if let Some(tags) = listed(&masks.tag_mask) {
+        if let Some(tags) = &selection.tags {
             let has = attribute
                 .attribute_type
                 .tags
@@ -60,15 +110,15 @@ impl AttributeFilter<'_> {
                 return false;
             }
         }
-        if let Some(namespaces) = listed(&masks.namespace_mask) {
+        if let Some(namespaces) = &selection.namespaces {
             let namespace = namespace_name(model, attribute.attribute_type.namespace);
             if !namespaces.contains(&namespace) {
                 return false;
             }
         }
-        if !masks.types.is_empty() {
+        if let Some(types) = &selection.types {
             let value_type = value_type(definition_value_type(attribute)) as i32;
-            if !masks.types.contains(&value_type) {
+            if !types.contains(&value_type) {
                 return false;
             }
         }
@@ -730,5 +780,48 @@ fn simple_definition(
                     .collect(),
             }),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mask(paths: &[&str]) -> FieldMask {
+        FieldMask {
+            paths: paths.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_field_set_asks_as_its_mask_does() {
+        let all = FieldSet::of(None);
+        assert!(all.fields().has("path") && all.fields().has("anything"));
+        let empty = FieldSet::of(Some(&mask(&[])));
+        assert!(empty.fields().has("path"), "an empty mask asks for all");
+        let some = FieldSet::of(Some(&mask(&["name", "path", "name"])));
+        assert!(some.fields().has("name") && some.fields().has("path"));
+        assert!(!some.fields().has("attributes"));
+        // Many paths: still one lookup a question.
+        let paths: Vec<String> = (0..100_000).map(|i| format!("f{i}")).collect();
+        let many = FieldSet::of(Some(&FieldMask { paths }));
+        assert!(many.fields().has("f99999") && !many.fields().has("path"));
+    }
+
+    #[test]
+    fn an_attribute_selection_without_lists_keeps_all() {
+        let masks = pb::AttributesMasks {
+            name_mask: Some(mask(&[])),
+            ..Default::default()
+        };
+        let selection = AttributeSelection::of(Some(&masks));
+        assert!(selection.names.is_none() && selection.types.is_none());
+        let selection = AttributeSelection::of(Some(&pb::AttributesMasks {
+            name_mask: Some(mask(&["Capacity"])),
+            types: vec![3],
+            ..Default::default()
+        }));
+        assert!(selection.names.as_ref().unwrap().contains("Capacity"));
+        assert!(selection.types.as_ref().unwrap().contains(&3));
     }
 }

@@ -24,7 +24,7 @@ use tonic::codegen::BoxStream;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use self::convert::{AttributeFilter, Fields};
+use self::convert::{AttributeFilter, AttributeSelection, FieldSet, Fields};
 use crate::auth::Identity;
 use crate::guid;
 use crate::session::{SessionLease, SessionManager};
@@ -205,35 +205,34 @@ struct Shape<'a> {
     attribute_fields: Fields<'a>,
 }
 
-impl<'a> Shape<'a> {
-    fn of(
-        object_fields: Option<&'a prost_types::FieldMask>,
-        filter: Option<&'a AttributesMasks>,
-        attribute_fields: Option<&'a prost_types::FieldMask>,
-    ) -> Shape<'a> {
-        Shape {
-            object_fields: Fields(object_fields),
-            filter: AttributeFilter(filter),
-            attribute_fields: Fields(attribute_fields),
-        }
-    }
-}
-
-/// A request's masks, owned, for an answer streamed after the handler has
+/// A request's masks, owned and as sets (see [`convert::FieldSet`]), for
+/// answers of many objects, also those streamed after the handler has
 /// returned.
 struct Masks {
-    object: Option<prost_types::FieldMask>,
-    attributes: Option<AttributesMasks>,
-    attribute: Option<prost_types::FieldMask>,
+    object: FieldSet,
+    attributes: AttributeSelection,
+    attribute: FieldSet,
 }
 
 impl Masks {
+    fn of(
+        object: Option<&prost_types::FieldMask>,
+        attributes: Option<&AttributesMasks>,
+        attribute: Option<&prost_types::FieldMask>,
+    ) -> Masks {
+        Masks {
+            object: FieldSet::of(object),
+            attributes: AttributeSelection::of(attributes),
+            attribute: FieldSet::of(attribute),
+        }
+    }
+
     fn shape(&self) -> Shape<'_> {
-        Shape::of(
-            self.object.as_ref(),
-            self.attributes.as_ref(),
-            self.attribute.as_ref(),
-        )
+        Shape {
+            object_fields: self.object.fields(),
+            filter: self.attributes.filter(),
+            attribute_fields: self.attribute.fields(),
+        }
     }
 }
 
@@ -254,8 +253,10 @@ impl ModelService for ModelApi {
             .models()
             .filter(|m| definition.is_none_or(|d| m.definition == d))
             .collect();
-        let shape = Shape::of(request.object_field_mask.as_ref(), None, None);
-        let models = self.answer_objects(&lease, &model, &found, shape).await?;
+        let masks = Masks::of(request.object_field_mask.as_ref(), None, None);
+        let models = self
+            .answer_objects(&lease, &model, &found, masks.shape())
+            .await?;
         Ok(Response::new(ListModelsResponse { models }))
     }
 
@@ -268,13 +269,14 @@ impl ModelService for ModelApi {
         let request = request.get_ref();
         let id = target::object(&model, request.object_id.as_ref(), "object_id")?;
         let object = model.find_object(id).or_status()?;
-        let shape = Shape::of(
+        let masks = Masks::of(
             request.object_field_mask.as_ref(),
             request.attributes_masks.as_ref(),
             request.attribute_field_mask.as_ref(),
         );
         Ok(Response::new(
-            self.answer_object(&lease, &model, object, shape).await?,
+            self.answer_object(&lease, &model, object, masks.shape())
+                .await?,
         ))
     }
 
@@ -287,11 +289,11 @@ impl ModelService for ModelApi {
         let request = request.into_inner();
         let start = target::object(&model, request.start_object_id.as_ref(), "start_object_id")?;
         let found = search::objects(&model, start, &request.query)?;
-        let masks = Masks {
-            object: request.object_field_mask,
-            attributes: request.attributes_masks,
-            attribute: request.attribute_field_mask,
-        };
+        let masks = Masks::of(
+            request.object_field_mask.as_ref(),
+            request.attributes_masks.as_ref(),
+            request.attribute_field_mask.as_ref(),
+        );
         Ok(self.stream_objects(&lease, model, found, masks).await)
     }
 
@@ -307,11 +309,11 @@ impl ModelService for ModelApi {
             request.object_definition_id.as_ref(),
         )?;
         let found: Vec<Uuid> = model.instances(definition).collect();
-        let masks = Masks {
-            object: request.object_field_mask,
-            attributes: request.attributes_masks,
-            attribute: request.attribute_field_mask,
-        };
+        let masks = Masks::of(
+            request.object_field_mask.as_ref(),
+            request.attributes_masks.as_ref(),
+            request.attribute_field_mask.as_ref(),
+        );
         Ok(self.stream_objects(&lease, model, found, masks).await)
     }
 
@@ -383,7 +385,8 @@ impl ModelService for ModelApi {
     ) -> Result<Response<UpdateObjectResponse>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
         let request = request.get_ref();
-        let fields = Fields(request.field_mask.as_ref());
+        let field_set = FieldSet::of(request.field_mask.as_ref());
+        let fields = field_set.fields();
         let paths = request
             .field_mask
             .as_ref()
@@ -451,7 +454,7 @@ impl ModelService for ModelApi {
         Ok(Response::new(readable(
             &model,
             found,
-            Fields(request.field_mask.as_ref()),
+            FieldSet::of(request.field_mask.as_ref()).fields(),
             &mut cache,
         )?))
     }
@@ -466,7 +469,7 @@ impl ModelService for ModelApi {
         let start = target::object(&model, request.start_object_id.as_ref(), "start_object_id")?;
         let found = search::attributes(&model, start, &request.query)?;
         let view = self.series_view(&lease).await;
-        let fields = request.field_mask;
+        let fields = FieldSet::of(request.field_mask.as_ref());
         // As stream_objects: a batch at a time has its series described.
         Ok(answers::streamed(|answers| async move {
             let mut cache = convert::AnswerCache::default();
@@ -476,7 +479,7 @@ impl ModelService for ModelApi {
                     Err(status) => return answers.fail(status).await,
                 }
                 for found in batch {
-                    match readable(&model, *found, Fields(fields.as_ref()), &mut cache) {
+                    match readable(&model, *found, fields.fields(), &mut cache) {
                         Ok(message) => {
                             if !answers.send(message).await {
                                 return;

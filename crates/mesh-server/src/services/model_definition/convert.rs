@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::guid;
 use crate::services::model::convert::{
-    self as common, mesh_id, namespace_name, object_definition_path, Fields,
+    self as common, mesh_id, namespace_name, object_definition_path, FieldSet,
 };
 
 fn namespace_mesh_id(model: &Model, id: Uuid) -> mesh_proto::types::MeshId {
@@ -99,7 +99,8 @@ pub fn object_definition(
     definition: &mesh_model::ObjectDefinition,
     mask: Option<&FieldMask>,
 ) -> Result<pbd::ObjectDefinition, Status> {
-    let fields = Fields(mask);
+    let field_set = FieldSet::of(mask);
+    let fields = field_set.fields();
     let mut answer = pbd::ObjectDefinition {
         id: Some(guid::to_proto(definition.id)),
         ..Default::default()
