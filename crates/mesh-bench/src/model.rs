@@ -540,6 +540,20 @@ pub async fn run(args: ModelArgs) -> anyhow::Result<()> {
         bytes(reloaded as i64),
         (reloaded as f64 - before as f64) / n as f64
     );
+    // Killed (the store was opened for writing, so it needs recovery),
+    // then started again on the same data.
+    server.stop().await?;
+    let starting = Instant::now();
+    let server = ServerProcess::start_in(&binary, data.path(), &server_args).await?;
+    let answered = first_answer(server.addr(), &probe.path(), starting).await?;
+    let recovered = settled_rss(&server).await?;
+    println!(
+        "  after SIGKILL, a new server answered after {:.2} s; VmRSS {}; per object vs the \
+         baseline: {:.0} bytes",
+        answered.as_secs_f64(),
+        bytes(recovered as i64),
+        (recovered as f64 - before as f64) / n as f64
+    );
     server.stop().await?;
 
     println!();

@@ -117,6 +117,9 @@ pub async fn prepare(config: ServerConfig) -> anyhow::Result<Prepared> {
     let model = SharedModel::load(&store)
         .await
         .context("cannot load the model from the store")?;
+    // Opening (a recovery after a crash reads the whole file) and loading
+    // leave freed memory behind; it goes back before serving starts.
+    crate::memory::trim();
     let listener = TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

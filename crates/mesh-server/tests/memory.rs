@@ -300,3 +300,85 @@ async fn the_memory_of_a_large_expired_session_goes_back_to_the_system() {
         loaded / MB
     );
 }
+
+/// Writes about 40 MB of incompressible points into one committed series.
+async fn fill_store(clients: &Clients) {
+    let session = clients.start_session().await.unwrap();
+    let unit = clients.any_unit(&session).await.unwrap();
+    let key = clients
+        .create_breakpoint_series(&session, &unit, "/Heavy/", "Noise")
+        .await
+        .unwrap();
+    let mut random = mesh_testkit::rng::SplitMix64::new(7);
+    const PER_WRITE: i64 = 200_000;
+    for write in 0..20 {
+        let start = write * PER_WRITE * 1_000;
+        let points: Vec<mesh_timeseries::Point> = (0..PER_WRITE)
+            .map(|i| {
+                let value = f64::from_bits(random.next_u64() >> 2);
+                mesh_timeseries::Point::new(start + i * 1_000, 0, value)
+            })
+            .collect();
+        clients
+            .write(&session, key, (start, start + PER_WRITE * 1_000), &points)
+            .await
+            .unwrap();
+        clients.commit(&session).await.unwrap();
+    }
+    clients.end_session(&session).await.unwrap();
+}
+
+/// A server on `data` with a store cache larger than its file, once it
+/// answers; its VmRSS then.
+async fn started_rss(data: &std::path::Path) -> (ServerProcess, u64) {
+    let server = ServerProcess::builder(BINARY)
+        .local(data)
+        .args(["--store-cache-mb", "256"])
+        .startup_timeout(STARTUP_TIMEOUT)
+        .start();
+    let clients = Clients::connect(server.address(), CALL_TIMEOUT)
+        .await
+        .unwrap();
+    let session = clients.start_session().await.unwrap();
+    clients.end_session(&session).await.unwrap();
+    let rss = rss(&server);
+    (server, rss)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_started_after_a_crash_holds_no_more_than_after_a_clean_stop() {
+    let data = tempfile::tempdir().unwrap();
+    let (server, _) = started_rss(data.path()).await;
+    let clients = Clients::connect(server.address(), CALL_TIMEOUT)
+        .await
+        .unwrap();
+    fill_store(&clients).await;
+    let file = std::fs::metadata(data.path().join("timeseries.redb"))
+        .unwrap()
+        .len();
+    assert!(file >= 30 * MB, "the store holds {} MB", file / MB);
+
+    // A clean stop and start: the store's cache starts empty.
+    let mut server = server;
+    server.signal("-TERM");
+    server.wait_for_exit(Duration::from_secs(30)).await;
+    let (server, clean) = started_rss(data.path()).await;
+
+    // A crash (the store was opened for writing): the start recovers the
+    // file, which reads all of it.
+    server.kill().unwrap();
+    let (_server, recovered) = started_rss(data.path()).await;
+    eprintln!(
+        "store file {} MB; VmRSS after a clean stop {} MB, after a crash {} MB",
+        file / MB,
+        clean / MB,
+        recovered / MB
+    );
+    assert!(
+        recovered <= clean + 10 * MB,
+        "after a crash the server holds {} MB, after a clean stop {} MB (store file {} MB)",
+        recovered / MB,
+        clean / MB,
+        file / MB
+    );
+}

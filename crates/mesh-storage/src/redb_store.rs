@@ -175,13 +175,30 @@ impl RedbStore {
             source,
         };
         std::fs::create_dir_all(dir).map_err(|e| open_error(Box::new(e)))?;
-        // The v3 file format is the only one redb 3 and later read, so files
-        // created now survive an upgrade of the dependency.
-        let db = Database::builder()
-            .create_with_file_format_v3(true)
-            .set_cache_size(options.cache_size_bytes)
-            .create(&path)
-            .map_err(|e| open_error(Box::new(redb::Error::from(e))))?;
+        // After a crash, opening recovers the file, reading every page of
+        // it through the cache, which then holds the whole file (up to its
+        // size) though nothing asked for it: a server restarted after a
+        // SIGKILL held 1 GB more than after a clean stop. So a recovering
+        // open is closed again (a clean close) and the file opened anew,
+        // with an empty cache.
+        let repaired = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let db = {
+            let repaired = repaired.clone();
+            Self::builder(options)
+                .set_repair_callback(move |_| {
+                    repaired.store(true, std::sync::atomic::Ordering::Relaxed)
+                })
+                .create(&path)
+                .map_err(|e| open_error(Box::new(redb::Error::from(e))))?
+        };
+        let db = if repaired.load(std::sync::atomic::Ordering::Relaxed) {
+            drop(db);
+            Self::builder(options)
+                .create(&path)
+                .map_err(|e| open_error(Box::new(redb::Error::from(e))))?
+        } else {
+            db
+        };
 
         let txn = db.begin_write()?;
         let max_key = {
@@ -222,6 +239,16 @@ impl RedbStore {
             max_bytes: options.max_chunk_bytes.max(64),
             quick_repair: options.quick_repair,
         })
+    }
+
+    fn builder(options: StoreOptions) -> redb::Builder {
+        let mut builder = Database::builder();
+        // The v3 file format is the only one redb 3 and later read, so files
+        // created now survive an upgrade of the dependency.
+        builder
+            .create_with_file_format_v3(true)
+            .set_cache_size(options.cache_size_bytes);
+        builder
     }
 
     /// Reserves `count` keys durably: the first key no reservation has
