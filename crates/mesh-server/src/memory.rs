@@ -10,6 +10,7 @@
 //!
 //! So the server trims after a burst: when the calls, or the connections,
 //! in progress have fallen well below their peak since the last trim, or
+//! when many calls have ended and none is in progress, or
 //! when large things have been let go ([`released`]: a session's pending
 //! changes dropped when it ends, expires or rolls back; a long streamed
 //! answer finished). Under steady load of small calls it never trims, so
@@ -72,6 +73,7 @@ impl Load {
     /// the peaks and the bytes released start over.
     fn worth_trimming(&self) -> bool {
         let worth = self.calls.fallen() >= CALLS_FREED
+            || self.calls.quiet_after(CALLS_FREED)
             || self.connections.fallen() >= CONNECTIONS_FREED
             || self.released.load(Ordering::Relaxed) >= BYTES_RELEASED;
         if worth {
@@ -99,6 +101,8 @@ struct Counter {
     now: AtomicUsize,
     /// The highest `now` since the last trim.
     peak: AtomicUsize,
+    /// How many ended since the last trim.
+    ended: AtomicUsize,
 }
 
 impl Counter {
@@ -109,6 +113,15 @@ impl Counter {
 
     fn down(&self) {
         self.now.fetch_sub(1, Ordering::Relaxed);
+        self.ended.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Whether none is in progress now and at least `count` ended since
+    /// the last trim: many calls one after the other never make a burst,
+    /// but what they freed is returned once the server is quiet, at most
+    /// once per `count` calls.
+    fn quiet_after(&self, count: usize) -> bool {
+        self.now.load(Ordering::Relaxed) == 0 && self.ended.load(Ordering::Relaxed) >= count
     }
 
     /// How far the count has fallen below its peak.
@@ -120,6 +133,7 @@ impl Counter {
     fn restart_peak(&self) {
         self.peak
             .store(self.now.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.ended.store(0, Ordering::Relaxed);
     }
 }
 
@@ -192,6 +206,23 @@ mod tests {
             load.call_ended();
         }
         assert!(!load.worth_trimming());
+    }
+
+    #[test]
+    fn trims_once_quiet_after_many_calls_one_at_a_time() {
+        let load = quiet_load();
+        for _ in 0..999 {
+            load.call_started();
+            load.call_ended();
+        }
+        assert!(!load.worth_trimming(), "999 calls");
+        load.call_started();
+        load.call_ended();
+        load.call_started();
+        assert!(!load.worth_trimming(), "a call in progress");
+        load.call_ended();
+        assert!(load.worth_trimming(), "quiet after 1,001 calls");
+        assert!(!load.worth_trimming(), "trimmed already");
     }
 
     #[test]
