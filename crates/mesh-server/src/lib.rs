@@ -10,6 +10,7 @@
 //!   Prometheus metrics.
 
 pub mod auth;
+pub mod backups;
 pub mod calls;
 pub mod config;
 pub mod connections;

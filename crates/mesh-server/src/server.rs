@@ -290,8 +290,12 @@ pub async fn serve(
                 .max_decoding_message_size(limit),
         )
         .add_service(
-            AdminServiceServer::new(AdminApi::new(store.clone(), config.backup_dir.clone()))
-                .max_decoding_message_size(limit),
+            AdminServiceServer::new(AdminApi::new(
+                store.clone(),
+                config.backup_dir.clone(),
+                config.backup_min_free_mb,
+            ))
+            .max_decoding_message_size(limit),
         )
         .add_service(CalculationServiceServer::new(NotServed).max_decoding_message_size(limit))
         .add_service(HydsimServiceServer::new(NotServed).max_decoding_message_size(limit))
