@@ -140,8 +140,8 @@ pub struct ServerConfig {
     pub log_rate_limit: u32,
 
     /// Log lines that may be written at once beyond --log-rate-limit's
-    /// average, after a quiet spell.
-    #[arg(long, env = "MESH_LOG_BURST", default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
+    /// average, after a quiet spell (at least 2).
+    #[arg(long, env = "MESH_LOG_BURST", default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(2..))]
     pub log_burst: u32,
 
     /// Accept access tokens over plain connections. For local testing only:
@@ -321,6 +321,7 @@ mod tests {
             ("--metrics-header-timeout", "0s"),
             ("--log-rate-limit", "0"),
             ("--log-burst", "0"),
+            ("--log-burst", "1"),
         ] {
             assert!(
                 ServerConfig::try_parse_from(["mesh-server", flag, value]).is_err(),

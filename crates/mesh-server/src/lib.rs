@@ -17,6 +17,7 @@ pub mod connections;
 pub mod guid;
 pub mod limits;
 pub mod log_level;
+pub mod log_rate;
 pub mod memory;
 pub mod metrics;
 pub mod model;
