@@ -102,11 +102,47 @@ pub struct ServerConfig {
     #[arg(long, env = "MESH_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
 
+    /// Connections the metrics endpoint serves at once; further ones wait,
+    /// unaccepted, until one closes. Taken out of the open-files room
+    /// before the gRPC port's share (`--max-connections`) is worked out,
+    /// so scrapers can never starve gRPC clients of file descriptors.
+    #[arg(long, env = "MESH_METRICS_MAX_CONNECTIONS", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub metrics_max_connections: u32,
+
+    /// Time a metrics connection has to send a request's headers, counted
+    /// from when it connects or its previous answer was sent: a slow sender
+    /// and an idle keep-alive connection are both closed after it.
+    #[arg(long, env = "MESH_METRICS_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_timeout)]
+    pub metrics_header_timeout: Duration,
+
     /// Directory under which the admin call `Backup` (`mesh backup`) makes
     /// backups of the store, each a directory of its own. Backups are
     /// refused when not given.
     #[arg(long, env = "MESH_BACKUP_DIR")]
     pub backup_dir: Option<PathBuf>,
+
+    /// Free space, in MiB, that must remain on the backup directory's file
+    /// system after a backup the size of the store file; a backup that
+    /// would leave less answers RESOURCE_EXHAUSTED before it starts.
+    #[arg(long, env = "MESH_BACKUP_MIN_FREE_MB", default_value_t = 1024)]
+    pub backup_min_free_mb: u64,
+
+    /// After an `UpdateLogLevel`, the level returns to the one the server
+    /// started with (`RUST_LOG`) this long after; `0` keeps changes until
+    /// the next one or a restart.
+    #[arg(long, env = "MESH_LOG_LEVEL_REVERT_AFTER", default_value = "15m", value_parser = parse_duration_or_zero)]
+    pub log_level_revert_after: Duration,
+
+    /// Log lines written per second at most, on average; lines past it
+    /// (beyond --log-burst) are dropped, and one line says how many when
+    /// logging resumes. Bounds what any client can make the log grow by.
+    #[arg(long, env = "MESH_LOG_RATE_LIMIT", default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub log_rate_limit: u32,
+
+    /// Log lines that may be written at once beyond --log-rate-limit's
+    /// average, after a quiet spell (at least 2).
+    #[arg(long, env = "MESH_LOG_BURST", default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(2..))]
+    pub log_burst: u32,
 
     /// Accept access tokens over plain connections. For local testing only:
     /// tokens sent in the clear can be stolen.
@@ -161,7 +197,13 @@ impl ServerConfig {
             auth_clock_skew: Duration::from_secs(60),
             allow_insecure_auth: false,
             metrics_listen: None,
+            metrics_max_connections: 64,
+            metrics_header_timeout: Duration::from_secs(10),
             backup_dir: None,
+            backup_min_free_mb: 1024,
+            log_level_revert_after: Duration::from_secs(15 * 60),
+            log_rate_limit: 1_000,
+            log_burst: 2_000,
             kerberos_keytab: None,
             kerberos_service_principal: None,
             access_token_lifetime: Duration::from_secs(3600),
@@ -177,6 +219,14 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
         return Err("must be longer than zero".to_string());
     }
     Ok(timeout)
+}
+
+/// A human duration, where zero is allowed (and means "never").
+fn parse_duration_or_zero(text: &str) -> Result<Duration, String> {
+    if text.trim() == "0" {
+        return Ok(Duration::ZERO);
+    }
+    humantime::parse_duration(text).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -216,6 +266,31 @@ mod tests {
         assert_eq!(config.idle_timeout, Duration::from_secs(300));
         assert_eq!(config.keepalive_interval, Duration::from_secs(60));
         assert_eq!(config.keepalive_timeout, Duration::from_secs(20));
+        assert_eq!(config.metrics_max_connections, 64);
+        assert_eq!(config.metrics_header_timeout, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn operations_defaults_match_the_documented_ones_and_the_test_configuration() {
+        let config = ServerConfig::try_parse_from(["mesh-server"]).unwrap();
+        assert_eq!(config.backup_min_free_mb, 1024);
+        assert_eq!(config.log_level_revert_after, Duration::from_secs(900));
+        assert_eq!(config.log_rate_limit, 1_000);
+        assert_eq!(config.log_burst, 2_000);
+        let tests = ServerConfig::for_tests("data");
+        assert_eq!(
+            tests.metrics_max_connections,
+            config.metrics_max_connections
+        );
+        assert_eq!(tests.metrics_header_timeout, config.metrics_header_timeout);
+        assert_eq!(tests.backup_min_free_mb, config.backup_min_free_mb);
+        assert_eq!(tests.log_level_revert_after, config.log_level_revert_after);
+        for zero in ["0", "0s"] {
+            let never =
+                ServerConfig::try_parse_from(["mesh-server", "--log-level-revert-after", zero])
+                    .unwrap();
+            assert!(never.log_level_revert_after.is_zero());
+        }
     }
 
     #[test]
@@ -242,6 +317,11 @@ mod tests {
             ("--idle-timeout", "0s"),
             ("--keepalive-interval", "0s"),
             ("--keepalive-timeout", "0ms"),
+            ("--metrics-max-connections", "0"),
+            ("--metrics-header-timeout", "0s"),
+            ("--log-rate-limit", "0"),
+            ("--log-burst", "0"),
+            ("--log-burst", "1"),
         ] {
             assert!(
                 ServerConfig::try_parse_from(["mesh-server", flag, value]).is_err(),

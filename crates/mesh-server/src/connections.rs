@@ -53,9 +53,13 @@ const CONNECTION_WINDOW: u32 = 1024 * 1024;
 /// The protocol's smallest (and default) frame size: larger frames only
 /// make a peer's single frame cost more memory.
 const MAX_FRAME_SIZE: u32 = 16 * 1024;
-/// Request headers, uncompressed. gRPC metadata is small; an access token
-/// takes a few KiB.
-const MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
+/// Request headers, uncompressed. gRPC metadata is small, but an access
+/// token can be large: Entra ID tokens listing many groups reach 8–16 KiB,
+/// and a token past the limit is refused by HTTP/2 before authentication
+/// can say why (clients see UNKNOWN, not UNAUTHENTICATED). 64 KiB fits a
+/// 32 KiB token with room to spare; it bounds what one stream's headers
+/// hold (64 KiB, so 6.4 MiB for a connection's 100 streams).
+const MAX_HEADER_LIST_SIZE: u32 = 64 * 1024;
 /// Streams the server may reset for a peer's protocol errors before it
 /// closes the connection (the defence against rapid-reset floods; tonic's
 /// own loop turns it off).

@@ -10,12 +10,14 @@
 //!   Prometheus metrics.
 
 pub mod auth;
+pub mod backups;
 pub mod calls;
 pub mod config;
 pub mod connections;
 pub mod guid;
 pub mod limits;
 pub mod log_level;
+pub mod log_rate;
 pub mod memory;
 pub mod metrics;
 pub mod model;

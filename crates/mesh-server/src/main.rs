@@ -1,15 +1,19 @@
 use anyhow::Context;
 use clap::Parser;
 use mesh_server::log_level::LogControl;
+use mesh_server::log_rate::LogRate;
 use mesh_server::{open_files, server, ServerConfig};
 use tokio::signal::unix::{signal, SignalKind};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    // RUST_LOG (default `info`), changeable while serving through
-    // ConfigurationService.UpdateLogLevel.
-    let log_control = LogControl::install_stderr();
     let config = ServerConfig::parse();
+    // RUST_LOG (default `info`), changeable while serving through
+    // ConfigurationService.UpdateLogLevel; at most --log-rate-limit lines/s.
+    let log_control = LogControl::install_stderr(LogRate {
+        per_second: config.log_rate_limit,
+        burst: config.log_burst,
+    });
     // Each connection is a file descriptor; the soft limit many systems
     // start programs with (1,024) is far below what a server needs.
     match open_files::raise_to_hard_limit() {

@@ -148,23 +148,34 @@ pub async fn prepare(config: ServerConfig) -> anyhow::Result<Prepared> {
 
 type Serving = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// At most `configured` connections, and no more than the open-files limit
-/// leaves room for: past it, accepting would fail for want of descriptors,
-/// and the server's own files could no longer be opened.
-fn connection_limit(configured: u32) -> usize {
-    let configured = u64::from(configured);
-    match open_files::connection_room() {
-        Some(room) if room < configured => {
-            tracing::warn!(
-                max_connections = configured,
-                open_files_limit = room + open_files::RESERVED,
-                serving_at_most = room,
-                "--max-connections is more than the open-files limit leaves room for; serving fewer"
-            );
-            room as usize
-        }
-        _ => configured as usize,
+/// Connections the gRPC port and the metrics endpoint (`metrics`, when
+/// served) may each hold: at most what they are configured for, and
+/// together no more than the open-files limit leaves room for. Past it,
+/// accepting would fail for want of descriptors, and the server's own
+/// files could no longer be opened. The metrics share is taken out first
+/// (see [`open_files::share_room`]).
+fn connection_limits(grpc: u32, metrics: Option<u32>) -> open_files::Shares {
+    let room = open_files::connection_room();
+    let shares = open_files::share_room(room, u64::from(grpc), metrics.map(u64::from));
+    if shares.grpc < u64::from(grpc) {
+        tracing::warn!(
+            max_connections = grpc,
+            metrics_connections = shares.metrics,
+            open_files_limit = room.map(|room| room + open_files::RESERVED),
+            serving_at_most = shares.grpc,
+            "--max-connections is more than the open-files limit leaves room for; serving fewer"
+        );
     }
+    if let Some(metrics) = metrics {
+        if shares.metrics < u64::from(metrics) {
+            tracing::warn!(
+                metrics_max_connections = metrics,
+                serving_at_most = shares.metrics,
+                "--metrics-max-connections is more than half the open-files room; serving fewer"
+            );
+        }
+    }
+    shares
 }
 
 /// Serves until `shutdown` completes, then lets calls in progress finish,
@@ -195,10 +206,20 @@ pub async fn serve(
     let call_metrics = metrics_listener
         .as_ref()
         .map(|_| Arc::new(CallMetrics::new()));
+    let limits = connection_limits(
+        config.max_connections,
+        metrics_listener
+            .as_ref()
+            .map(|_| config.metrics_max_connections),
+    );
     let metrics_task = match (metrics_listener, &call_metrics) {
         (Some(listener), Some(calls)) => Some(tokio::spawn(crate::metrics::http::serve(
             listener,
             Arc::new(Metrics::new(calls, sessions.clone(), store.clone())),
+            crate::metrics::http::EndpointSettings {
+                max_connections: limits.metrics as usize,
+                header_timeout: config.metrics_header_timeout,
+            },
         ))),
         _ => None,
     };
@@ -272,8 +293,12 @@ pub async fn serve(
                 .max_decoding_message_size(limit),
         )
         .add_service(
-            AdminServiceServer::new(AdminApi::new(store.clone(), config.backup_dir.clone()))
-                .max_decoding_message_size(limit),
+            AdminServiceServer::new(AdminApi::new(
+                store.clone(),
+                config.backup_dir.clone(),
+                config.backup_min_free_mb,
+            ))
+            .max_decoding_message_size(limit),
         )
         .add_service(CalculationServiceServer::new(NotServed).max_decoding_message_size(limit))
         .add_service(HydsimServiceServer::new(NotServed).max_decoding_message_size(limit))
@@ -284,7 +309,7 @@ pub async fn serve(
     // answers are given the name of the call.
     let served = NameUnservedLayer.layer(authenticator.layer().layer(routes));
     let settings = ConnectionSettings {
-        max_connections: connection_limit(config.max_connections),
+        max_connections: limits.grpc as usize,
         max_concurrent_streams: config.max_concurrent_streams,
         handshake_timeout: config.handshake_timeout,
         idle_timeout: config.idle_timeout,

@@ -10,6 +10,7 @@ use mesh_proto::admin::admin_service_client::AdminServiceClient;
 use mesh_proto::admin::BackupRequest;
 use mesh_server::config::ServerConfig;
 use mesh_server::server::RunningServer;
+use mesh_testkit::process::ServerProcess;
 use mesh_testkit::raw::Clients;
 use mesh_timeseries::Point;
 
@@ -213,4 +214,172 @@ async fn backups_are_refused_without_a_backup_directory_and_outside_it() {
         .await
         .unwrap_err();
     assert_eq!(again.code(), tonic::Code::AlreadyExists);
+}
+
+const BINARY: &str = env!("CARGO_BIN_EXE_mesh-server");
+
+/// The binary with `--backup-dir DIR/backups`, its log in `DIR/server.log`;
+/// `env` are further settings.
+fn backup_server(dir: &tempfile::TempDir, env: &[(&str, &str)]) -> ServerProcess {
+    let mut builder = ServerProcess::builder(BINARY)
+        .local(dir.path().join("data"))
+        .arg("--backup-dir")
+        .arg(dir.path().join("backups"))
+        .env("RUST_LOG", "info")
+        .log_to(dir.path().join("server.log"));
+    for (key, value) in env {
+        builder = builder.env(key, value);
+    }
+    builder.start()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backups_asked_for_at_once_are_made_one_at_a_time() {
+    /// Rounds of simultaneous requests, until one shows two overlapping.
+    const ROUNDS: usize = 10;
+    const AT_ONCE: usize = 4;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::for_tests(dir.path().join("data"));
+    config.backup_dir = Some(dir.path().join("backups"));
+    let server = RunningServer::start(config).await.unwrap();
+    // Some data, so that a backup takes a while to copy.
+    let clients = Clients::connect(&server.local_addr().to_string(), CALL_TIMEOUT)
+        .await
+        .unwrap();
+    let session = clients.start_session().await.unwrap();
+    let unit = clients.any_unit(&session).await.unwrap();
+    for series in 0..4 {
+        let key = clients
+            .create_breakpoint_series(&session, &unit, "/bulk/", &format!("s{series}"))
+            .await
+            .unwrap();
+        let points: Vec<Point> = (0..50_000)
+            .map(|t| Point::new(t * 1_000, 0, (t * series) as f64))
+            .collect();
+        clients
+            .write(&session, key, (0, 50_000 * 1_000), &points)
+            .await
+            .unwrap();
+    }
+    clients.commit(&session).await.unwrap();
+
+    let admin = AdminServiceClient::connect(server.url()).await.unwrap();
+    let mut refused_as_busy = 0;
+    let mut made = 0;
+    for round in 0..ROUNDS {
+        let calls = (0..AT_ONCE).map(|call| {
+            let mut admin = admin.clone();
+            tokio::spawn(async move {
+                admin
+                    .backup(BackupRequest {
+                        name: format!("r{round}c{call}"),
+                    })
+                    .await
+            })
+        });
+        let answers: Vec<_> = futures_join(calls.collect()).await;
+        for answer in answers {
+            match answer {
+                Ok(_) => made += 1,
+                Err(status) => {
+                    assert_eq!(status.code(), tonic::Code::Aborted, "{status:?}");
+                    assert!(
+                        status.message().contains("a backup is in progress"),
+                        "{}",
+                        status.message()
+                    );
+                    refused_as_busy += 1;
+                }
+            }
+        }
+        if refused_as_busy > 0 {
+            break;
+        }
+    }
+    assert!(made > 0, "no backup was made");
+    assert!(
+        refused_as_busy > 0,
+        "{ROUNDS} rounds of {AT_ONCE} simultaneous backups were all made: never one at a time"
+    );
+    // Only whole backups are left, one per success.
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("backups"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), made, "{names:?}");
+    assert!(names.iter().all(|name| !name.ends_with(".partial")));
+}
+
+/// Awaits every task, in order.
+async fn futures_join<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    answers
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_the_disk_has_no_room_for_is_refused_before_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    // A margin larger than any disk: 1 EiB.
+    let server = backup_server(&dir, &[("MESH_BACKUP_MIN_FREE_MB", "1099511627776")]);
+    let mut admin = AdminServiceClient::connect(format!("http://{}", server.address()))
+        .await
+        .unwrap();
+    let refused = admin
+        .backup(BackupRequest {
+            name: "huge".to_string(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.code(),
+        tonic::Code::ResourceExhausted,
+        "{refused:?}"
+    );
+    for needle in ["needs", "MiB are free", "--backup-min-free-mb"] {
+        assert!(
+            refused.message().contains(needle),
+            "{needle:?} not in {}",
+            refused.message()
+        );
+    }
+    let backups = dir.path().join("backups");
+    assert!(!backups.join("huge").exists());
+    assert!(!backups.join("huge.partial").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_held_by_an_unfinished_backup_answers_already_exists_without_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = backup_server(&dir, &[]);
+    // What a backup in progress, or one interrupted by a crash, leaves.
+    let partial = dir.path().join("backups").join("nightly.partial");
+    std::fs::create_dir_all(&partial).unwrap();
+    let mut admin = AdminServiceClient::connect(format!("http://{}", server.address()))
+        .await
+        .unwrap();
+    let refused = admin
+        .backup(BackupRequest {
+            name: "nightly".to_string(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::AlreadyExists, "{refused:?}");
+    assert!(
+        refused.message().contains("nightly.partial"),
+        "{}",
+        refused.message()
+    );
+    assert!(partial.exists(), "the unfinished backup was removed");
+    // Another name is backed up as usual, and nothing was logged as an error.
+    admin
+        .backup(BackupRequest {
+            name: "other".to_string(),
+        })
+        .await
+        .unwrap();
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+    assert!(!log.contains("ERROR"), "{log}");
 }

@@ -191,3 +191,91 @@ async fn an_embedded_server_does_not_control_the_log() {
         status.message()
     );
 }
+
+/// Polls GetLogLevel until it answers `wanted`; panics after `LOG_TIMEOUT`.
+async fn await_level(config: &mut ConfigurationServiceClient<Channel>, wanted: LogLevel) {
+    let deadline = Instant::now() + LOG_TIMEOUT;
+    loop {
+        let now = level(config).await;
+        if now == wanted {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the level is {now:?}, not {wanted:?}, after {LOG_TIMEOUT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_raised_level_returns_to_the_start_up_filter_after_the_revert_time() {
+    let data = tempfile::tempdir().unwrap();
+    let log_file = data.path().join("server.log");
+    let server = server(&data)
+        .env("RUST_LOG", "info")
+        .env("MESH_LOG_LEVEL_REVERT_AFTER", "300ms")
+        .start();
+    let (mut config, _) = clients(&server).await;
+    // An empty request: the enum's default, TRACE.
+    config
+        .update_log_level(UpdateLogLevelRequest::default())
+        .await
+        .unwrap();
+    await_line(&log_file, "log level changed by UpdateLogLevel").await;
+    await_level(&mut config, LogLevel::Info).await;
+    await_line(&log_file, "log level returned to the start-up filter").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_lines_past_the_rate_limit_are_dropped_and_counted() {
+    const RATE: f64 = 50.0;
+    const BURST: f64 = 100.0;
+    let data = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    // At TRACE every call logs dozens of lines (h2, hyper, tonic, ours).
+    let server = server(&data)
+        .env("RUST_LOG", "trace")
+        .env("MESH_LOG_RATE_LIMIT", "50")
+        .env("MESH_LOG_BURST", "100")
+        .start();
+    let (mut config, _) = clients(&server).await;
+    for _ in 0..300 {
+        config.get_version(()).await.unwrap();
+    }
+    // At any moment the log holds at most what the limit lets through...
+    let within_bound = |text: &str| {
+        let elapsed = started.elapsed().as_secs_f64();
+        let lines = text.lines().count() as f64;
+        let bound = BURST + RATE * elapsed;
+        assert!(
+            lines <= bound,
+            "{lines} log lines in {elapsed:.1} s, more than {BURST} + {RATE}/s allow ({bound:.0})"
+        );
+        eprintln!("{lines} log lines in {elapsed:.2} s (bound {bound:.0})");
+    };
+    within_bound(&log(&data));
+    // ...and, once lines are let through again, the notice of those dropped.
+    let deadline = Instant::now() + LOG_TIMEOUT;
+    while !log(&data).contains("log lines dropped") {
+        within_bound(&log(&data));
+        assert!(
+            Instant::now() < deadline,
+            "no dropped-lines notice within {LOG_TIMEOUT:?}; {} lines",
+            log(&data).lines().count()
+        );
+        config.get_version(()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let text = log(&data);
+    within_bound(&text);
+    let dropped: u64 = text
+        .lines()
+        .filter(|line| line.contains(" log lines dropped"))
+        .filter_map(|line| {
+            let before = line.split(" log lines dropped").next()?;
+            before.rsplit(' ').next()?.parse::<u64>().ok()
+        })
+        .sum();
+    assert!(dropped > 0, "{text}");
+}

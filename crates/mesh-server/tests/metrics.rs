@@ -4,10 +4,12 @@
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-use mesh_testkit::process::ServerProcess;
+use mesh_testkit::process::{ServerBuilder, ServerProcess};
 use mesh_testkit::raw::Clients;
 use mesh_timeseries::Point;
 use support::Kind;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 mod support;
 
@@ -17,8 +19,18 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// Starts the binary with metrics on a free port; the server and the
 /// metrics address, which it logs before it announces itself.
 fn start(data: &tempfile::TempDir, args: &[&str]) -> (ServerProcess, String) {
+    start_with(ServerProcess::builder(BINARY), data, args)
+}
+
+/// [`start`] from a builder the caller began (with its own environment, or
+/// with the binary run under `prlimit`).
+fn start_with(
+    builder: ServerBuilder,
+    data: &tempfile::TempDir,
+    args: &[&str],
+) -> (ServerProcess, String) {
     let log = data.path().join("server.log");
-    let server = ServerProcess::builder(BINARY)
+    let server = builder
         .local(data.path())
         .env("RUST_LOG", "info")
         .args(["--metrics-listen", "127.0.0.1:0"])
@@ -199,4 +211,175 @@ fn without_the_flag_nothing_listens_for_metrics() {
     assert!(!std::fs::read_to_string(&log)
         .unwrap()
         .contains("metrics served"));
+}
+
+/// How long a test waits for the server to close a connection it must
+/// close; far beyond the short timeouts the tests configure.
+const CLOSE_WAIT: Duration = Duration::from_secs(30);
+
+/// Reads until the server closes `stream` (end of file or a reset), and
+/// returns what it sent; panics when it is still open after `CLOSE_WAIT`.
+async fn closed_by_server(stream: &mut TcpStream, what: &str) -> String {
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(CLOSE_WAIT, async {
+        let mut buffer = [0u8; 4096];
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => received.extend_from_slice(&buffer[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "{what}: the server kept the connection open for {CLOSE_WAIT:?}"
+    );
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+/// One keep-alive `GET /metrics` on `stream`: reads the head and the body
+/// (by its content-length), leaving the connection open.
+async fn scrape_keeping_alive(stream: &mut TcpStream) -> String {
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: metrics\r\n\r\n")
+        .await
+        .unwrap();
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        let n = tokio::time::timeout(CALL_TIMEOUT, stream.read(&mut buffer))
+            .await
+            .expect("an answer")
+            .unwrap();
+        assert!(n > 0, "closed before answering");
+        received.extend_from_slice(&buffer[..n]);
+        let text = String::from_utf8_lossy(&received);
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length: usize = head
+                .lines()
+                .find_map(|line| {
+                    let (name, value) = line.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse().ok())?
+                })
+                .expect("a content-length");
+            if body.len() >= length {
+                return head.lines().next().unwrap().to_string();
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    let data = tempfile::tempdir().unwrap();
+    let (_server, metrics) = start_with(
+        ServerProcess::builder(BINARY).env("MESH_METRICS_HEADER_TIMEOUT", "300ms"),
+        &data,
+        &[],
+    );
+    // Slowloris: a request line and part of the headers, then nothing.
+    let mut partial = TcpStream::connect(&metrics).await.unwrap();
+    partial
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: metrics\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let answer = closed_by_server(&mut partial, "a partial request").await;
+    assert!(!answer.contains("200 OK"), "{answer}");
+    // And one that sends nothing at all.
+    let mut silent = TcpStream::connect(&metrics).await.unwrap();
+    closed_by_server(&mut silent, "a silent connection").await;
+    // The endpoint serves on.
+    let (status, _) = get(&metrics, "/metrics").await;
+    assert!(status.ends_with("200 OK"), "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_keep_alive_connection_is_closed() {
+    let data = tempfile::tempdir().unwrap();
+    let (_server, metrics) = start_with(
+        ServerProcess::builder(BINARY).env("MESH_METRICS_HEADER_TIMEOUT", "300ms"),
+        &data,
+        &[],
+    );
+    let mut stream = TcpStream::connect(&metrics).await.unwrap();
+    // Served, and kept alive for a second scrape...
+    assert!(scrape_keeping_alive(&mut stream).await.ends_with("200 OK"));
+    assert!(scrape_keeping_alive(&mut stream).await.ends_with("200 OK"));
+    // ...then closed once it sends no further request.
+    closed_by_server(&mut stream, "an idle keep-alive connection").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_past_the_cap_wait_until_one_closes() {
+    let data = tempfile::tempdir().unwrap();
+    let (server, metrics) = start_with(
+        ServerProcess::builder(BINARY)
+            .env("MESH_METRICS_MAX_CONNECTIONS", "4")
+            .env("MESH_METRICS_HEADER_TIMEOUT", "10m"),
+        &data,
+        &[],
+    );
+    // Four idle connections fill the cap (each served: one scrape apiece
+    // proves it was accepted).
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut stream = TcpStream::connect(&metrics).await.unwrap();
+        assert!(scrape_keeping_alive(&mut stream).await.ends_with("200 OK"));
+        held.push(stream);
+    }
+    // A fifth connects (the kernel queues it) but is not served...
+    let mut waiting = TcpStream::connect(&metrics).await.unwrap();
+    waiting
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: metrics\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut first = [0u8; 1];
+    let early = tokio::time::timeout(Duration::from_millis(500), waiting.read(&mut first)).await;
+    assert!(early.is_err(), "a connection past the cap was served");
+    // ...while gRPC calls go on...
+    let clients = Clients::connect(server.address(), CALL_TIMEOUT)
+        .await
+        .unwrap();
+    clients.start_session().await.unwrap();
+    // ...and is served as soon as a place frees.
+    drop(held.pop());
+    let answer = closed_by_server(&mut waiting, "the queued scrape").await;
+    assert!(answer.contains("200 OK"), "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_connections_cannot_take_the_grpc_ports_file_descriptors() {
+    /// The server's open-files limit, soft and hard: room for 96
+    /// connections beside its own files.
+    const OPEN_FILES: u32 = 160;
+    /// Far more metrics connections than that.
+    const HELD: usize = 300;
+    let data = tempfile::tempdir().unwrap();
+    let (server, metrics) = start_with(
+        ServerProcess::builder("prlimit")
+            .arg(format!("--nofile={OPEN_FILES}:{OPEN_FILES}"))
+            .arg(BINARY)
+            .env("MESH_METRICS_HEADER_TIMEOUT", "10m"),
+        &data,
+        &[],
+    );
+    let mut held = Vec::new();
+    for _ in 0..HELD {
+        // Past the cap the kernel completes the connection and queues it.
+        match tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(&metrics)).await {
+            Ok(Ok(stream)) => held.push(stream),
+            _ => break, // the kernel's queue is full: enough held
+        }
+    }
+    assert!(held.len() > OPEN_FILES as usize, "held only {}", held.len());
+    // With every metrics place taken and more queued, gRPC clients are
+    // still accepted and served.
+    let clients = Clients::connect(server.address(), Duration::from_secs(10))
+        .await
+        .expect("a gRPC connection");
+    let session = clients.start_session().await.expect("a gRPC call");
+    clients.end_session(&session).await.unwrap();
+    drop(held);
 }

@@ -63,8 +63,19 @@ pub enum StoreError {
     #[error("corrupted metadata of time series {key}: {reason}")]
     CorruptMeta { key: i64, reason: String },
 
-    /// A backup could not be made at `path` (it exists, or cannot be
-    /// written); nothing was left there.
+    /// A backup is already at `path`, or one is being made there (its
+    /// `.partial` directory exists: in progress, or left by a backup that
+    /// was interrupted); nothing was touched.
+    #[error(
+        "a backup at {} already exists, or is being made ({}.partial exists: \
+         a backup in progress, or one interrupted, which may be removed)",
+        .path.display(),
+        .path.display()
+    )]
+    BackupExists { path: PathBuf },
+
+    /// A backup could not be made at `path` (it cannot be written);
+    /// nothing was left there.
     #[error("cannot back up the store to {path}: {reason}")]
     Backup { path: PathBuf, reason: String },
 

@@ -145,6 +145,16 @@ impl TokenKey {
         header.kid = Some(self.kid.clone());
         jsonwebtoken::encode(&header, claims, &self.encoding).expect("a signed token")
     }
+
+    /// A token with these claims, signed by this key, whose header marks
+    /// the extensions `critical` as ones the recipient must understand
+    /// (`crit`, RFC 7515 §4.1.11).
+    pub fn sign_with_critical(&self, claims: &Value, critical: &[&str]) -> String {
+        let mut header = Header::new(self.algorithm);
+        header.kid = Some(self.kid.clone());
+        header.crit = Some(critical.iter().map(|name| name.to_string()).collect());
+        jsonwebtoken::encode(&header, claims, &self.encoding).expect("a signed token")
+    }
 }
 
 /// The JSON Web Key Set publishing these keys.

@@ -39,6 +39,14 @@ pub enum AuthError {
          (servers forget their tokens when they restart): sign in again"
     )]
     UnknownIssued,
+    /// RFC 7515 §4.1.11: a token whose header marks extensions critical
+    /// must be refused by a recipient that does not understand them, and
+    /// this server understands none.
+    #[error(
+        "access token header lists critical extensions (crit) this server does not \
+         understand: {0}"
+    )]
+    UnknownCritical(String),
     #[error("access token is not valid yet (nbf is in the future)")]
     NotYetValid,
     #[error("access token was issued by another issuer than this server trusts")]
@@ -135,6 +143,12 @@ impl TokenVerifier {
         let algorithm = declared_algorithm(token)?;
         let header = jsonwebtoken::decode_header(token)
             .map_err(|error| AuthError::Malformed(error.to_string()))?;
+        // Before any key is tried: the token is not one to verify at all.
+        if let Some(critical) = &header.crit {
+            return Err(AuthError::UnknownCritical(
+                mesh_timeseries::echo(&critical.join(", ")).into_owned(),
+            ));
+        }
         let candidates: Vec<&VerifyingKey> = self
             .keys
             .iter()

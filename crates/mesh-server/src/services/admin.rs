@@ -1,6 +1,7 @@
 //! `mesh_rs.admin.v1.AdminService` (a mesh-rs extension): online backups
 //! into the directory given with `--backup-dir`. The copy itself is the
-//! store's ([`mesh_storage::Store::backup`]).
+//! store's ([`mesh_storage::Store::backup`]); one at a time, and only with
+//! room for it ([`crate::backups`]).
 
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -10,17 +11,28 @@ use mesh_proto::admin::{BackupRequest, BackupResponse};
 use mesh_storage::{StoreError, StoreHandle};
 use tonic::{Request, Response, Status};
 
+use crate::backups::{self, BackupGate, NoRoom};
+
 /// The admin service over the store.
 pub struct AdminApi {
     store: StoreHandle,
     /// `--backup-dir`; without it backups are refused.
     backup_dir: Option<PathBuf>,
+    /// `--backup-min-free-mb`.
+    min_free_mb: u64,
+    gate: BackupGate,
 }
 
 impl AdminApi {
-    /// The service; backups go under `backup_dir`.
-    pub fn new(store: StoreHandle, backup_dir: Option<PathBuf>) -> Self {
-        AdminApi { store, backup_dir }
+    /// The service; backups go under `backup_dir`, and are refused when they
+    /// would leave less than `min_free_mb` MiB free there.
+    pub fn new(store: StoreHandle, backup_dir: Option<PathBuf>, min_free_mb: u64) -> Self {
+        AdminApi {
+            store,
+            backup_dir,
+            min_free_mb,
+            gate: BackupGate::default(),
+        }
     }
 }
 
@@ -39,29 +51,54 @@ impl AdminService for AdminApi {
             "" => default_name(),
             name => checked_name(name)?.to_string(),
         };
+        // A name taken, by a backup made or one in progress (or left
+        // unfinished), is the answer whatever else is going on.
         let dir = root.join(&name);
-        if dir.exists() {
-            return Err(Status::already_exists(format!(
-                "a backup named {name:?} already exists"
-            )));
+        let partial = root.join(format!("{name}.partial"));
+        if dir.exists() || partial.exists() {
+            return Err(Status::already_exists(
+                StoreError::BackupExists { path: dir }.to_string(),
+            ));
         }
+        // Held to the end of the call: the next backup may start then.
+        let _turn = self
+            .gate
+            .try_begin()
+            .map_err(|busy| Status::aborted(busy.to_string()))?;
         std::fs::create_dir_all(root).map_err(|error| {
             Status::internal(format!(
                 "cannot create the backup directory {}: {error}",
                 root.display()
             ))
         })?;
+        let store_bytes = self.store.store().disk_bytes().unwrap_or(0);
+        backups::check_room(root, store_bytes, self.min_free_mb).map_err(|refused| {
+            tracing::warn!(%refused, "backup refused");
+            match refused {
+                NoRoom::TooLittle { .. } => Status::resource_exhausted(refused.to_string()),
+                NoRoom::Unreadable { .. } => Status::failed_precondition(refused.to_string()),
+            }
+        })?;
         // Answers name the directory wherever the server was started from.
         let dir = std::fs::canonicalize(root).map_or(dir, |root| root.join(&name));
         let started = std::time::Instant::now();
-        let stats = self.store.backup(dir.clone()).await.map_err(|error| {
-            tracing::error!(%error, "backup failed");
-            match error {
-                StoreError::Backup { .. } => Status::failed_precondition(error.to_string()),
+        let stats = self
+            .store
+            .backup(dir.clone())
+            .await
+            .map_err(|error| match error {
+                // The caller's choice of name, not a fault of the server.
+                StoreError::BackupExists { .. } => Status::already_exists(error.to_string()),
+                StoreError::Backup { .. } => {
+                    tracing::error!(%error, "backup failed");
+                    Status::failed_precondition(error.to_string())
+                }
                 StoreError::Unsupported(_) => Status::unimplemented(error.to_string()),
-                _ => Status::internal(error.to_string()),
-            }
-        })?;
+                _ => {
+                    tracing::error!(%error, "backup failed");
+                    Status::internal(error.to_string())
+                }
+            })?;
         tracing::info!(
             directory = %dir.display(),
             bytes = stats.bytes,

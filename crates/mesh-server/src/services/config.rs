@@ -192,7 +192,10 @@ impl ConfigurationService for ConfigurationApi {
     }
 
     /// Replaces the whole log filter, including any per-target directives
-    /// `RUST_LOG` gave, with the one level asked for.
+    /// `RUST_LOG` gave, with the one level asked for, until
+    /// `--log-level-revert-after` has passed (unless that is 0). An empty
+    /// request asks for TRACE, the enum's first value: the wire says
+    /// nothing else, and clients send the level explicitly.
     async fn update_log_level(
         &self,
         request: Request<UpdateLogLevelRequest>,
@@ -200,11 +203,18 @@ impl ConfigurationService for ConfigurationApi {
         let level = requested_level(request.get_ref().new_log_level)?;
         let control = self.log_control()?;
         let before = control.current().ok();
+        let revert_after =
+            Some(self.config.log_level_revert_after).filter(|after| !after.is_zero());
         control
-            .set(level)
+            .set_for(level, revert_after)
             .map_err(|error| Status::internal(error.to_string()))?;
         // Logged at WARN so that it shows under any level but OFF.
-        tracing::warn!(?before, now = ?level, "log level changed by UpdateLogLevel");
+        tracing::warn!(
+            ?before,
+            now = ?level,
+            reverts_after = %revert_after.map_or("never".to_string(), |after| humantime::format_duration(after).to_string()),
+            "log level changed by UpdateLogLevel"
+        );
         Ok(Response::new(UpdateLogLevelResponse {}))
     }
 }

@@ -45,14 +45,21 @@ impl RedbStore {
             path: dir.to_path_buf(),
             reason,
         };
+        let exists = || StoreError::BackupExists {
+            path: dir.to_path_buf(),
+        };
         if dir.exists() {
-            return Err(fail("it already exists".to_string()));
+            return Err(exists());
         }
         let mut partial = dir.as_os_str().to_owned();
         partial.push(".partial");
         let partial = PathBuf::from(partial);
-        std::fs::create_dir(&partial)
-            .map_err(|e| fail(format!("cannot create {}: {e}", partial.display())))?;
+        // Creating the directory is the claim on the name: of two backups
+        // to one name, the second finds it taken.
+        std::fs::create_dir(&partial).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => exists(),
+            _ => fail(format!("cannot create {}: {e}", partial.display())),
+        })?;
         // The snapshot is taken before anything else, so the backup is the
         // state at the moment of the call.
         let source = self.db.begin_read()?;

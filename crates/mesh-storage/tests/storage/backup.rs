@@ -53,9 +53,21 @@ fn a_backup_never_overwrites_and_leaves_nothing_when_refused() {
     std::fs::create_dir(&taken).unwrap();
     let error = store.backup_to(&taken).unwrap_err();
     assert!(
-        matches!(error, StoreError::Backup { .. }) && error.to_string().contains("already exists"),
+        matches!(error, StoreError::BackupExists { .. })
+            && error.to_string().contains("already exists"),
         "{error}"
     );
+    // A backup in progress, or one interrupted, holds its name too, and is
+    // left as it is.
+    let interrupted = dir.path().join("interrupted.partial");
+    std::fs::create_dir(&interrupted).unwrap();
+    std::fs::write(interrupted.join("marker"), b"left").unwrap();
+    let error = store
+        .backup_to(&dir.path().join("interrupted"))
+        .unwrap_err();
+    assert!(matches!(error, StoreError::BackupExists { .. }), "{error}");
+    assert!(interrupted.join("marker").exists());
+    assert!(!dir.path().join("interrupted").exists());
     let orphan = dir.path().join("no-parent").join("backup");
     assert!(store.backup_to(&orphan).is_err());
     assert!(!dir.path().join("no-parent").exists());
