@@ -30,6 +30,15 @@ impl Model {
         self.check_new_id(id)?;
         if let Some(parent) = parent {
             self.find_namespace(parent)?;
+            let level = self.namespace_depth(parent) + 1;
+            if level > crate::MAX_NAMESPACE_DEPTH {
+                return Err(ModelError::Invalid(format!(
+                    "namespace '{}' ({id}) would be at level {level} of namespaces (a model definition is level 1); \
+                     namespaces nest at most {} levels (MAX_NAMESPACE_DEPTH)",
+                    echo(name),
+                    crate::MAX_NAMESPACE_DEPTH
+                )));
+            }
         }
         self.check_namespace_name_free(parent, name, None)?;
         self.namespaces.insert(
