@@ -346,3 +346,115 @@ async fn answers_past_the_message_limit_are_refused_with_guidance() {
         .unwrap();
     assert!(client.export().await.unwrap().contains("\"Memo\""));
 }
+
+/// A data directory whose store holds `DEFINITIONS` and a chain of `levels`
+/// objects under `M`, written as a server before the depth limit could
+/// have: records made by the model crate, the chain's encoded by hand.
+fn deep_store(dir: &Path, levels: usize) {
+    use mesh_model::records::{self, record_key, RecordKind, RECORD_FORMAT};
+    use mesh_model::{attribute_id, AttributeSlot, Mode, Model, Object, Owner};
+    use mesh_storage::{ChangeSet, RedbStore, Store};
+
+    let mut model = Model::new();
+    let mut dirty = records::Dirty::default();
+    let mut n = 0u128;
+    let mut ids = || {
+        n += 1;
+        uuid::Uuid::from_u128(0xdeed_0000_0000_0000_0000_0000_0000_0000 | n)
+    };
+    let imported = mesh_model::file::import(&model, "d.json", DEFINITIONS, &mut ids).unwrap();
+    for change in &imported.changes {
+        model.apply(change, Mode::Request, &mut dirty).unwrap();
+    }
+    let node = model.all_object_definitions().next().unwrap();
+    let mut changes = ChangeSet::new();
+    changes.records = dirty.records(&model).unwrap().into_iter().collect();
+    let mut owner = Owner {
+        object: model.model_named("M").unwrap().id,
+        attribute: None,
+    };
+    let kids = node.attributes[0];
+    for level in 1..=levels {
+        let id = uuid::Uuid::from_u128(0x5000_0000 + level as u128);
+        let object = Object {
+            id,
+            name: format!("n{level}"),
+            definition: node.id,
+            owner: Some(owner),
+            attributes: node
+                .attributes
+                .iter()
+                .map(|definition| AttributeSlot {
+                    id: attribute_id(id, *definition),
+                    definition: *definition,
+                    values: vec![],
+                    held: None,
+                })
+                .collect(),
+        };
+        let value = postcard::to_extend(&object, vec![RECORD_FORMAT]).unwrap();
+        changes
+            .records
+            .insert(record_key(RecordKind::Object, id), Some(value));
+        owner = Owner {
+            object: id,
+            attribute: Some(kids),
+        };
+    }
+    RedbStore::open(dir).unwrap().commit(&changes).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_deeper_than_the_limit_is_served_and_its_export_refused_clearly() {
+    const LEVELS: usize = 2000;
+    let data = tempfile::tempdir().unwrap();
+    deep_store(data.path(), LEVELS);
+    let server = start(data.path(), &[]);
+    let mut client = connect(&server).await;
+
+    // The export names the first object past the limit, and the server
+    // lives on.
+    let status = client.export().await.unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert!(
+        status.message().contains("n33") && status.message().contains("level 33"),
+        "{status:?}"
+    );
+
+    // Read, searched down and up, by path at the bottom.
+    let leaf = (1..=LEVELS).fold("Model/M".to_string(), |path, level| {
+        format!("{path}/n{level}")
+    });
+    let object = client
+        .objects
+        .get_object(GetObjectRequest {
+            session_id: Some(client.session.clone()),
+            object_id: by_path(&leaf),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(object.name, format!("n{LEVELS}"));
+    assert_eq!(client.search("Model/M", "{*}").await.unwrap(), 1 + LEVELS);
+    assert_eq!(client.search(&leaf, "..{*}").await.unwrap(), 1 + LEVELS);
+
+    // Growing it further is refused; deleting what is too deep works, and
+    // then the model exports.
+    assert_refused_for_depth(client.create(&format!("{leaf}.Kids"), "more").await, "more");
+    let level33 = (1..=33).fold("Model/M".to_string(), |path, level| {
+        format!("{path}/n{level}")
+    });
+    client
+        .objects
+        .delete_object(DeleteObjectRequest {
+            session_id: Some(client.session.clone()),
+            object_id: by_path(&level33),
+            recursive_delete: true,
+        })
+        .await
+        .unwrap();
+    client.clients.commit(&client.session).await.unwrap();
+    assert_eq!(client.search("Model/M", "{*}").await.unwrap(), 1 + LIMIT);
+    client.export().await.unwrap();
+}

@@ -112,9 +112,11 @@ fn check_depths(
     let roots: Vec<Uuid> = chosen.iter().map(|m| m.id).collect();
     if let Some((deep, level)) = model.too_deep(&roots) {
         let path = model.object_path(deep).unwrap_or_default();
+        let name = model.object(deep).map_or("", |o| o.name.as_str());
         return Err(ExportError::TooDeep(format!(
-            "object {} ({deep}) is at level {level} of ownership, past the {MAX_OWNERSHIP_DEPTH} levels a model and its file hold \
+            "object '{}' ({deep}, {}) is at level {level} of ownership, past the {MAX_OWNERSHIP_DEPTH} levels a model and its file hold \
              (it was made before the limit): move what lies below level {MAX_OWNERSHIP_DEPTH} higher up or delete it, then export again",
+            crate::echo(name),
             crate::echo(&path)
         )));
     }
