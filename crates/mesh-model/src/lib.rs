@@ -15,6 +15,7 @@ mod change;
 mod committed;
 pub mod curves;
 mod definitions;
+mod depth;
 
 mod error;
 pub mod file;
@@ -35,6 +36,7 @@ pub use definitions::{
     AttributeDefinition, AttributeType, Axis, DefinitionRules, Namespace, ObjectDefinition, Tag,
     TypeKind,
 };
+pub use depth::{MAX_NAMESPACE_DEPTH, MAX_OWNERSHIP_DEPTH};
 pub use error::{ModelError, Result};
 pub use model::{AttributeRef, Metadata, Model};
 pub use objects::{attribute_id, AttributeSlot, Held, LinkVersion, Object, Owner, MODEL_OBJECTS};

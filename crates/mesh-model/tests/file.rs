@@ -65,18 +65,20 @@ fn the_example_imports_with_its_ids_and_values() {
 fn export_import_export_gives_the_same_text() {
     let committed = Committed::new(Model::new());
     import_and_commit(&committed, EXAMPLE).unwrap();
-    let first = export(&committed.current().1, &[]).unwrap();
+    let first = export(&committed.current().1, &[], usize::MAX).unwrap();
     let again = Committed::new(Model::new());
     import_and_commit(&again, &first).unwrap();
-    let second = export(&again.current().1, &[]).unwrap();
+    let second = export(&again.current().1, &[], usize::MAX).unwrap();
     assert_eq!(first, second);
     // Exported by model name: the same, as there is one model.
     assert_eq!(
-        export(&again.current().1, &["Nordic".to_string()]).unwrap(),
+        export(&again.current().1, &["Nordic".to_string()], usize::MAX).unwrap(),
         first
     );
     assert_eq!(
-        export(&again.current().1, &["Nope".to_string()]).unwrap_err(),
+        export(&again.current().1, &["Nope".to_string()], usize::MAX)
+            .unwrap_err()
+            .to_string(),
         "no model named 'Nope'"
     );
 }
@@ -168,10 +170,10 @@ fn time_series_connections_and_local_expressions_round_trip() {
         panic!()
     };
     assert_eq!(model.attribute(b).unwrap().slot.timeseries(), (0, None));
-    let first = export(&model, &[]).unwrap();
+    let first = export(&model, &[], usize::MAX).unwrap();
     let again = Committed::new(Model::new());
     import_and_commit(&again, &first).unwrap();
-    assert_eq!(export(&again.current().1, &[]).unwrap(), first);
+    assert_eq!(export(&again.current().1, &[], usize::MAX).unwrap(), first);
 
     let bad = text.replace("\"timeseries_key\": 7", "\"timeseries_key\": -7");
     let error = import_and_commit(&Committed::new(Model::new()), &bad).unwrap_err();

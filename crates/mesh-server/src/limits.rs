@@ -5,6 +5,11 @@
 //! - an oversized request: OUT_OF_RANGE with its own text. gRPC's convention
 //!   (and what clients of the reference server see) is RESOURCE_EXHAUSTED,
 //!   and users need to know what to do about it.
+//! - an oversized answer (every service is given `max_encoding_message_size`):
+//!   the same OUT_OF_RANGE, in the trailers of an answer with no message.
+//!   Calls whose answers may grow check their size before building them;
+//!   this is the net under every other, so the client is told what
+//!   happened rather than seeing a broken stream.
 //! - a request that is not valid Protobuf: INTERNAL, `failed to decode
 //!   Protobuf message: …`. The client sent it, so it is INVALID_ARGUMENT;
 //!   the text stays, as it says exactly what was wrong.
@@ -17,6 +22,9 @@ use tonic::codegen::http::HeaderMap;
 use tonic::{Code, Status};
 
 const TONIC_OVERSIZE: &str = "decoded message length too large";
+
+/// tonic's text for an answer past `max_encoding_message_size`.
+const TONIC_OVERSIZE_ANSWER: &str = "encoded message length too large";
 
 /// How prost's `DecodeError` starts its text, which tonic passes on as the
 /// message of its INTERNAL status. No handler of ours decodes Protobuf
@@ -42,6 +50,9 @@ pub fn explain(headers: &mut HeaderMap, limit: usize) {
     };
     let replacement = match code {
         Code::OutOfRange if message.contains(TONIC_OVERSIZE) => oversize(&message, limit),
+        Code::OutOfRange if message.contains(TONIC_OVERSIZE_ANSWER) => {
+            oversize_answer(&message, limit)
+        }
         Code::Internal if message.starts_with(UNDECODABLE) => Status::invalid_argument(message),
         _ => return,
     };
@@ -50,12 +61,25 @@ pub fn explain(headers: &mut HeaderMap, limit: usize) {
     let _ = replacement.add_header(headers);
 }
 
-fn oversize(message: &str, limit: usize) -> Status {
-    let found = message
+/// The size tonic's text names (`found N bytes`).
+fn found(message: &str) -> &str {
+    message
         .split("found ")
         .nth(1)
         .and_then(|rest| rest.split(' ').next())
-        .unwrap_or("more");
+        .unwrap_or("more")
+}
+
+fn oversize_answer(message: &str, limit: usize) -> Status {
+    let found = found(message);
+    Status::resource_exhausted(format!(
+        "the answer is {found} bytes, more than this server's limit of {limit} bytes per message (--max-message-size); \
+         ask for less at a time (fewer objects, attributes or models, shorter intervals), or start the server with a larger --max-message-size"
+    ))
+}
+
+fn oversize(message: &str, limit: usize) -> Status {
+    let found = found(message);
     Status::resource_exhausted(format!(
         "the request is {found} bytes, more than this server's limit of {limit} bytes per message (--max-message-size); \
          send large writes in several requests of smaller intervals (the Rust SDK does this by itself)"
@@ -102,6 +126,18 @@ mod tests {
         assert_eq!(oversize["grpc-status"], "8");
         let message = message(&oversize);
         assert!(message.contains("5000000 bytes"), "{message}");
+        assert!(message.contains("--max-message-size"), "{message}");
+    }
+
+    #[test]
+    fn rewrites_the_oversize_answer() {
+        let mut oversize = headers(Status::out_of_range(
+            "Error, encoded message length too large: found 5000000 bytes, the limit is: 4194304 bytes",
+        ));
+        explain(&mut oversize, 4_194_304);
+        assert_eq!(oversize["grpc-status"], "8");
+        let message = message(&oversize);
+        assert!(message.contains("the answer is 5000000 bytes"), "{message}");
         assert!(message.contains("--max-message-size"), "{message}");
     }
 

@@ -247,63 +247,87 @@ pub async fn serve(
     // Every service takes messages up to the same limit, so that the
     // explanation of an oversized request (limits.rs) is right for all.
     let limit = config.max_message_size as usize;
-    let routes = Routes::new(health_service.max_decoding_message_size(limit))
-        .add_service(reflection::Checked::new(
-            reflection_v1.max_decoding_message_size(limit),
-            limit,
+    let routes = Routes::new(
+        health_service
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit),
+    )
+    .add_service(reflection::Checked::new(
+        reflection_v1
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit),
+        limit,
+    ))
+    .add_service(reflection::Checked::new(
+        reflection_v1alpha
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit),
+        limit,
+    ))
+    .add_service(
+        SessionServiceServer::new(SessionApi::new(sessions.clone(), store.clone()))
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit),
+    )
+    .add_service(
+        ConfigurationServiceServer::new(ConfigurationApi::new(
+            config.clone(),
+            sessions.clone(),
+            log_control,
         ))
-        .add_service(reflection::Checked::new(
-            reflection_v1alpha.max_decoding_message_size(limit),
-            limit,
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit),
+    )
+    .add_service(
+        AuthenticationServiceServer::new(AuthApi::new(authenticator.clone()))
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit),
+    )
+    .add_service(
+        TimeseriesServiceServer::new(TimeseriesApi::new(sessions.clone(), store.clone(), limit))
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit),
+    )
+    .add_service(
+        ModelDefinitionServiceServer::new(ModelDefinitionApi::new(sessions.clone()))
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit),
+    )
+    .add_service(
+        ModelServiceServer::new(ModelApi::new(sessions.clone(), store.clone()))
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit),
+    )
+    .add_service(
+        ModelFileServiceServer::new(ModelFileApi::new(sessions.clone(), store.clone(), limit))
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit),
+    )
+    .add_service(
+        AdminServiceServer::new(AdminApi::new(
+            store.clone(),
+            config.backup_dir.clone(),
+            config.backup_min_free_mb,
         ))
-        .add_service(
-            SessionServiceServer::new(SessionApi::new(sessions.clone(), store.clone()))
-                .max_decoding_message_size(limit),
-        )
-        .add_service(
-            ConfigurationServiceServer::new(ConfigurationApi::new(
-                config.clone(),
-                sessions.clone(),
-                log_control,
-            ))
-            .max_decoding_message_size(limit),
-        )
-        .add_service(
-            AuthenticationServiceServer::new(AuthApi::new(authenticator.clone()))
-                .max_decoding_message_size(limit),
-        )
-        .add_service(
-            TimeseriesServiceServer::new(TimeseriesApi::new(
-                sessions.clone(),
-                store.clone(),
-                limit,
-            ))
-            .max_decoding_message_size(limit),
-        )
-        .add_service(
-            ModelDefinitionServiceServer::new(ModelDefinitionApi::new(sessions.clone()))
-                .max_decoding_message_size(limit),
-        )
-        .add_service(
-            ModelServiceServer::new(ModelApi::new(sessions.clone(), store.clone()))
-                .max_decoding_message_size(limit),
-        )
-        .add_service(
-            ModelFileServiceServer::new(ModelFileApi::new(sessions.clone(), store.clone()))
-                .max_decoding_message_size(limit),
-        )
-        .add_service(
-            AdminServiceServer::new(AdminApi::new(
-                store.clone(),
-                config.backup_dir.clone(),
-                config.backup_min_free_mb,
-            ))
-            .max_decoding_message_size(limit),
-        )
-        .add_service(CalculationServiceServer::new(NotServed).max_decoding_message_size(limit))
-        .add_service(HydsimServiceServer::new(NotServed).max_decoding_message_size(limit))
-        .add_service(AvailabilityServiceServer::new(NotServed).max_decoding_message_size(limit))
-        .prepare();
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit),
+    )
+    .add_service(
+        CalculationServiceServer::new(NotServed)
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit),
+    )
+    .add_service(
+        HydsimServiceServer::new(NotServed)
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit),
+    )
+    .add_service(
+        AvailabilityServiceServer::new(NotServed)
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit),
+    )
+    .prepare();
     // Every call but the exempt ones (health, the Kerberos exchange) is
     // authenticated before it reaches its service; anonymous UNIMPLEMENTED
     // answers are given the name of the call.

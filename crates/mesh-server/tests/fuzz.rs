@@ -2,8 +2,8 @@
 //! clients, against one server in this process on a real socket.
 //!
 //! - Every method of the Mesh services (session, configuration,
-//!   authentication, time series, model definition), of health and of
-//!   reflection gets arbitrary bytes, random well-formed encodings of its
+//!   authentication, time series, model definition), of our extensions
+//!   (admin, model file), of health and of reflection gets arbitrary bytes, random well-formed encodings of its
 //!   request type (generated from the protos' descriptors), and mutated
 //!   meaningful requests (a real session, real series of several
 //!   resolutions, a real unit, an Arrow payload). Every answer must be a
@@ -22,11 +22,24 @@
 //!   an empty breakpoint series) or is refused with exactly the message the
 //!   conversion promises.
 //!
+//! - The model file round trip: random sequences of model changes
+//!   (definitions, namespaces, types, attribute definitions, models,
+//!   objects, renames, moves, clones, values, links, deletes, commits)
+//!   made over gRPC on a fresh server, committed, exported, imported into
+//!   another fresh server and exported again give the same text; every
+//!   answer on the way is a proper status.
+//!
 //! The default run is short (the case counts below; seconds in a debug
 //! build). A long run:
 //!
 //! ```text
 //! PROPTEST_CASES=20000 cargo test --release -p mesh-server --test fuzz -- --nocapture
+//! ```
+//!
+//! and for the round trip alone (two servers per case, so fewer cases):
+//!
+//! ```text
+//! PROPTEST_CASES=5000 cargo test --release -p mesh-server --test fuzz committed_models -- --nocapture
 //! ```
 //!
 //! A failure prints the shrunk case: the method, the bytes sent (hex) and
@@ -130,13 +143,16 @@ struct Fixture {
 
 static FIXTURE: LazyLock<Fixture> = LazyLock::new(Fixture::build);
 
-/// The services fuzzed: the Mesh services, health and reflection.
+/// The services fuzzed: the Mesh services, our extensions (admin, model
+/// file), health and reflection.
 const SERVICES: &[&str] = &[
     "volue.mesh.grpc.session.v1alpha.SessionService",
     "volue.mesh.grpc.config.v1alpha.ConfigurationService",
     "volue.mesh.grpc.auth.v1alpha.AuthenticationService",
     "volue.mesh.grpc.time_series.v1alpha.TimeseriesService",
     "volue.mesh.grpc.model_definition.v1alpha.ModelDefinitionService",
+    "mesh_rs.admin.v1.AdminService",
+    "mesh_rs.model_file.v1.ModelFileService",
     "grpc.health.v1.Health",
     "grpc.reflection.v1.ServerReflection",
     "grpc.reflection.v1alpha.ServerReflection",
@@ -305,6 +321,28 @@ impl Fixture {
                     MeshId::by_timeseries_key(self.breakpoints),
                 ],
                 interval: Some(interval),
+            }
+            .encode_to_vec(),
+            "ImportModelFile" => mesh_proto::model_file::ImportModelFileRequest {
+                session_id: session,
+                file_name: "fuzz.json".into(),
+                content: format!(
+                    r#"{{"mesh_model_file": 1, "model_definitions": [{{"name": "F{pick}", "object_definitions": [{{"name": "P"}}]}}], "models": [{{"name": "M{pick}", "definition": "F{pick}", "objects": [{{"name": "o", "definition": "P"}}]}}]}}"#
+                ),
+            }
+            .encode_to_vec(),
+            "ExportModelFile" => mesh_proto::model_file::ExportModelFileRequest {
+                session_id: session,
+                models: if pick.is_multiple_of(2) {
+                    vec![]
+                } else {
+                    vec![format!("M{pick}")]
+                },
+            }
+            .encode_to_vec(),
+            // The fuzzed server has no --backup-dir: refused, properly.
+            "Backup" => mesh_proto::admin::BackupRequest {
+                name: format!("fuzz{pick}"),
             }
             .encode_to_vec(),
             "Check" | "Watch" => tonic_health::pb::HealthCheckRequest {
@@ -1227,5 +1265,836 @@ proptest! {
         let status = mesh_server::guid::required(None, &what).unwrap_err();
         prop_assert_eq!(status.code(), Code::InvalidArgument);
         prop_assert_eq!(status.message(), format!("{what} is missing"));
+    }
+}
+
+// --- the model file round trip ------------------------------------------------------
+
+/// Random sequences of model changes, made over gRPC as a client makes
+/// them, committed, exported, imported into a fresh server and exported
+/// again: the same text. Whatever the server lets a client commit, the
+/// model file must carry. Every answer on the way must be a proper status.
+mod round_trip {
+    use super::*;
+    use mesh_proto::model::model_service_client::ModelServiceClient;
+    use mesh_proto::model::{
+        attribute_value::ValueOneof, AttributeValue, CloneObjectRequest, CreateModelRequest,
+        CreateObjectRequest, DeleteObjectRequest, GetObjectRequest,
+        UpdateLinkRelationAttributeRequest, UpdateObjectRequest, UpdateSimpleAttributeRequest,
+    };
+    use mesh_proto::model_definition::model_definition_service_client::ModelDefinitionServiceClient;
+    use mesh_proto::model_definition::{
+        AddLinkRelationAttributeDefinitionRequest, AddOwnershipRelationAttributeDefinitionRequest,
+        AddSimpleAttributeDefinitionRequest, AttributeValueType, CreateNamespaceRequest,
+        CreateObjectDefinitionRequest, CreateRelationAttributeTypeRequest,
+        CreateSimpleAttributeTypeRequest, DeleteAttributeTypeRequest,
+        DeleteObjectDefinitionRequest, UpdateObjectDefinitionRequest,
+        UpdateRelationAttributeTypeRequest, UpdateSimpleAttributeTypeRequest,
+    };
+    use mesh_proto::model_file::model_file_service_client::ModelFileServiceClient;
+    use mesh_proto::model_file::{ExportModelFileRequest, ImportModelFileRequest};
+    use prost_types::FieldMask;
+
+    /// Names from small pools, so that clashes happen.
+    const NAMES: &[&str] = &["a", "b", "c"];
+    const DEFINITION_NAMES: &[&str] = &["P", "Q", "R"];
+    const TYPE_NAMES: &[&str] = &["T1", "T2", "T3", "T4"];
+
+    /// One change a client may make; indexes pick among what exists.
+    #[derive(Debug, Clone)]
+    pub enum Op {
+        Namespace {
+            parent: usize,
+            name: usize,
+        },
+        ObjectDefinition {
+            namespace: usize,
+            name: usize,
+        },
+        SimpleType {
+            namespace: usize,
+            name: usize,
+            value_type: usize,
+        },
+        RelationType {
+            namespace: usize,
+            name: usize,
+            target: usize,
+            ownership: bool,
+        },
+        AttributeDefinition {
+            definition: usize,
+            attribute_type: usize,
+            cardinality: i32,
+        },
+        Model {
+            name: usize,
+            definition: usize,
+        },
+        Object {
+            owner: usize,
+            via: usize,
+            name: usize,
+            definition: usize,
+        },
+        Rename {
+            object: usize,
+            name: usize,
+        },
+        Move {
+            object: usize,
+            owner: usize,
+            via: usize,
+        },
+        Clone {
+            object: usize,
+            name: usize,
+        },
+        SetValue {
+            object: usize,
+            attribute: usize,
+            value: i64,
+        },
+        SetLink {
+            object: usize,
+            attribute: usize,
+            target: usize,
+        },
+        Delete {
+            object: usize,
+            recursive: bool,
+        },
+        MoveDefinition {
+            definition: usize,
+            namespace: usize,
+        },
+        MoveType {
+            attribute_type: usize,
+            namespace: usize,
+        },
+        RenameDefinition {
+            definition: usize,
+            name: usize,
+        },
+        DeleteDefinition {
+            definition: usize,
+        },
+        DeleteType {
+            attribute_type: usize,
+        },
+        Commit,
+    }
+
+    pub fn op() -> impl Strategy<Value = Op> {
+        let i = || 0usize..8;
+        prop_oneof![
+            1 => (i(), i()).prop_map(|(parent, name)| Op::Namespace { parent, name }),
+            3 => (i(), i()).prop_map(|(namespace, name)| Op::ObjectDefinition { namespace, name }),
+            3 => (i(), i(), i()).prop_map(|(namespace, name, value_type)| Op::SimpleType {
+                namespace,
+                name,
+                value_type
+            }),
+            3 => (i(), i(), i(), any::<bool>()).prop_map(|(namespace, name, target, ownership)| {
+                Op::RelationType { namespace, name, target, ownership }
+            }),
+            4 => (i(), i(), 0i32..3).prop_map(|(definition, attribute_type, cardinality)| {
+                Op::AttributeDefinition { definition, attribute_type, cardinality }
+            }),
+            2 => (i(), i()).prop_map(|(name, definition)| Op::Model { name, definition }),
+            6 => (i(), i(), i(), i()).prop_map(|(owner, via, name, definition)| Op::Object {
+                owner,
+                via,
+                name,
+                definition
+            }),
+            1 => (i(), i()).prop_map(|(object, name)| Op::Rename { object, name }),
+            2 => (i(), i(), i()).prop_map(|(object, owner, via)| Op::Move { object, owner, via }),
+            1 => (i(), i()).prop_map(|(object, name)| Op::Clone { object, name }),
+            3 => (i(), i(), any::<i64>()).prop_map(|(object, attribute, value)| Op::SetValue {
+                object,
+                attribute,
+                value
+            }),
+            2 => (i(), i(), i()).prop_map(|(object, attribute, target)| Op::SetLink {
+                object,
+                attribute,
+                target
+            }),
+            1 => (i(), any::<bool>()).prop_map(|(object, recursive)| Op::Delete { object, recursive }),
+            2 => (i(), i()).prop_map(|(definition, namespace)| Op::MoveDefinition {
+                definition,
+                namespace
+            }),
+            2 => (i(), i()).prop_map(|(attribute_type, namespace)| Op::MoveType {
+                attribute_type,
+                namespace
+            }),
+            1 => (i(), i()).prop_map(|(definition, name)| Op::RenameDefinition { definition, name }),
+            1 => i().prop_map(|definition| Op::DeleteDefinition { definition }),
+            1 => i().prop_map(|attribute_type| Op::DeleteType { attribute_type }),
+            1 => Just(Op::Commit),
+        ]
+    }
+
+    #[derive(Clone, Copy, PartialEq)]
+    enum TypeKind {
+        Simple,
+        Ownership,
+        Link,
+    }
+
+    /// A server, a session on it, and what the sequence made there.
+    struct Side {
+        _server: TestServer,
+        clients: Clients,
+        definitions: ModelDefinitionServiceClient<Channel>,
+        objects: ModelServiceClient<Channel>,
+        files: ModelFileServiceClient<Channel>,
+        session: Guid,
+        namespaces: Vec<Guid>,
+        object_definitions: Vec<Guid>,
+        types: Vec<(Guid, TypeKind)>,
+        objects_made: Vec<Guid>,
+    }
+
+    fn by_id(id: &Guid) -> Option<MeshId> {
+        Some(MeshId {
+            id: Some(id.clone()),
+            path: None,
+            timeseries_key: None,
+        })
+    }
+
+    fn pick<T: Clone>(items: &[T], index: usize) -> Option<T> {
+        (!items.is_empty()).then(|| items[index % items.len()].clone())
+    }
+
+    fn mask(path: &str) -> Option<FieldMask> {
+        Some(FieldMask {
+            paths: vec![path.to_string()],
+        })
+    }
+
+    /// The answer's value when it is one; a proper refusal is `None`, an
+    /// improper one fails the case.
+    fn answer<T>(
+        what: &str,
+        result: Result<tonic::Response<T>, tonic::Status>,
+    ) -> Result<Option<T>, TestCaseError> {
+        match result {
+            Ok(answer) => Ok(Some(answer.into_inner())),
+            Err(status) => {
+                proper(what, Some(&status), false)?;
+                Ok(None)
+            }
+        }
+    }
+
+    impl Side {
+        async fn start() -> Side {
+            let server = TestServer::start(|_| {}).await;
+            let channel = server.channel().await;
+            let clients = Clients::on(channel.clone());
+            let session = clients.start_session().await.unwrap();
+            Side {
+                _server: server,
+                clients,
+                definitions: ModelDefinitionServiceClient::new(channel.clone()),
+                objects: ModelServiceClient::new(channel.clone()),
+                files: ModelFileServiceClient::new(channel),
+                session,
+                namespaces: Vec::new(),
+                object_definitions: Vec::new(),
+                types: Vec::new(),
+                objects_made: Vec::new(),
+            }
+        }
+
+        fn s(&self) -> Option<Guid> {
+            Some(self.session.clone())
+        }
+
+        async fn namespace(
+            &mut self,
+            parent: Option<Guid>,
+            name: &str,
+        ) -> Result<(), TestCaseError> {
+            let made = answer(
+                "CreateNamespace",
+                self.definitions
+                    .create_namespace(CreateNamespaceRequest {
+                        session_id: self.s(),
+                        name_space_id: parent.as_ref().and_then(by_id),
+                        name: name.into(),
+                        description: String::new(),
+                    })
+                    .await,
+            )?;
+            self.namespaces.extend(made.and_then(|n| n.id));
+            Ok(())
+        }
+
+        /// The attributes of `object` of the given value types: (id,
+        /// value type, collection).
+        async fn attributes(
+            &mut self,
+            object: &Guid,
+            types: &[AttributeValueType],
+        ) -> Result<Vec<(Guid, AttributeValueType, bool)>, TestCaseError> {
+            let found = answer(
+                "GetObject",
+                self.objects
+                    .get_object(GetObjectRequest {
+                        session_id: self.s(),
+                        object_id: by_id(object),
+                        ..Default::default()
+                    })
+                    .await,
+            )?;
+            Ok(found
+                .map(|o| o.attributes)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|a| {
+                    let value_type = a.value_type();
+                    (types.contains(&value_type)).then_some((
+                        a.id?,
+                        value_type,
+                        a.value_type_collection,
+                    ))
+                })
+                .collect())
+        }
+
+        /// The owner an object goes under: an ownership attribute of
+        /// `owner`, or `owner` itself (a model).
+        async fn owner_of(&mut self, owner: &Guid, via: usize) -> Result<Guid, TestCaseError> {
+            let owning = self
+                .attributes(owner, &[AttributeValueType::OwnershipRelation])
+                .await?;
+            Ok(pick(&owning, via).map_or_else(|| owner.clone(), |(id, _, _)| id))
+        }
+
+        async fn apply(&mut self, op: &Op) -> Result<(), TestCaseError> {
+            match *op {
+                Op::Namespace { parent, name } => {
+                    if let Some(parent) = pick(&self.namespaces, parent) {
+                        self.namespace(Some(parent), NAMES[name % NAMES.len()])
+                            .await?;
+                    }
+                }
+                Op::ObjectDefinition { namespace, name } => {
+                    let Some(namespace) = pick(&self.namespaces, namespace) else {
+                        return Ok(());
+                    };
+                    let made = answer(
+                        "CreateObjectDefinition",
+                        self.definitions
+                            .create_object_definition(CreateObjectDefinitionRequest {
+                                session_id: self.s(),
+                                name_space_id: by_id(&namespace),
+                                name: DEFINITION_NAMES[name % DEFINITION_NAMES.len()].into(),
+                                description: String::new(),
+                                tag_ids: vec![],
+                            })
+                            .await,
+                    )?;
+                    self.object_definitions.extend(made.and_then(|d| d.id));
+                }
+                Op::SimpleType {
+                    namespace,
+                    name,
+                    value_type,
+                } => {
+                    let Some(namespace) = pick(&self.namespaces, namespace) else {
+                        return Ok(());
+                    };
+                    let value_type = [
+                        AttributeValueType::Int,
+                        AttributeValueType::Double,
+                        AttributeValueType::String,
+                        AttributeValueType::Bool,
+                    ][value_type % 4];
+                    let made = answer(
+                        "CreateSimpleAttributeType",
+                        self.definitions
+                            .create_simple_attribute_type(CreateSimpleAttributeTypeRequest {
+                                session_id: self.s(),
+                                name_space_id: by_id(&namespace),
+                                name: TYPE_NAMES[name % TYPE_NAMES.len()].into(),
+                                value_type: value_type as i32,
+                                ..Default::default()
+                            })
+                            .await,
+                    )?;
+                    self.types
+                        .extend(made.and_then(|t| t.id).map(|id| (id, TypeKind::Simple)));
+                }
+                Op::RelationType {
+                    namespace,
+                    name,
+                    target,
+                    ownership,
+                } => {
+                    let (Some(namespace), Some(target)) = (
+                        pick(&self.namespaces, namespace),
+                        pick(&self.object_definitions, target),
+                    ) else {
+                        return Ok(());
+                    };
+                    let request = CreateRelationAttributeTypeRequest {
+                        session_id: self.s(),
+                        name_space_id: by_id(&namespace),
+                        name: TYPE_NAMES[name % TYPE_NAMES.len()].into(),
+                        description: String::new(),
+                        target_object_definition_id: by_id(&target),
+                        tag_ids: vec![],
+                    };
+                    let (made, kind) = if ownership {
+                        (
+                            self.definitions
+                                .create_ownership_relation_attribute_type(request)
+                                .await,
+                            TypeKind::Ownership,
+                        )
+                    } else {
+                        (
+                            self.definitions
+                                .create_link_relation_attribute_type(request)
+                                .await,
+                            TypeKind::Link,
+                        )
+                    };
+                    let made = answer("Create*RelationAttributeType", made)?;
+                    self.types
+                        .extend(made.and_then(|t| t.id).map(|id| (id, kind)));
+                }
+                Op::AttributeDefinition {
+                    definition,
+                    attribute_type,
+                    cardinality,
+                } => {
+                    let (Some(definition), Some((attribute_type, kind))) = (
+                        pick(&self.object_definitions, definition),
+                        pick(&self.types, attribute_type),
+                    ) else {
+                        return Ok(());
+                    };
+                    let (s, d, t) = (self.s(), by_id(&definition), by_id(&attribute_type));
+                    match kind {
+                        TypeKind::Simple => {
+                            answer(
+                                "AddSimpleAttributeDefinition",
+                                self.definitions
+                                    .add_simple_attribute_definition(
+                                        AddSimpleAttributeDefinitionRequest {
+                                            session_id: s,
+                                            attribute_type_id: t,
+                                            object_definition_id: d,
+                                            cardinality,
+                                            ..Default::default()
+                                        },
+                                    )
+                                    .await,
+                            )?;
+                        }
+                        TypeKind::Ownership => {
+                            answer(
+                                "AddOwnershipRelationAttributeDefinition",
+                                self.definitions
+                                    .add_ownership_relation_attribute_definition(
+                                        AddOwnershipRelationAttributeDefinitionRequest {
+                                            session_id: s,
+                                            attribute_type_id: t,
+                                            object_definition_id: d,
+                                            description: String::new(),
+                                            cardinality: cardinality * 3,
+                                        },
+                                    )
+                                    .await,
+                            )?;
+                        }
+                        TypeKind::Link => {
+                            answer(
+                                "AddLinkRelationAttributeDefinition",
+                                self.definitions
+                                    .add_link_relation_attribute_definition(
+                                        AddLinkRelationAttributeDefinitionRequest {
+                                            session_id: s,
+                                            attribute_type_id: t,
+                                            object_definition_id: d,
+                                            description: String::new(),
+                                            cardinality,
+                                            versioned: false,
+                                        },
+                                    )
+                                    .await,
+                            )?;
+                        }
+                    }
+                }
+                Op::Model { name, definition } => {
+                    let Some(definition) = pick(&self.namespaces[..2], definition) else {
+                        return Ok(());
+                    };
+                    let made = answer(
+                        "CreateModel",
+                        self.objects
+                            .create_model(CreateModelRequest {
+                                session_id: self.s(),
+                                name: format!("M{}", name % 2),
+                                model_definition_id: by_id(&definition),
+                            })
+                            .await,
+                    )?;
+                    self.objects_made.extend(made.and_then(|o| o.id));
+                }
+                Op::Object {
+                    owner,
+                    via,
+                    name,
+                    definition,
+                } => {
+                    let Some(owner) = pick(&self.objects_made, owner) else {
+                        return Ok(());
+                    };
+                    let owner = self.owner_of(&owner, via).await?;
+                    let definition = pick(&self.object_definitions, definition);
+                    let made = answer(
+                        "CreateObject",
+                        self.objects
+                            .create_object(CreateObjectRequest {
+                                session_id: self.s(),
+                                name: NAMES[name % NAMES.len()].into(),
+                                owner_id: by_id(&owner),
+                                object_definition_id: definition.as_ref().and_then(by_id),
+                            })
+                            .await,
+                    )?;
+                    self.objects_made.extend(made.and_then(|o| o.id));
+                }
+                Op::Rename { object, name } => {
+                    let Some(object) = pick(&self.objects_made, object) else {
+                        return Ok(());
+                    };
+                    answer(
+                        "UpdateObject",
+                        self.objects
+                            .update_object(UpdateObjectRequest {
+                                session_id: self.s(),
+                                object_id: by_id(&object),
+                                field_mask: mask("new_name"),
+                                new_name: format!("{}{}", NAMES[name % NAMES.len()], name),
+                                new_owner_id: None,
+                            })
+                            .await,
+                    )?;
+                }
+                Op::Move { object, owner, via } => {
+                    let (Some(object), Some(owner)) = (
+                        pick(&self.objects_made, object),
+                        pick(&self.objects_made, owner),
+                    ) else {
+                        return Ok(());
+                    };
+                    let owner = self.owner_of(&owner, via).await?;
+                    answer(
+                        "UpdateObject",
+                        self.objects
+                            .update_object(UpdateObjectRequest {
+                                session_id: self.s(),
+                                object_id: by_id(&object),
+                                field_mask: mask("new_owner_id"),
+                                new_name: String::new(),
+                                new_owner_id: by_id(&owner),
+                            })
+                            .await,
+                    )?;
+                }
+                Op::Clone { object, name } => {
+                    let Some(object) = pick(&self.objects_made, object) else {
+                        return Ok(());
+                    };
+                    let made = answer(
+                        "CloneObject",
+                        self.objects
+                            .clone_object(CloneObjectRequest {
+                                session_id: self.s(),
+                                source_object_id: by_id(&object),
+                                new_owner_id: None,
+                                new_object_name: format!("copy{name}"),
+                                timeseries_copy_mode: 0,
+                            })
+                            .await,
+                    )?;
+                    self.objects_made
+                        .extend(made.and_then(|c| c.new_object).and_then(|o| o.id));
+                }
+                Op::SetValue {
+                    object,
+                    attribute,
+                    value,
+                } => {
+                    let Some(object) = pick(&self.objects_made, object) else {
+                        return Ok(());
+                    };
+                    let simple = self
+                        .attributes(
+                            &object,
+                            &[
+                                AttributeValueType::Int,
+                                AttributeValueType::Double,
+                                AttributeValueType::String,
+                                AttributeValueType::Bool,
+                            ],
+                        )
+                        .await?;
+                    let Some((attribute, value_type, collection)) = pick(&simple, attribute) else {
+                        return Ok(());
+                    };
+                    let one = AttributeValue {
+                        value_oneof: Some(match value_type {
+                            AttributeValueType::Int => ValueOneof::IntValue(value),
+                            AttributeValueType::Double => {
+                                ValueOneof::DoubleValue(value as f64 / 7.0)
+                            }
+                            AttributeValueType::Bool => ValueOneof::BooleanValue(value % 2 == 0),
+                            _ => ValueOneof::StringValue(format!("v{value} \"quoted\" ü")),
+                        }),
+                    };
+                    answer(
+                        "UpdateSimpleAttribute",
+                        self.objects
+                            .update_simple_attribute(UpdateSimpleAttributeRequest {
+                                session_id: self.s(),
+                                attribute_id: by_id(&attribute),
+                                new_singular_value: (!collection).then(|| one.clone()),
+                                new_collection_values: if collection {
+                                    vec![one.clone(), one]
+                                } else {
+                                    vec![]
+                                },
+                            })
+                            .await,
+                    )?;
+                }
+                Op::SetLink {
+                    object,
+                    attribute,
+                    target,
+                } => {
+                    let (Some(object), Some(target)) = (
+                        pick(&self.objects_made, object),
+                        pick(&self.objects_made, target),
+                    ) else {
+                        return Ok(());
+                    };
+                    let links = self
+                        .attributes(&object, &[AttributeValueType::LinkRelation])
+                        .await?;
+                    let Some((attribute, _, _)) = pick(&links, attribute) else {
+                        return Ok(());
+                    };
+                    answer(
+                        "UpdateLinkRelationAttribute",
+                        self.objects
+                            .update_link_relation_attribute(UpdateLinkRelationAttributeRequest {
+                                session_id: self.s(),
+                                attribute: by_id(&attribute),
+                                append: false,
+                                target_object_ids: vec![target],
+                            })
+                            .await,
+                    )?;
+                }
+                Op::Delete { object, recursive } => {
+                    let Some(object) = pick(&self.objects_made, object) else {
+                        return Ok(());
+                    };
+                    answer(
+                        "DeleteObject",
+                        self.objects
+                            .delete_object(DeleteObjectRequest {
+                                session_id: self.s(),
+                                object_id: by_id(&object),
+                                recursive_delete: recursive,
+                            })
+                            .await,
+                    )?;
+                }
+                Op::MoveDefinition {
+                    definition,
+                    namespace,
+                } => {
+                    let (Some(definition), Some(namespace)) = (
+                        pick(&self.object_definitions, definition),
+                        pick(&self.namespaces, namespace),
+                    ) else {
+                        return Ok(());
+                    };
+                    answer(
+                        "UpdateObjectDefinition",
+                        self.definitions
+                            .update_object_definition(UpdateObjectDefinitionRequest {
+                                session_id: self.s(),
+                                object_definition_id: by_id(&definition),
+                                field_mask: mask("new_name_space_id"),
+                                new_name_space_id: by_id(&namespace),
+                                ..Default::default()
+                            })
+                            .await,
+                    )?;
+                }
+                Op::RenameDefinition { definition, name } => {
+                    let Some(definition) = pick(&self.object_definitions, definition) else {
+                        return Ok(());
+                    };
+                    answer(
+                        "UpdateObjectDefinition",
+                        self.definitions
+                            .update_object_definition(UpdateObjectDefinitionRequest {
+                                session_id: self.s(),
+                                object_definition_id: by_id(&definition),
+                                field_mask: mask("new_name"),
+                                new_name: DEFINITION_NAMES[name % DEFINITION_NAMES.len()].into(),
+                                ..Default::default()
+                            })
+                            .await,
+                    )?;
+                }
+                Op::MoveType {
+                    attribute_type,
+                    namespace,
+                } => {
+                    let (Some((attribute_type, kind)), Some(namespace)) = (
+                        pick(&self.types, attribute_type),
+                        pick(&self.namespaces, namespace),
+                    ) else {
+                        return Ok(());
+                    };
+                    let moved = if kind == TypeKind::Simple {
+                        self.definitions
+                            .update_simple_attribute_type(UpdateSimpleAttributeTypeRequest {
+                                session_id: self.s(),
+                                attribute_type_id: by_id(&attribute_type),
+                                field_mask: mask("new_name_space_id"),
+                                new_name_space_id: by_id(&namespace),
+                                ..Default::default()
+                            })
+                            .await
+                    } else {
+                        self.definitions
+                            .update_relation_attribute_type(UpdateRelationAttributeTypeRequest {
+                                session_id: self.s(),
+                                attribute_type_id: by_id(&attribute_type),
+                                field_mask: mask("new_name_space_id"),
+                                new_name_space_id: by_id(&namespace),
+                                ..Default::default()
+                            })
+                            .await
+                    };
+                    answer("Update*AttributeType", moved)?;
+                }
+                Op::DeleteDefinition { definition } => {
+                    let Some(definition) = pick(&self.object_definitions, definition) else {
+                        return Ok(());
+                    };
+                    answer(
+                        "DeleteObjectDefinition",
+                        self.definitions
+                            .delete_object_definition(DeleteObjectDefinitionRequest {
+                                session_id: self.s(),
+                                object_definition_id: by_id(&definition),
+                            })
+                            .await,
+                    )?;
+                }
+                Op::DeleteType { attribute_type } => {
+                    let Some((attribute_type, _)) = pick(&self.types, attribute_type) else {
+                        return Ok(());
+                    };
+                    answer(
+                        "DeleteAttributeType",
+                        self.definitions
+                            .delete_attribute_type(DeleteAttributeTypeRequest {
+                                session_id: self.s(),
+                                attribute_type_id: by_id(&attribute_type),
+                            })
+                            .await,
+                    )?;
+                }
+                Op::Commit => self.commit().await?,
+            }
+            Ok(())
+        }
+
+        async fn commit(&mut self) -> Result<(), TestCaseError> {
+            let committed = self.clients.commit(&self.session).await;
+            prop_assert!(committed.is_ok(), "Commit: {:?}", committed);
+            Ok(())
+        }
+
+        async fn export(&mut self) -> Result<String, TestCaseError> {
+            let exported = self
+                .files
+                .export_model_file(ExportModelFileRequest {
+                    session_id: self.s(),
+                    models: vec![],
+                })
+                .await;
+            match exported {
+                Ok(answer) => Ok(answer.into_inner().content),
+                Err(status) => Err(TestCaseError::fail(format!(
+                    "ExportModelFile of what was committed: {status:?}"
+                ))),
+            }
+        }
+    }
+
+    pub fn check(ops: &[Op]) -> Result<(), TestCaseError> {
+        FIXTURE.runtime.block_on(async {
+            let mut source = Side::start().await;
+            // Two model definitions, so that references across them are tried.
+            source.namespace(None, "A").await?;
+            source.namespace(None, "B").await?;
+            for op in ops {
+                source.apply(op).await?;
+            }
+            source.commit().await?;
+            let text = source.export().await?;
+            let mut fresh = Side::start().await;
+            let imported = fresh
+                .files
+                .import_model_file(ImportModelFileRequest {
+                    session_id: fresh.s(),
+                    file_name: "exported.json".into(),
+                    content: text.clone(),
+                })
+                .await;
+            prop_assert!(
+                imported.is_ok(),
+                "the export does not import: {:?}\n{}",
+                imported,
+                text
+            );
+            fresh.commit().await?;
+            let again = fresh.export().await?;
+            prop_assert_eq!(again, text);
+            Ok(())
+        })
+    }
+}
+
+proptest! {
+    #![proptest_config(config(24))]
+
+    /// Any sequence of model changes a client can commit exports, imports
+    /// into a fresh server and exports to the same text.
+    #[test]
+    fn committed_models_round_trip_through_the_model_file(
+        ops in prop::collection::vec(round_trip::op(), 1..40),
+    ) {
+        round_trip::check(&ops)?;
     }
 }

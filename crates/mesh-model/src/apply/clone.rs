@@ -70,6 +70,16 @@ impl Model {
             })?;
             self.definition_for(owner_object, owner, Some(root.definition))?;
             self.check_room(owner)?;
+            self.check_ownership_depth(owner, self.ownership_height(source), name, id, "cloning")?;
+        } else if let Some((deep, level)) = self.too_deep(&[source]) {
+            // A model cloned as a model keeps its depths: refused only for a
+            // model made before the limit.
+            return Err(ModelError::Invalid(format!(
+                "cloning model {} would copy object {deep} at level {level} of ownership; \
+                 a model holds at most {} levels of ownership (MAX_OWNERSHIP_DEPTH)",
+                root.name,
+                crate::MAX_OWNERSHIP_DEPTH
+            )));
         }
         self.check_name_free(destination, name, None)?;
         // The tree, parents before children; each copy's id derived from

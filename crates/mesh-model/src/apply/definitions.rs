@@ -30,6 +30,15 @@ impl Model {
         self.check_new_id(id)?;
         if let Some(parent) = parent {
             self.find_namespace(parent)?;
+            let level = self.namespace_depth(parent) + 1;
+            if level > crate::MAX_NAMESPACE_DEPTH {
+                return Err(ModelError::Invalid(format!(
+                    "namespace '{}' ({id}) would be at level {level} of namespaces (a model definition is level 1); \
+                     namespaces nest at most {} levels (MAX_NAMESPACE_DEPTH)",
+                    echo(name),
+                    crate::MAX_NAMESPACE_DEPTH
+                )));
+            }
         }
         self.check_namespace_name_free(parent, name, None)?;
         self.namespaces.insert(
@@ -223,6 +232,7 @@ impl Model {
         self.check_new_id(id)?;
         self.find_namespace(namespace)?;
         self.check_tags(tags)?;
+        self.check_tags_belong(&format!("object definition {name}"), namespace, tags)?;
         self.check_definition_name_free(namespace, name, None)?;
         self.object_definitions.insert(
             id,
@@ -251,6 +261,7 @@ impl Model {
         let mut definition = self.find_object_definition(id)?.clone();
         if let Some(namespace) = namespace {
             self.find_namespace(namespace)?;
+            self.check_definition_move(id, namespace)?;
             definition.namespace = namespace;
         }
         if let Some(name) = name {
@@ -263,6 +274,11 @@ impl Model {
         }
         if let Some(tags) = tags {
             self.check_tags(tags)?;
+            self.check_tags_belong(
+                &format!("object definition {}", definition.name),
+                definition.namespace,
+                tags,
+            )?;
             definition.tags = tags.to_vec();
         }
         self.object_definitions.insert(id, Arc::new(definition));
@@ -321,7 +337,9 @@ impl Model {
         self.check_new_id(id)?;
         self.find_namespace(namespace)?;
         self.check_tags(tags)?;
+        self.check_tags_belong(&format!("attribute type {name}"), namespace, tags)?;
         self.check_type_kind(kind)?;
+        self.check_target_belongs(name, namespace, kind.target())?;
         self.check_type_name_free(namespace, name, None)?;
         self.attribute_types.insert(
             id,
@@ -358,6 +376,7 @@ impl Model {
         let mut attribute_type = self.find_attribute_type(*id)?.clone();
         if let Some(namespace) = namespace {
             self.find_namespace(*namespace)?;
+            self.check_type_move(*id, *namespace)?;
             attribute_type.namespace = *namespace;
         }
         if let Some(name) = name {
@@ -378,6 +397,11 @@ impl Model {
         }
         if let Some(tags) = tags {
             self.check_tags(tags)?;
+            self.check_tags_belong(
+                &format!("attribute type {}", attribute_type.name),
+                attribute_type.namespace,
+                tags,
+            )?;
             attribute_type.tags = tags.clone();
         }
         if let Some(new_unit) = unit {
@@ -447,6 +471,7 @@ impl Model {
         self.check_new_id(*id)?;
         let owner = self.find_object_definition(*object_definition)?.clone();
         let base = self.find_attribute_type(*attribute_type)?.clone();
+        self.check_type_belongs(owner.id, base.id)?;
         self.check_attribute_name_free(owner.id, &base.name, None)?;
         let definition = AttributeDefinition {
             id: *id,

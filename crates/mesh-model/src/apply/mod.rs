@@ -2,6 +2,7 @@
 //! here, before anything changes, so a refused change leaves the model as
 //! it was.
 
+mod boundaries;
 mod clone;
 mod curves;
 mod definitions;

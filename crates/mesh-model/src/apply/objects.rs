@@ -74,6 +74,7 @@ impl Model {
         let definition = self.definition_for(owner_object, owner, definition)?;
         self.check_name_free(Some(owner), name, None)?;
         self.check_room(owner)?;
+        self.check_ownership_depth(owner, 1, name, id, "creating")?;
         let attributes = self.new_attributes(id, definition, attribute_ids)?;
         self.put_object(
             Object {
@@ -128,6 +129,13 @@ impl Model {
             }
             if object.owner != Some(new_owner) {
                 self.check_room(new_owner)?;
+                self.check_ownership_depth(
+                    new_owner,
+                    self.ownership_height(id),
+                    &object.name,
+                    id,
+                    "moving",
+                )?;
             }
             object.owner = Some(new_owner);
         }

@@ -14,11 +14,35 @@ use crate::model::{AttributeRef, Model};
 use crate::objects::{attribute_id, Held, LinkVersion, Object, Owner};
 use crate::units;
 use crate::value::ValueType;
+use crate::{MAX_NAMESPACE_DEPTH, MAX_OWNERSHIP_DEPTH};
+
+/// Why an export was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExportError {
+    /// A model named in the request does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The model nests deeper than a model file holds (only a store
+    /// written before the depth limits can): what is too deep, and where.
+    #[error("{0}")]
+    TooDeep(String),
+    /// The file would be larger than the caller can take.
+    #[error("the model file is larger than {limit} bytes")]
+    TooLarge {
+        /// The most bytes the caller takes.
+        limit: usize,
+    },
+    /// Writing the JSON failed (not expected).
+    #[error("cannot write the model file: {0}")]
+    Write(String),
+}
 
 /// The model file of `model`: the models named in `models` (every model
 /// when empty) with the model definitions they use (every model
-/// definition when `models` is empty). Unknown names are reported.
-pub fn export(model: &Model, models: &[String]) -> Result<String, String> {
+/// definition when `models` is empty). Unknown names are reported; a file
+/// of more than `max_bytes` is refused as soon as writing passes that size,
+/// so a refused export never holds more than `max_bytes` of text.
+pub fn export(model: &Model, models: &[String], max_bytes: usize) -> Result<String, ExportError> {
     let chosen: Vec<&Object> = if models.is_empty() {
         model.models().collect()
     } else {
@@ -27,7 +51,7 @@ pub fn export(model: &Model, models: &[String]) -> Result<String, String> {
             .map(|name| {
                 model
                     .model_named(name)
-                    .ok_or_else(|| format!("no model named '{name}'"))
+                    .ok_or_else(|| ExportError::NotFound(format!("no model named '{name}'")))
             })
             .collect::<Result<_, _>>()?
     };
@@ -42,6 +66,7 @@ pub fn export(model: &Model, models: &[String]) -> Result<String, String> {
     };
     definitions.sort_by_key(|id| model.namespace(*id).map(|n| n.name.clone()));
     definitions.dedup();
+    check_depths(model, &chosen, &definitions)?;
     let file = ModelFile {
         mesh_model_file: FORMAT_VERSION,
         model_definitions: definitions.iter().map(|id| namespace(model, *id)).collect(),
@@ -65,7 +90,67 @@ pub fn export(model: &Model, models: &[String]) -> Result<String, String> {
             })
             .collect(),
     };
-    serde_json::to_string_pretty(&file).map_err(|e| format!("cannot write the model file: {e}"))
+    let mut out = Bounded {
+        bytes: Vec::new(),
+        limit: max_bytes,
+    };
+    match serde_json::to_writer_pretty(&mut out, &file) {
+        Ok(()) => String::from_utf8(out.bytes).map_err(|e| ExportError::Write(e.to_string())),
+        Err(_) if out.bytes.len() >= max_bytes => Err(ExportError::TooLarge { limit: max_bytes }),
+        Err(e) => Err(ExportError::Write(e.to_string())),
+    }
+}
+
+/// The writing below recurses once per level of the file (ownership and
+/// namespaces), so the levels are checked first: a model within the
+/// limits writes a file every importer of ours reads.
+fn check_depths(
+    model: &Model,
+    chosen: &[&Object],
+    definitions: &[Uuid],
+) -> Result<(), ExportError> {
+    let roots: Vec<Uuid> = chosen.iter().map(|m| m.id).collect();
+    if let Some((deep, level)) = model.too_deep(&roots) {
+        let path = model.object_path(deep).unwrap_or_default();
+        let name = model.object(deep).map_or("", |o| o.name.as_str());
+        return Err(ExportError::TooDeep(format!(
+            "object '{}' ({deep}, {}) is at level {level} of ownership, past the {MAX_OWNERSHIP_DEPTH} levels a model and its file hold \
+             (it was made before the limit): move what lies below level {MAX_OWNERSHIP_DEPTH} higher up or delete it, then export again",
+            crate::echo(name),
+            crate::echo(&path)
+        )));
+    }
+    if let Some((deep, level)) = model.too_deep_namespace(definitions) {
+        return Err(ExportError::TooDeep(format!(
+            "namespace {} ({deep}) is at level {level} of namespaces, past the {MAX_NAMESPACE_DEPTH} levels a model file holds \
+             (it was made before the limit)",
+            crate::echo(&model.namespace_path(deep))
+        )));
+    }
+    Ok(())
+}
+
+/// A writer that takes at most `limit` bytes and fails past them, so an
+/// oversized export stops early instead of building all of its text.
+struct Bounded {
+    bytes: Vec<u8>,
+    limit: usize,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > self.limit {
+            let room = self.limit - self.bytes.len();
+            self.bytes.extend_from_slice(&buf[..room]);
+            return Err(std::io::Error::other("the model file is too large"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn sorted<T>(mut items: Vec<T>, key: impl Fn(&T) -> String) -> Vec<T> {

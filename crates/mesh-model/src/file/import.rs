@@ -20,6 +20,7 @@ use crate::objects::Owner;
 use crate::records::Dirty;
 use crate::units;
 use crate::value::ValueType;
+use crate::{MAX_NAMESPACE_DEPTH, MAX_OWNERSHIP_DEPTH};
 
 /// What an import makes: the changes, in order, and what they add up to.
 #[derive(Debug, Clone, Default)]
@@ -42,10 +43,22 @@ pub fn import(
     text: &str,
     new_id: NewId<'_>,
 ) -> Result<Imported, FileError> {
-    let file: ModelFile = serde_json::from_str(text).map_err(|e| FileError {
-        file: file_name.to_string(),
-        place: format!("line {}, column {}", e.line(), e.column()),
-        reason: e.to_string(),
+    // serde_json's own bound on nesting (128 levels) stays: it keeps the
+    // reading's recursion short, and a file within the model's depth limits
+    // nests at most 105 levels (see `crate::depth`).
+    let file: ModelFile = serde_json::from_str(text).map_err(|e| {
+        let mut reason = e.to_string();
+        if reason.starts_with("recursion limit exceeded") {
+            reason.push_str(&format!(
+                ": the file nests deeper than a model file can (a model holds at most \
+                 {MAX_OWNERSHIP_DEPTH} levels of ownership and {MAX_NAMESPACE_DEPTH} levels of namespaces)"
+            ));
+        }
+        FileError {
+            file: file_name.to_string(),
+            place: format!("line {}, column {}", e.line(), e.column()),
+            reason,
+        }
     })?;
     let mut importer = Importer {
         file: file_name,

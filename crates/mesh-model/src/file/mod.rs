@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use export::export;
+pub use export::{export, ExportError};
 pub use import::{import, Imported};
 
 /// The format's version, written first in every file.

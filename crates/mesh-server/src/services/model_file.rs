@@ -18,6 +18,7 @@ use crate::services::model::view;
 use crate::services::status::OrStatus;
 use crate::session::SessionManager;
 use crate::view::{SessionView, ViewError};
+use mesh_model::file::ExportError;
 use mesh_model::Change;
 use mesh_storage::StoreHandle;
 
@@ -25,12 +26,18 @@ use mesh_storage::StoreHandle;
 pub struct ModelFileApi {
     sessions: Arc<SessionManager>,
     store: StoreHandle,
+    /// The largest message the server sends (`--max-message-size`).
+    max_message_size: usize,
 }
 
 impl ModelFileApi {
-    /// The service.
-    pub fn new(sessions: Arc<SessionManager>, store: StoreHandle) -> Self {
-        ModelFileApi { sessions, store }
+    /// The service; answers are at most `max_message_size` bytes.
+    pub fn new(sessions: Arc<SessionManager>, store: StoreHandle, max_message_size: usize) -> Self {
+        ModelFileApi {
+            sessions,
+            store,
+            max_message_size,
+        }
     }
 }
 
@@ -85,8 +92,21 @@ impl ModelFileService for ModelFileApi {
         let id = guid::required(request.get_ref().session_id.as_ref(), "session_id")?;
         let lease = self.sessions.acquire(id, &Identity::of(&request))?;
         let model = view(&lease).await;
-        let content = mesh_model::file::export(&model, &request.get_ref().models)
-            .map_err(Status::not_found)?;
+        // The answer is the text and a few bytes of framing (a tag and a
+        // length of at most five bytes): a text that cannot fit is refused
+        // while it is written, before the answer is built.
+        let room = self.max_message_size.saturating_sub(6);
+        let content = mesh_model::file::export(&model, &request.get_ref().models, room)
+            .map_err(|error| match error {
+                ExportError::NotFound(message) => Status::not_found(message),
+                ExportError::TooDeep(message) => Status::failed_precondition(message),
+                ExportError::TooLarge { .. } => Status::resource_exhausted(format!(
+                    "the model file is larger than this server's limit of {} bytes per message (--max-message-size); \
+                     export fewer models at a time (name them in `models`), or start the server with a larger --max-message-size",
+                    self.max_message_size
+                )),
+                ExportError::Write(message) => Status::internal(message),
+            })?;
         Ok(Response::new(ExportModelFileResponse { content }))
     }
 }
