@@ -3,8 +3,8 @@
 //!
 //! - Every method of the Mesh services (session, configuration,
 //!   authentication, time series, model definition), of our extensions
-//!   (admin, model file), of health and of reflection gets arbitrary bytes, random well-formed encodings of its
-//!   request type (generated from the protos' descriptors), and mutated
+//!   (admin, model file), of health and of reflection gets arbitrary
+//!   bytes, random well-formed encodings of its request type (generated from the protos' descriptors), and mutated
 //!   meaningful requests (a real session, real series of several
 //!   resolutions, a real unit, an Arrow payload). Every answer must be a
 //!   status the server meant to send: never INTERNAL, UNKNOWN or CANCELLED
@@ -21,13 +21,15 @@
 //!   session and the series id: every interval either reads (the series is
 //!   an empty breakpoint series) or is refused with exactly the message the
 //!   conversion promises.
-//!
 //! - The model file round trip: random sequences of model changes
 //!   (definitions, namespaces, types, attribute definitions, models,
 //!   objects, renames, moves, clones, values, links, deletes, commits)
 //!   made over gRPC on a fresh server, committed, exported, imported into
 //!   another fresh server and exported again give the same text; every
 //!   answer on the way is a proper status.
+//! - The server's memory over a run (its own process, so that the figure
+//!   is the server's): bounded while arbitrary and generated requests go
+//!   to every method, and back near where it started once it is quiet.
 //!
 //! The default run is short (the case counts below; seconds in a debug
 //! build). A long run:
@@ -2097,4 +2099,108 @@ proptest! {
     ) {
         round_trip::check(&ops)?;
     }
+}
+
+// --- the server's memory over a run -------------------------------------------------
+
+/// The real binary's memory over a burst of fuzzed requests (arbitrary
+/// bytes and descriptor-generated requests to every method, one after the
+/// other, as the cases above send them): bounded while they run, and given
+/// back to the system once the server is quiet again. On its own server
+/// process, so that the figure is the server's alone.
+#[test]
+fn server_memory_over_a_fuzz_run_is_bounded_and_returned() {
+    const MB: u64 = 1024 * 1024;
+    let cases = config(2_000).cases as u64;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let data = tempfile::tempdir().unwrap();
+    let server = mesh_testkit::process::ServerProcess::builder(env!("CARGO_BIN_EXE_mesh-server"))
+        .local(data.path())
+        .args(["--session-timeout", "2s"])
+        .startup_timeout(std::time::Duration::from_secs(30))
+        .start();
+    let rss = || server.rss_bytes().expect("the server's VmRSS");
+    let (methods, messages) = descriptors();
+    runtime.block_on(async {
+        let channel =
+            tonic::transport::Endpoint::from_shared(format!("http://{}", server.address()))
+                .unwrap()
+                .connect_timeout(GUARD)
+                .connect()
+                .await
+                .expect("a gRPC client connects");
+        let mut random = SplitMix64::new(0x5eed);
+        let mut run = |count: u64| {
+            let requests: Vec<(usize, Vec<u8>)> = (0..count)
+                .map(|_| {
+                    let method = random.below(methods.len() as u64) as usize;
+                    let mut bytes = Vec::new();
+                    if random.below(4) == 0 {
+                        let length = random.below(300) as usize;
+                        bytes = (0..length).map(|_| random.next_u64() as u8).collect();
+                    } else {
+                        let mut rng = Rng(SplitMix64::new(random.next_u64()));
+                        generate(&messages, &methods[method].input, &mut rng, 0, &mut bytes);
+                    }
+                    (method, bytes)
+                })
+                .collect();
+            let channel = channel.clone();
+            let methods = &methods;
+            async move {
+                for (method, bytes) in requests {
+                    let method = &methods[method];
+                    let max_answers = if method.name == "Watch" { 1 } else { 10_000 };
+                    let answer = tokio::time::timeout(
+                        GUARD,
+                        call_raw(&channel, &method.path, method.kind, bytes, max_answers),
+                    )
+                    .await;
+                    assert!(
+                        answer.is_ok(),
+                        "{}: no answer within {GUARD:?}",
+                        method.path
+                    );
+                }
+            }
+        };
+        // A warm-up, so that what the server builds once is in the baseline.
+        run(200).await;
+        let before = rss();
+        let mut peak = before;
+        for _ in 0..cases.div_ceil(100) {
+            run(100).await;
+            peak = peak.max(rss());
+        }
+        assert!(
+            peak <= before + 256 * MB,
+            "the server grew from {} MB to {} MB over {cases} cases",
+            before / MB,
+            peak / MB
+        );
+        // Quiet now: the trimmer returns what the calls freed.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut after = rss();
+        while after > before + 16 * MB && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            after = rss();
+        }
+        eprintln!(
+            "server VmRSS: {} MB after the warm-up, at most {} MB over {cases} cases, {} MB after",
+            before / MB,
+            peak / MB,
+            after / MB
+        );
+        assert!(
+            after <= before + 16 * MB,
+            "after {cases} cases the server still holds {} MB ({} MB before, peak {} MB)",
+            after / MB,
+            before / MB,
+            peak / MB
+        );
+    });
 }
