@@ -2,7 +2,7 @@
 //! clients, against one server in this process on a real socket.
 //!
 //! - Every method of the Mesh services (session, configuration,
-//!   authentication, time series, model definition), of our extensions
+//!   authentication, time series, model definition, model), of our extensions
 //!   (admin, model file), of health and of reflection gets arbitrary
 //!   bytes, random well-formed encodings of its request type (generated from the protos' descriptors), and mutated
 //!   meaningful requests (a real session, real series of several
@@ -153,6 +153,7 @@ const SERVICES: &[&str] = &[
     "volue.mesh.grpc.auth.v1alpha.AuthenticationService",
     "volue.mesh.grpc.time_series.v1alpha.TimeseriesService",
     "volue.mesh.grpc.model_definition.v1alpha.ModelDefinitionService",
+    "volue.mesh.grpc.model.v1alpha.ModelService",
     "mesh_rs.admin.v1.AdminService",
     "mesh_rs.model_file.v1.ModelFileService",
     "grpc.health.v1.Health",
