@@ -148,6 +148,19 @@ fn search_all(session: &Guid) -> SearchObjectsRequest {
     }
 }
 
+/// The server binary on `data` with `args`, and clients connected to it.
+async fn start(data: &std::path::Path, args: &[&str]) -> (ServerProcess, Clients) {
+    let server = ServerProcess::builder(BINARY)
+        .local(data)
+        .args(args)
+        .startup_timeout(STARTUP_TIMEOUT)
+        .start();
+    let clients = Clients::connect(server.address(), CALL_TIMEOUT)
+        .await
+        .unwrap();
+    (server, clients)
+}
+
 fn rss(server: &ServerProcess) -> u64 {
     server.rss_bytes().expect("the server's VmRSS")
 }
@@ -155,13 +168,7 @@ fn rss(server: &ServerProcess) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_search_answer_is_streamed_and_a_stalled_reader_holds_little() {
     let data = tempfile::tempdir().unwrap();
-    let server = ServerProcess::builder(BINARY)
-        .local(data.path())
-        .startup_timeout(STARTUP_TIMEOUT)
-        .start();
-    let mut clients = Clients::connect(server.address(), CALL_TIMEOUT)
-        .await
-        .unwrap();
+    let (server, mut clients) = start(data.path(), &[]).await;
     build_big_model(&mut clients).await;
     let session = clients.start_session().await.unwrap();
 
@@ -227,14 +234,7 @@ async fn a_search_answer_is_streamed_and_a_stalled_reader_holds_little() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_memory_of_a_large_expired_session_goes_back_to_the_system() {
     let data = tempfile::tempdir().unwrap();
-    let server = ServerProcess::builder(BINARY)
-        .local(data.path())
-        .args(["--session-timeout", "500ms"])
-        .startup_timeout(STARTUP_TIMEOUT)
-        .start();
-    let mut clients = Clients::connect(server.address(), CALL_TIMEOUT)
-        .await
-        .unwrap();
+    let (server, mut clients) = start(data.path(), &["--session-timeout", "500ms"]).await;
     build_big_model(&mut clients).await;
     let before = rss(&server);
 
@@ -331,14 +331,7 @@ async fn fill_store(clients: &Clients) {
 /// A server on `data` with a store cache larger than its file, once it
 /// answers; its VmRSS then.
 async fn started_rss(data: &std::path::Path) -> (ServerProcess, u64) {
-    let server = ServerProcess::builder(BINARY)
-        .local(data)
-        .args(["--store-cache-mb", "256"])
-        .startup_timeout(STARTUP_TIMEOUT)
-        .start();
-    let clients = Clients::connect(server.address(), CALL_TIMEOUT)
-        .await
-        .unwrap();
+    let (server, clients) = start(data, &["--store-cache-mb", "256"]).await;
     let session = clients.start_session().await.unwrap();
     clients.end_session(&session).await.unwrap();
     let rss = rss(&server);
