@@ -236,31 +236,35 @@ impl Parser {
         )
     }
 
-    /// Left-associative binary levels, loosest first.
-    fn binary(&mut self, level: usize) -> Result<Node, ParseError> {
-        const LEVELS: usize = 5;
-        if level == LEVELS {
-            return self.unary();
-        }
-        let mut left = self.binary(level + 1)?;
+    /// Left-associative binary operators by precedence climbing: one
+    /// frame per operator rather than one per level, which keeps the stack
+    /// small at the depth bound.
+    fn binary(&mut self, min_level: u8) -> Result<Node, ParseError> {
+        let mut left = self.unary()?;
         loop {
-            let op = match (level, &self.peek().kind) {
-                (0, TokenKind::OrOr) => BinaryOp::Or,
-                (1, TokenKind::AndAnd) => BinaryOp::And,
-                (2, TokenKind::EqEq) => BinaryOp::Eq,
-                (2, TokenKind::Ne) => BinaryOp::Ne,
-                (2, TokenKind::Lt) => BinaryOp::Lt,
-                (2, TokenKind::Le) => BinaryOp::Le,
-                (2, TokenKind::Gt) => BinaryOp::Gt,
-                (2, TokenKind::Ge) => BinaryOp::Ge,
-                (3, TokenKind::Plus) => BinaryOp::Add,
-                (3, TokenKind::Minus) => BinaryOp::Sub,
-                (4, TokenKind::Star) => BinaryOp::Mul,
-                (4, TokenKind::Slash) => BinaryOp::Div,
+            let (op, level) = match &self.peek().kind {
+                TokenKind::OrOr => (BinaryOp::Or, 0),
+                TokenKind::AndAnd => (BinaryOp::And, 1),
+                TokenKind::EqEq => (BinaryOp::Eq, 2),
+                TokenKind::Ne => (BinaryOp::Ne, 2),
+                TokenKind::Lt => (BinaryOp::Lt, 2),
+                TokenKind::Le => (BinaryOp::Le, 2),
+                TokenKind::Gt => (BinaryOp::Gt, 2),
+                TokenKind::Ge => (BinaryOp::Ge, 2),
+                TokenKind::Plus => (BinaryOp::Add, 3),
+                TokenKind::Minus => (BinaryOp::Sub, 3),
+                TokenKind::Star => (BinaryOp::Mul, 4),
+                TokenKind::Slash => (BinaryOp::Div, 4),
                 _ => return Ok(left),
             };
+            if level < min_level {
+                return Ok(left);
+            }
             self.next();
-            let right = self.binary(level + 1)?;
+            self.enter()?;
+            let right = self.binary(level + 1);
+            self.leave();
+            let right = right?;
             let span = left.0.span;
             left = self.node(
                 ExprKind::Binary(op, Box::new(left.0), Box::new(right.0)),

@@ -2,6 +2,7 @@
 //! series `t`, and arrays of each (`D`, `S`, `T`).
 
 use std::fmt;
+use std::sync::Arc;
 
 use arrow_array::{Array, Float64Array, Int64Array, UInt32Array};
 use mesh_timeseries::{CurveType, Point, Resolution};
@@ -11,8 +12,17 @@ use mesh_timeseries::{CurveType, Point, Resolution};
 /// Invariants (checked by [`Series::new`]): the three columns have the same
 /// length, no nulls, and strictly increasing timestamps. Missing values are
 /// NaN (with their flags), never nulls, as on the wire.
+///
+/// The columns sit behind one `Arc`: a series is passed around by value
+/// (variables, arrays, operands) and a clone should cost a count, not
+/// three array handles.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
+    inner: Arc<Columns>,
+}
+
+#[derive(Debug, PartialEq)]
+struct Columns {
     timestamps: Int64Array,
     values: Float64Array,
     flags: UInt32Array,
@@ -51,13 +61,9 @@ impl Series {
                 i + 1
             )));
         }
-        Ok(Series {
-            timestamps,
-            values,
-            flags,
-            resolution,
-            curve,
-        })
+        Ok(Series::from_parts(
+            timestamps, values, flags, resolution, curve,
+        ))
     }
 
     /// A series from points (checked as [`Series::new`]).
@@ -85,11 +91,13 @@ impl Series {
     ) -> Series {
         debug_assert!(timestamps.len() == values.len() && values.len() == flags.len());
         Series {
-            timestamps,
-            values,
-            flags,
-            resolution,
-            curve,
+            inner: Arc::new(Columns {
+                timestamps,
+                values,
+                flags,
+                resolution,
+                curve,
+            }),
         }
     }
 
@@ -98,9 +106,9 @@ impl Series {
         (0..self.len())
             .map(|i| {
                 Point::new(
-                    self.timestamps.value(i),
-                    self.flags.value(i),
-                    self.values.value(i),
+                    self.inner.timestamps.value(i),
+                    self.inner.flags.value(i),
+                    self.inner.values.value(i),
                 )
             })
             .collect()
@@ -108,42 +116,42 @@ impl Series {
 
     /// Number of points.
     pub fn len(&self) -> usize {
-        self.timestamps.len()
+        self.inner.timestamps.len()
     }
 
     /// Whether there are no points.
     pub fn is_empty(&self) -> bool {
-        self.timestamps.is_empty()
+        self.inner.timestamps.is_empty()
     }
 
     /// Instants, ms since the Unix epoch (UTC).
     pub fn timestamps(&self) -> &Int64Array {
-        &self.timestamps
+        &self.inner.timestamps
     }
 
     /// Values; NaN where there is none.
     pub fn values(&self) -> &Float64Array {
-        &self.values
+        &self.inner.values
     }
 
     /// Flags (bits of [`mesh_timeseries::flags`]).
     pub fn flags(&self) -> &UInt32Array {
-        &self.flags
+        &self.inner.flags
     }
 
     /// The resolution.
     pub fn resolution(&self) -> Resolution {
-        self.resolution
+        self.inner.resolution
     }
 
     /// The curve type.
     pub fn curve(&self) -> CurveType {
-        self.curve
+        self.inner.curve
     }
 
     /// Whether values between points are interpolated.
     pub fn is_linear(&self) -> bool {
-        self.curve.reads_as() == CurveType::PiecewiseLinear
+        self.inner.curve.reads_as() == CurveType::PiecewiseLinear
     }
 }
 
