@@ -194,6 +194,13 @@ pub(crate) fn binary(op: BinaryOp, a: &Column, b: &Column) -> Column {
                 )
                 .expect("same length"),
             );
+            // SUSPECT means "a component is missing" (§3.4), so it stays
+            // set through chained sums (`NaN + x + y`, SUM of an array);
+            // other operand bits are not carried (the TsCalcAtt evidence).
+            let carried =
+                arrow_arith::arity::binary(&a.flags, &b.flags, |x: u32, y: u32| (x | y) & SUSPECT)
+                    .expect("same length");
+            let flags = arrow_arith::bitwise::bitwise_or(&flags, &carried).expect("same length");
             let column = Column {
                 values: f64s(v.expect("float arithmetic")),
                 flags,

@@ -351,3 +351,38 @@ fn the_point_budget_is_an_error() {
     assert!(matches!(e, EvalError::Limit(_)), "{e}");
     assert!(e.to_string().contains("more than 20 points"), "{e}");
 }
+
+#[test]
+fn evaluation_at_the_depth_bound_fits_the_stack() {
+    let ctx = two();
+    // Just inside the bound, over series: the evaluator recurses as deep
+    // as the tree and must not overflow an unoptimised test thread.
+    let chain = format!("## = @t('a'){}", " + @t('b')".repeat(126));
+    let p = points(&ctx, &chain);
+    assert_eq!(p[0].value, 2.0 + 126.0 * 10.0);
+    let nested = format!("## = {}@t('a'){}", "-(".repeat(63), ")".repeat(63));
+    assert_eq!(points(&ctx, &nested)[0].value, -2.0);
+    let calls = format!("## = {}-3{}", "@ABS(".repeat(120), ")".repeat(120));
+    assert_eq!(number(&ctx, &calls), 3.0);
+}
+
+#[test]
+fn sum_of_a_series_array_adds_per_step() {
+    let ctx = two();
+    let p = points(&ctx, "## = @SUM({@t('a'), @t('b'), @t('a') * 0 + 1})");
+    same(
+        vf(&p),
+        &[(13.0, 0), (11.0, SUSPECT), (11.0, SUSPECT), (1.0, SUSPECT)],
+    );
+}
+
+#[test]
+fn suspect_survives_a_chained_sum() {
+    let ctx = two();
+    // Step 1: NaN + 10 = 10 SUSPECT, then + 1 stays SUSPECT.
+    let p = points(&ctx, "## = @t('a') + @t('b') + 1");
+    same(
+        vf(&p),
+        &[(13.0, 0), (11.0, SUSPECT), (11.0, SUSPECT), (1.0, SUSPECT)],
+    );
+}
