@@ -673,6 +673,24 @@ def test_read_through_an_expression_only_attribute_is_unimplemented(api, session
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED, caught.value.details()
 
 
+@pytest.mark.parametrize("which", ["calc", "raw"])
+def test_write_through_an_attribute_without_physical_series_is_refused(api, session, world, which):
+    # As the official SDK's test_write_timeseries_points_to_calculation_timeseries
+    # expects: the reference's text, for expression attributes and unconnected ones.
+    path = world[f"{which}_path"]
+    table = sdk_table(POINTS)
+    with pytest.raises(grpc.RpcError) as caught:
+        api.series.WriteTimeseries(
+            sdk_write_request(session, table, T0, T0 + timedelta(hours=6), full_name=path),
+            timeout=DEADLINE_S,
+        )
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION, caught.value.details()
+    assert re.search(
+        "(not found)|(target time series is not connected to a physical time series nor marked as session series)",
+        caught.value.details(),
+    )
+
+
 def test_read_through_an_unconnected_attribute_without_expression(api, session, world):
     with pytest.raises(grpc.RpcError) as caught:
         api.read(session, world["raw_path"], T0, T0 + timedelta(hours=3))

@@ -93,9 +93,20 @@ struct Addressed {
     through: Option<(Uuid, String)>,
 }
 
+/// What a call does with the series it names.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Use {
+    Read,
+    Write,
+}
+
 /// The series `id` names, through the model as the session sees it when
 /// it names a time series attribute.
-async fn address(lease: &SessionLease, id: Option<&MeshId>) -> Result<Addressed, Status> {
+async fn address(
+    lease: &SessionLease,
+    id: Option<&MeshId>,
+    usage: Use,
+) -> Result<Addressed, Status> {
     let attribute = match convert::series_id(id)? {
         convert::SeriesId::Key(key) => return Ok(Addressed { key, through: None }),
         convert::SeriesId::Attribute(attribute) => attribute,
@@ -119,6 +130,14 @@ async fn address(lease: &SessionLease, id: Option<&MeshId>) -> Result<Addressed,
             key,
             through: Some((found.slot.id, path)),
         });
+    }
+    // A write needs a physical series, whatever the attribute computes:
+    // refused in the reference's words, which the official SDK's tests
+    // expect.
+    if usage == Use::Write {
+        return Err(Status::failed_precondition(format!(
+            "target time series is not connected to a physical time series nor marked as session series: attribute {path}"
+        )));
     }
     let template = match &found.definition.rules {
         mesh_model::DefinitionRules::Timeseries {
@@ -198,7 +217,9 @@ impl TimeseriesService for TimeseriesApi {
             .into_inner()
             .timeseries
             .ok_or_else(|| Status::invalid_argument("the request carries no time series"))?;
-        let key = address(&lease, series_in.id.as_ref()).await?.key;
+        let key = address(&lease, series_in.id.as_ref(), Use::Write)
+            .await?
+            .key;
         let interval = convert::interval(series_in.interval.as_ref())?;
         let resolution = convert::sent_resolution(series_in.resolution.as_ref())?;
         // Decoded before the session is locked: the payload is the client's
@@ -217,7 +238,7 @@ impl TimeseriesService for TimeseriesApi {
         request: Request<ReadTimeseriesRequest>,
     ) -> Result<Response<ReadTimeseriesResponse>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
-        let series = address(&lease, request.get_ref().timeseries_id.as_ref()).await?;
+        let series = address(&lease, request.get_ref().timeseries_id.as_ref(), Use::Read).await?;
         let interval = convert::interval(request.get_ref().interval.as_ref())?;
         // Requests of one session run one at a time, reads included: the
         // workspace stays locked until the answer is built.
@@ -238,7 +259,7 @@ impl TimeseriesService for TimeseriesApi {
         let wanted = request.into_inner();
         let mut keys = Vec::with_capacity(wanted.timeseries_ids.len());
         for id in &wanted.timeseries_ids {
-            keys.push(address(&lease, Some(id)).await?);
+            keys.push(address(&lease, Some(id), Use::Read).await?);
         }
         let interval = convert::interval(wanted.interval.as_ref())?;
         let (store, limit) = (self.store.clone(), self.limit);
