@@ -2184,12 +2184,10 @@ fn server_memory_over_a_fuzz_run_is_bounded_and_returned() {
             peak / MB
         );
         // Quiet now: the trimmer returns what the calls freed.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        let mut after = rss();
-        while after > before + 16 * MB && std::time::Instant::now() < deadline {
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            after = rss();
-        }
+        let after = server
+            .rss_settled_at_most(before + 16 * MB, std::time::Duration::from_secs(30))
+            .await
+            .expect("the server's VmRSS");
         eprintln!(
             "server VmRSS: {} MB after the warm-up, at most {} MB over {cases} cases, {} MB after",
             before / MB,

@@ -282,6 +282,19 @@ impl ServerProcess {
         })
     }
 
+    /// Waits until the server's resident set is at most `bound` bytes (as
+    /// memory it freed goes back to the system), looking every 200 ms for
+    /// at most `timeout`; the last figure read, whether or not it got there.
+    pub async fn rss_settled_at_most(&self, bound: u64, timeout: Duration) -> std::io::Result<u64> {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut now = self.rss_bytes()?;
+        while now > bound && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            now = self.rss_bytes()?;
+        }
+        Ok(now)
+    }
+
     /// Kills the server (SIGKILL, as a crash would) and waits for it, so
     /// that no zombie is left behind and its port and files are free.
     pub fn kill(mut self) -> std::io::Result<()> {
