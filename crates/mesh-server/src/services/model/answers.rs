@@ -24,6 +24,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::codegen::BoxStream;
 use tonic::{Response, Status};
 
+use super::convert::AnswerCache;
 use crate::view::{SessionView, ViewError};
 
 /// Messages converted ahead of the client: enough to keep the connection
@@ -83,6 +84,43 @@ where
                     }
                 }
                 Err(status) => return answers.fail(status).await,
+            }
+        }
+    })
+}
+
+/// An answer of `found`, [`BATCH`] at a time: the series a batch's
+/// messages describe (`keys`) are read in one go into the cache, then
+/// `convert` makes each message when there is room for it (`None`: nothing
+/// to send for that item). The cache keeps what the messages share (the
+/// attribute definitions) for the whole answer.
+pub fn described<I, T>(
+    view: SessionView,
+    found: Vec<I>,
+    keys: impl Fn(&[I]) -> Vec<i64> + Send + 'static,
+    mut convert: impl FnMut(&I, &mut AnswerCache) -> Result<Option<T>, Status> + Send + 'static,
+) -> Response<BoxStream<T>>
+where
+    I: Send + Sync + 'static,
+    T: Send + 'static,
+{
+    streamed(|answers| async move {
+        let mut cache = AnswerCache::default();
+        for batch in found.chunks(BATCH) {
+            match resources(&view, keys(batch)).await {
+                Ok(read) => cache.resources = read,
+                Err(status) => return answers.fail(status).await,
+            }
+            for item in batch {
+                match convert(item, &mut cache) {
+                    Ok(Some(message)) => {
+                        if !answers.send(message).await {
+                            return;
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(status) => return answers.fail(status).await,
+                }
             }
         }
     })

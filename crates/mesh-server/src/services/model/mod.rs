@@ -64,8 +64,7 @@ impl ModelApi {
     }
 
     /// The objects `found` (by id) as `masks` ask, streamed as the client
-    /// reads them ([`answers`]): a batch of objects at a time has its
-    /// series described, then each is converted when there is room for it.
+    /// reads them ([`answers::described`]).
     async fn stream_objects(
         &self,
         lease: &SessionLease,
@@ -74,38 +73,27 @@ impl ModelApi {
         masks: Masks,
     ) -> Response<BoxStream<Object>> {
         let view = self.series_view(lease).await;
-        answers::streamed(|answers| async move {
-            // Attribute definitions are built once for the whole answer.
-            let mut cache = convert::AnswerCache::default();
-            let shape = masks.shape();
-            for batch in found.chunks(answers::BATCH) {
-                let objects: Vec<&mesh_model::Object> =
-                    batch.iter().filter_map(|id| model.object(*id)).collect();
-                match answers::resources(&view, convert::series_keys(objects.iter().copied())).await
-                {
-                    Ok(resources) => cache.resources = resources,
-                    Err(status) => return answers.fail(status).await,
-                }
-                for object in objects {
-                    let answer = convert::object(
-                        &model,
-                        object,
-                        shape.object_fields,
-                        shape.filter,
-                        shape.attribute_fields,
-                        &mut cache,
-                    );
-                    match answer {
-                        Ok(message) => {
-                            if !answers.send(message).await {
-                                return;
-                            }
-                        }
-                        Err(status) => return answers.fail(status).await,
-                    }
-                }
-            }
-        })
+        let keys_model = model.clone();
+        answers::described(
+            view,
+            found,
+            move |batch| convert::series_keys(batch.iter().filter_map(|id| keys_model.object(*id))),
+            move |id, cache| {
+                let Some(object) = model.object(*id) else {
+                    return Ok(None);
+                };
+                let shape = masks.shape();
+                convert::object(
+                    &model,
+                    object,
+                    shape.object_fields,
+                    shape.filter,
+                    shape.attribute_fields,
+                    cache,
+                )
+                .map(Some)
+            },
+        )
     }
 
     /// `objects` as the request's masks ask, with the series their
@@ -470,26 +458,13 @@ impl ModelService for ModelApi {
         let found = search::attributes(&model, start, &request.query)?;
         let view = self.series_view(&lease).await;
         let fields = FieldSet::of(request.field_mask.as_ref());
-        // As stream_objects: a batch at a time has its series described.
-        Ok(answers::streamed(|answers| async move {
-            let mut cache = convert::AnswerCache::default();
-            for batch in found.chunks(answers::BATCH) {
-                match answers::resources(&view, series_keys_of(&model, batch)).await {
-                    Ok(resources) => cache.resources = resources,
-                    Err(status) => return answers.fail(status).await,
-                }
-                for found in batch {
-                    match readable(&model, *found, fields.fields(), &mut cache) {
-                        Ok(message) => {
-                            if !answers.send(message).await {
-                                return;
-                            }
-                        }
-                        Err(status) => return answers.fail(status).await,
-                    }
-                }
-            }
-        }))
+        let keys_model = model.clone();
+        Ok(answers::described(
+            view,
+            found,
+            move |batch| series_keys_of(&keys_model, batch),
+            move |found, cache| readable(&model, *found, fields.fields(), cache).map(Some),
+        ))
     }
 
     async fn update_timeseries_attribute(
