@@ -125,6 +125,8 @@ pub enum ExprKind {
     Result,
     /// `{a, b, ...}`.
     Array(Vec<Expr>),
+    /// `%'/path/of/resource'` or `%Name`: a series resource by path.
+    Resource(String),
     /// `@NAME(args)`.
     Call {
         /// The name without `@`, as written.

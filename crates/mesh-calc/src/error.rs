@@ -49,9 +49,29 @@ pub enum EvalError {
         /// What went wrong.
         message: String,
     },
-    /// A bound of [`crate::Limits`] was reached.
+    /// A bound of [`crate::Limits`] on points was reached.
     #[error("{0}")]
     Limit(String),
+    /// The evaluation ran past [`crate::Limits::max_duration`].
+    #[error("{0}")]
+    Deadline(String),
+    /// A function the language has but this engine does not serve (yet),
+    /// at a place in the program.
+    #[error("line {}, column {}: {message}", span.line, span.column)]
+    Unimplemented {
+        /// Where.
+        span: Span,
+        /// What is not served, and why.
+        message: String,
+    },
+    /// The data port failed (not: found nothing).
+    #[error("line {}, column {}: {error}", span.line, span.column)]
+    Context {
+        /// Where.
+        span: Span,
+        /// The port's error.
+        error: ContextError,
+    },
 }
 
 impl EvalError {
@@ -66,5 +86,13 @@ impl EvalError {
 
 /// A failure of the data port ([`crate::Context`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ContextError(pub String);
+pub enum ContextError {
+    /// The request is at fault: a search that does not parse, a lookup of
+    /// the wrong kind of attribute.
+    #[error("{0}")]
+    Invalid(String),
+    /// The data could not be read (a store failure), or an answer would
+    /// exceed a bound of the port.
+    #[error("{0}")]
+    Failed(String),
+}

@@ -2,33 +2,41 @@
 //! [`Context`], within a point budget.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use crate::ast::{Expr, ExprKind, Program, Statement, StatementKind, UnaryOp};
-use crate::context::{Context, Interval};
+use crate::context::{Context, Interval, SeriesRef};
 use crate::error::EvalError;
+use crate::functions::{Call, FnError, Periods};
 use crate::lexer::Span;
 use crate::ops::{self, Column};
 use crate::value::{Series, Value};
-use crate::{functions, parser, Limits};
+use crate::{functions, parser, Limits, Settings};
 
-/// Parses and evaluates `source`: the value last assigned to `##`, or
-/// `None` when the program never assigns it.
+/// The most periods `@PushExtPeriod` may stack.
+const MAX_PUSHED_PERIODS: usize = 64;
+
+/// Parses and evaluates `source` over `interval`: the value last assigned
+/// to `##`, or `None` when the program never assigns it.
 pub fn evaluate(
     source: &str,
     context: &dyn Context,
     interval: Interval,
+    settings: &Settings,
     limits: &Limits,
 ) -> Result<Option<Value>, EvalError> {
     let program = parser::parse(source, limits)?;
-    Evaluator::new(context, interval, limits).run(&program)
+    Evaluator::new(context, interval, settings, limits).run(&program)
 }
 
 /// The state of one evaluation.
 pub struct Evaluator<'a> {
     context: &'a dyn Context,
-    interval: Interval,
+    settings: &'a Settings,
+    periods: Periods,
     max_points: usize,
     points_used: usize,
+    deadline: Instant,
     /// Variables by name, case-sensitive (docs/decisions.md).
     variables: HashMap<String, Value>,
     result: Option<Value>,
@@ -36,12 +44,19 @@ pub struct Evaluator<'a> {
 
 impl<'a> Evaluator<'a> {
     /// A fresh evaluation.
-    pub fn new(context: &'a dyn Context, interval: Interval, limits: &Limits) -> Self {
+    pub fn new(
+        context: &'a dyn Context,
+        interval: Interval,
+        settings: &'a Settings,
+        limits: &Limits,
+    ) -> Self {
         Evaluator {
             context,
-            interval,
+            settings,
+            periods: Periods::new(interval),
             max_points: limits.max_points,
             points_used: 0,
+            deadline: Instant::now() + limits.max_duration,
             variables: HashMap::new(),
             result: None,
         }
@@ -55,6 +70,7 @@ impl<'a> Evaluator<'a> {
 
     fn block(&mut self, statements: &[Statement]) -> Result<(), EvalError> {
         for statement in statements {
+            self.charge(0, statement.span)?;
             match &statement.kind {
                 StatementKind::SetResult(e) => self.result = Some(self.expr(e)?),
                 StatementKind::Assign { name, value } => {
@@ -89,7 +105,8 @@ impl<'a> Evaluator<'a> {
         Ok(())
     }
 
-    /// Charges `points` against the budget before they are made.
+    /// Charges `points` against the budget before they are made, and
+    /// checks the clock.
     fn charge(&mut self, points: usize, span: Span) -> Result<(), EvalError> {
         self.points_used = self.points_used.saturating_add(points);
         if self.points_used > self.max_points {
@@ -98,7 +115,91 @@ impl<'a> Evaluator<'a> {
                 span.line, span.column, self.max_points
             )));
         }
+        if Instant::now() > self.deadline {
+            return Err(EvalError::Deadline(format!(
+                "line {}, column {}: the evaluation ran out of time",
+                span.line, span.column
+            )));
+        }
         Ok(())
+    }
+
+    /// Runs function `name` at `span`: arguments read over the current
+    /// period, again over a wider one when the function needs it (calc
+    /// notes §3.3), then its body.
+    fn call(
+        &mut self,
+        name: &str,
+        args: &[crate::ast::Expr],
+        span: Span,
+    ) -> Result<Value, EvalError> {
+        let function = functions::lookup(name).ok_or_else(|| {
+            EvalError::at(
+                span,
+                format!("unknown function '@{}'", crate::error::quote(name)),
+            )
+        })?;
+        let mut values = self.arguments(args)?;
+        let types: Vec<_> = values.iter().map(Value::value_type).collect();
+        let form = function.form(&types).map_err(|e| self.fn_error(e, span))?;
+        let interval = self.periods.current();
+        if let Some(extension) = function.extension {
+            let wider = extension(&self.call_state(interval, form), &values);
+            if let Some(wider) = wider.filter(|w| *w != interval) {
+                self.periods
+                    .push(format!("@{}", function.name), wider.union(interval));
+                let again = self.arguments(args);
+                self.periods.pop(&format!("@{}", function.name));
+                values = again?;
+                let types: Vec<_> = values.iter().map(Value::value_type).collect();
+                if function.form(&types) != Ok(form) {
+                    return Err(EvalError::at(
+                        span,
+                        format!(
+                            "@{}: the arguments changed type when read over a wider period",
+                            function.name
+                        ),
+                    ));
+                }
+            }
+        }
+        let mut call = self.call_state(interval, form);
+        let value = (function.body)(&mut call, values).map_err(|e| self.fn_error(e, span))?;
+        if self.periods.depth() > MAX_PUSHED_PERIODS {
+            return Err(EvalError::Limit(format!(
+                "line {}, column {}: more than {MAX_PUSHED_PERIODS} periods pushed",
+                span.line, span.column
+            )));
+        }
+        self.charge(value.point_count(), span)?;
+        Ok(value)
+    }
+
+    fn arguments(&mut self, args: &[crate::ast::Expr]) -> Result<Vec<Value>, EvalError> {
+        args.iter().map(|a| self.expr(a)).collect()
+    }
+
+    fn call_state(&mut self, interval: Interval, form: usize) -> Call<'_> {
+        Call {
+            context: self.context,
+            interval,
+            settings: self.settings,
+            periods: &mut self.periods,
+            form,
+            points_left: self.max_points.saturating_sub(self.points_used),
+        }
+    }
+
+    fn fn_error(&self, error: FnError, span: Span) -> EvalError {
+        match error {
+            FnError::Invalid(message) => EvalError::at(span, message),
+            FnError::Unimplemented(message) => EvalError::Unimplemented { span, message },
+            FnError::Limit(message) => EvalError::Limit(format!(
+                "line {}, column {}: {message}",
+                span.line, span.column
+            )),
+            FnError::Context(error) => EvalError::Context { span, error },
+        }
     }
 
     fn expr(&mut self, e: &Expr) -> Result<Value, EvalError> {
@@ -122,15 +223,20 @@ impl<'a> Evaluator<'a> {
                     .collect::<Result<Vec<_>, _>>()?;
                 array(values, e.span)
             }
-            ExprKind::Call { name, args } => {
-                let args = args
-                    .iter()
-                    .map(|a| self.expr(a))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let value = functions::call(name, self.context, self.interval, args)
-                    .map_err(|m| EvalError::at(e.span, m))?;
-                self.charge(value.point_count(), e.span)?;
-                Ok(value)
+            ExprKind::Call { name, args } => self.call(name, args, e.span),
+            ExprKind::Resource(path) => {
+                let reference = SeriesRef::Resource(path.clone());
+                let found = self
+                    .context
+                    .series(&reference, self.periods.current())
+                    .map_err(|error| EvalError::Context {
+                        span: e.span,
+                        error,
+                    })?;
+                let series =
+                    found.unwrap_or_else(|| Series::empty_at(self.periods.current().start_ms));
+                self.charge(series.len(), e.span)?;
+                Ok(Value::Series(series))
             }
             ExprKind::Unary(op, x) => {
                 let x = self.expr(x)?;

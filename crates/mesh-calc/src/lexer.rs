@@ -34,6 +34,8 @@ pub enum TokenKind {
     Function(String),
     /// `##`: the result.
     Result,
+    /// `%'path'` or `%Name`: a series resource, the path without quotes.
+    Resource(String),
     /// `IF` (any case).
     If,
     /// `THEN` (any case).
@@ -102,6 +104,7 @@ impl fmt::Display for TokenKind {
             TokenKind::Ident(s) => return write!(f, "name '{}'", crate::error::quote(s)),
             TokenKind::Function(s) => return write!(f, "function '@{}'", crate::error::quote(s)),
             TokenKind::Result => "'##'",
+            TokenKind::Resource(p) => return write!(f, "resource %'{}'", crate::error::quote(p)),
             TokenKind::If => "'IF'",
             TokenKind::Then => "'THEN'",
             TokenKind::EndIf => "'ENDIF'",
@@ -238,6 +241,36 @@ impl<'a> Lexer<'a> {
                     self.number(start)?
                 }
                 '\'' | '"' | '\u{2018}' => self.string(start)?,
+                '%' => {
+                    self.bump();
+                    match self.peek() {
+                        Some('\'' | '"' | '\u{2018}') => {
+                            self.string(start)?;
+                            if let Some(Token {
+                                kind: kind @ TokenKind::Str(_),
+                                ..
+                            }) = self.tokens.last_mut()
+                            {
+                                if let TokenKind::Str(path) =
+                                    std::mem::replace(kind, TokenKind::Eof)
+                                {
+                                    *kind = TokenKind::Resource(path);
+                                }
+                            }
+                        }
+                        _ => {
+                            let name = self.word();
+                            if name.is_empty() {
+                                return Err(Self::error(
+                                    self.here(),
+                                    "a quoted resource path or a name after '%'",
+                                    self.found_here(),
+                                ));
+                            }
+                            self.push(TokenKind::Resource(name), start);
+                        }
+                    }
+                }
                 '@' => {
                     self.bump();
                     let name = self.word();

@@ -23,10 +23,77 @@ mod ops;
 pub mod parser;
 pub mod value;
 
-pub use context::{Context, Interval, SeriesRef};
+pub use context::{
+    Context, Interval, LogLevel, ObjectInfo, RatingCurveVersion, RatingSegment, SeriesRef, XyCurve,
+    XySetVersion,
+};
 pub use error::{ContextError, EvalError, ParseError};
 pub use eval::evaluate;
+pub use functions::FnError;
 pub use value::{Series, Value, ValueType};
+
+use std::time::Duration;
+
+use chrono_tz::Tz;
+
+/// What an evaluation needs to know of its server: the zones the
+/// language's `LOCAL` and `STANDARD` name (calc notes §3.6), and the
+/// clock for `NOW`-relative time specifications.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The zone `LOCAL` names: with daylight saving time.
+    pub local_zone: Tz,
+    /// The zone `STANDARD` names (and TRANSFORM without a zone uses): the
+    /// local zone's standard offset, all year.
+    pub standard_zone: Tz,
+    /// Now, ms since the Unix epoch.
+    pub now_ms: i64,
+}
+
+impl Settings {
+    /// Settings for a server in `local_zone`, now being `now_ms`. The
+    /// standard zone is the local zone's standard offset as an `Etc/GMT`
+    /// zone; a zone whose standard offset is not whole hours (no `Etc`
+    /// zone has it) keeps the local zone, daylight saving included.
+    pub fn new(local_zone: Tz, now_ms: i64) -> Settings {
+        Settings {
+            local_zone,
+            standard_zone: standard_of(local_zone, now_ms),
+            now_ms,
+        }
+    }
+}
+
+fn standard_of(zone: Tz, now_ms: i64) -> Tz {
+    use chrono::{TimeZone, Utc};
+    use chrono_tz::OffsetComponents;
+    let Some(now) = Utc.timestamp_millis_opt(now_ms).single() else {
+        return zone;
+    };
+    let seconds = zone
+        .offset_from_utc_datetime(&now.naive_utc())
+        .base_utc_offset()
+        .num_seconds();
+    if seconds % 3600 != 0 {
+        return zone;
+    }
+    let hours = seconds / 3600;
+    // `Etc/GMT-1` is UTC+1: the signs of the Etc names are inverted.
+    let name = match hours {
+        0 => "Etc/UTC".to_string(),
+        h if h > 0 => format!("Etc/GMT-{h}"),
+        h => format!("Etc/GMT+{}", -h),
+    };
+    name.parse().unwrap_or(zone)
+}
+
+impl Default for Settings {
+    /// A Nordic server, as the public sources assume (UTC+1 standard,
+    /// Europe/Oslo local), at the Unix epoch: for tests.
+    fn default() -> Self {
+        Settings::new(chrono_tz::Europe::Oslo, 0)
+    }
+}
 
 /// Bounds of one evaluation: input is client text, so parse depth, text
 /// length and the points computed are all capped.
@@ -38,10 +105,12 @@ pub struct Limits {
     pub max_depth: u32,
     /// Points an evaluation may read and compute, all values together.
     pub max_points: usize,
+    /// How long an evaluation may run.
+    pub max_duration: Duration,
 }
 
 impl Default for Limits {
-    /// 1 MiB of text, depth 128, 10 million points. Depth 128 is far
+    /// 1 MiB of text, depth 128, 10 million points, 30 seconds. Depth 128 is far
     /// beyond any published expression and leaves the parser and the
     /// evaluator well inside a 2 MiB thread stack even unoptimised.
     fn default() -> Self {
@@ -49,6 +118,7 @@ impl Default for Limits {
             max_source_bytes: 1 << 20,
             max_depth: 128,
             max_points: 10_000_000,
+            max_duration: Duration::from_secs(30),
         }
     }
 }

@@ -318,6 +318,7 @@ impl Parser {
             TokenKind::Str(s) => self.node(ExprKind::Str(s), span, &[]),
             TokenKind::Ident(name) => self.node(ExprKind::Var(name), span, &[]),
             TokenKind::Result => self.node(ExprKind::Result, span, &[]),
+            TokenKind::Resource(path) => self.node(ExprKind::Resource(path), span, &[]),
             TokenKind::LParen => {
                 let inner = self.ternary()?;
                 self.expect(TokenKind::RParen, "')'")?;

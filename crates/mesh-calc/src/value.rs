@@ -81,8 +81,10 @@ impl Series {
         )
     }
 
-    /// Built by the engine from columns it made consistent itself.
-    pub(crate) fn from_parts(
+    /// Built from columns the caller made consistent itself (same
+    /// lengths, no nulls, increasing instants): unchecked in release
+    /// builds, for the engine's own results.
+    pub fn from_parts(
         timestamps: Int64Array,
         values: Float64Array,
         flags: UInt32Array,
@@ -99,6 +101,44 @@ impl Series {
                 curve,
             }),
         }
+    }
+
+    /// The "empty series" of calc notes §2.4, what a failed lookup gives:
+    /// a breakpoint series with one NaN point (MISSING) at `start_ms`.
+    pub fn empty_at(start_ms: i64) -> Series {
+        Series::from_parts(
+            vec![start_ms].into(),
+            vec![f64::NAN].into(),
+            vec![mesh_timeseries::flags::MISSING].into(),
+            Resolution::Breakpoint,
+            CurveType::StaircaseStartOfStep,
+        )
+    }
+
+    /// The same points with other values and flags (same length), keeping
+    /// instants, resolution and curve: the shape of every per-point
+    /// function.
+    pub fn with_columns(&self, values: Float64Array, flags: UInt32Array) -> Series {
+        assert_eq!(values.len(), self.len(), "one value per point");
+        assert_eq!(flags.len(), self.len(), "one flag per point");
+        Series::from_parts(
+            self.inner.timestamps.clone(),
+            values,
+            flags,
+            self.inner.resolution,
+            self.inner.curve,
+        )
+    }
+
+    /// The same points read with another curve type.
+    pub fn with_curve(&self, curve: CurveType) -> Series {
+        Series::from_parts(
+            self.inner.timestamps.clone(),
+            self.inner.values.clone(),
+            self.inner.flags.clone(),
+            self.inner.resolution,
+            curve,
+        )
     }
 
     /// The points, in order.

@@ -4,12 +4,18 @@
 mod common;
 
 use common::{interval, series, Fixed, H};
-use mesh_calc::{evaluate, EvalError, Limits, Value};
+use mesh_calc::{evaluate, EvalError, Limits, Settings, Value};
 use mesh_timeseries::flags::{MISSING, NOT_OK, SUSPECT};
 use mesh_timeseries::{CurveType, Point, Resolution};
 
 fn run(ctx: &Fixed, src: &str) -> Result<Option<Value>, EvalError> {
-    evaluate(src, ctx, interval(), &Limits::default())
+    evaluate(
+        src,
+        ctx,
+        interval(),
+        &Settings::default(),
+        &Limits::default(),
+    )
 }
 
 fn points(ctx: &Fixed, src: &str) -> Vec<Point> {
@@ -308,11 +314,15 @@ fn functions_dispatch_by_type_and_name_their_forms() {
     assert_eq!(e.to_string(), "line 1, column 6: @ABS takes no arguments of types (s); its forms are ABS(d) -> d, ABS(t) -> t");
     let e = run(&ctx, "## = (1 +\n@NOPE(1))").unwrap_err();
     assert_eq!(e.to_string(), "line 2, column 1: unknown function '@NOPE'");
-    // The one-letter lookups are case-sensitive.
-    assert!(run(&ctx, "## = @T('a')")
+    // The one-letter lookups are case-sensitive: `@T` is the array form.
+    assert!(matches!(
+        run(&ctx, "## = @T('a')").unwrap(),
+        Some(Value::SeriesArray(a)) if a.len() == 1
+    ));
+    assert!(run(&ctx, "## = @Ab('a')")
         .unwrap_err()
         .to_string()
-        .contains("unknown function '@T'"));
+        .contains("unknown function '@Ab'"));
     let e = run(&ctx, "## = 'a' + 1").unwrap_err();
     assert!(
         e.to_string()
@@ -345,6 +355,7 @@ fn the_point_budget_is_an_error() {
         "## = @t('a') + @t('b') + @t('a')",
         &ctx,
         interval(),
+        &Settings::default(),
         &limits,
     )
     .unwrap_err();

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{interval, series, Fixed, H};
-use mesh_calc::{evaluate, Limits};
+use mesh_calc::{evaluate, Limits, Settings};
 use mesh_timeseries::{CurveType, Resolution};
 use proptest::prelude::*;
 
@@ -46,11 +46,11 @@ proptest! {
     fn token_soup_never_panics(pieces in proptest::collection::vec(0..PIECES.len(), 0..60)) {
         let src: String = pieces.iter().map(|&i| PIECES[i]).collect();
         let limits = Limits { max_points: 10_000, ..Limits::default() };
-        let _ = evaluate(&src, &ctx(), interval(), &limits);
+        let _ = evaluate(&src, &ctx(), interval(), &Settings::default(), &limits);
     }
 
     #[test]
     fn arbitrary_text_never_panics(src in "\\PC{0,200}") {
-        let _ = evaluate(&src, &ctx(), interval(), &Limits::default());
+        let _ = evaluate(&src, &ctx(), interval(), &Settings::default(), &Limits::default());
     }
 }

@@ -18,7 +18,7 @@ impl Context for Fixed {
     fn series(&self, reference: &SeriesRef, _: Interval) -> Result<Option<Series>, ContextError> {
         Ok(match reference {
             SeriesRef::Target => self.target.clone(),
-            SeriesRef::Search(q) => self.named.get(q).cloned(),
+            SeriesRef::Search(q) | SeriesRef::Resource(q) => self.named.get(q).cloned(),
         })
     }
 }

@@ -1,0 +1,207 @@
+//! The model lookups of calc notes §2.4: `@t @T @d @D @s @S`, each with
+//! an optional default of its own type for when the lookup finds nothing.
+
+use super::{Call, FnError, Function, Signature};
+use crate::context::SeriesRef;
+use crate::value::{Series, Value, ValueType as V};
+
+/// The lookups.
+pub(super) const FUNCTIONS: &[&Function] = &[
+    &LOOKUP_T,
+    &LOOKUP_T_ARRAY,
+    &LOOKUP_D,
+    &LOOKUP_D_ARRAY,
+    &LOOKUP_S,
+    &LOOKUP_S_ARRAY,
+];
+
+const fn sig(params: &'static [V], returns: V) -> Signature {
+    Signature { params, returns }
+}
+
+/// `@t()` (the target's series), `@t(s)` (a search), `@t(s, t)` (with a
+/// default).
+const LOOKUP_T: Function = Function {
+    name: "t",
+    signatures: &[
+        sig(&[], V::Series),
+        sig(&[V::String], V::Series),
+        sig(&[V::String, V::Series], V::Series),
+    ],
+    body: lookup_t,
+    extension: None,
+};
+
+/// A query argument: the empty text means the target, as `@t()` does.
+fn reference(args: &mut std::vec::IntoIter<Value>) -> SeriesRef {
+    match args.next() {
+        Some(Value::String(q)) if !q.trim().is_empty() => SeriesRef::Search(q),
+        _ => SeriesRef::Target,
+    }
+}
+
+fn lookup_t(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
+    let mut args = args.into_iter();
+    let reference = reference(&mut args);
+    let found = call.context.series(&reference, call.interval)?;
+    Ok(Value::Series(match (found, args.next()) {
+        (Some(s), _) => s,
+        (None, Some(Value::Series(default))) => default,
+        (None, _) => {
+            warn_not_found(call, "t", &reference);
+            Series::empty_at(call.interval.start_ms)
+        }
+    }))
+}
+
+/// The one-argument forms log a warning when nothing is found (§2.4).
+fn warn_not_found(call: &Call<'_>, name: &str, reference: &SeriesRef) {
+    let what = match reference {
+        SeriesRef::Target => "the target".to_string(),
+        SeriesRef::Search(q) => format!("'{}'", crate::error::quote(q)),
+        SeriesRef::Resource(p) => format!("%'{}'", crate::error::quote(p)),
+    };
+    call.context.log(
+        crate::context::LogLevel::Warning,
+        &format!("@{name}({what}) found nothing; the default is used"),
+    );
+}
+
+/// `@T()`, `@T(s)`, `@T(s, T)`: every series found. A search finding
+/// nothing gives an empty array (SDK: `@SUM(@T('some_query'))` must
+/// succeed), or the default when given.
+const LOOKUP_T_ARRAY: Function = Function {
+    name: "T",
+    signatures: &[
+        sig(&[], V::SeriesArray),
+        sig(&[V::String], V::SeriesArray),
+        sig(&[V::String, V::SeriesArray], V::SeriesArray),
+    ],
+    body: lookup_t_array,
+    extension: None,
+};
+
+fn lookup_t_array(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
+    let mut args = args.into_iter();
+    let reference = reference(&mut args);
+    let found = call
+        .context
+        .series_array(&reference, call.interval)?
+        .filter(|found| !found.is_empty());
+    Ok(Value::SeriesArray(match (found, args.next()) {
+        (Some(found), _) => found,
+        (None, Some(Value::SeriesArray(default))) => default,
+        (None, _) => {
+            warn_not_found(call, "T", &reference);
+            Vec::new()
+        }
+    }))
+}
+
+/// `@d(s)`, `@d(s, d)`: the first number found, else the default (NaN).
+const LOOKUP_D: Function = Function {
+    name: "d",
+    signatures: &[
+        sig(&[V::String], V::Number),
+        sig(&[V::String, V::Number], V::Number),
+    ],
+    body: lookup_d,
+    extension: None,
+};
+
+fn query(args: &mut std::vec::IntoIter<Value>) -> String {
+    match args.next() {
+        Some(Value::String(q)) => q,
+        _ => String::new(),
+    }
+}
+
+fn lookup_d(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
+    let mut args = args.into_iter();
+    let q = query(&mut args);
+    let found = call.context.numbers(&q)?.and_then(|n| n.first().copied());
+    Ok(Value::Number(match (found, args.next()) {
+        (Some(x), _) => x,
+        (None, Some(Value::Number(default))) => default,
+        (None, _) => {
+            warn_not_found(call, "d", &SeriesRef::Search(q));
+            f64::NAN
+        }
+    }))
+}
+
+/// `@D(s)`, `@D(s, D)`: every number found, else the default (an empty
+/// array: `@SUM` of it is NaN, the TsCalcAtt evidence of calc notes §6.3).
+const LOOKUP_D_ARRAY: Function = Function {
+    name: "D",
+    signatures: &[
+        sig(&[V::String], V::Numbers),
+        sig(&[V::String, V::Numbers], V::Numbers),
+    ],
+    body: lookup_d_array,
+    extension: None,
+};
+
+fn lookup_d_array(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
+    let mut args = args.into_iter();
+    let q = query(&mut args);
+    let found = call.context.numbers(&q)?.filter(|n| !n.is_empty());
+    Ok(Value::Numbers(match (found, args.next()) {
+        (Some(found), _) => found,
+        (None, Some(Value::Numbers(default))) => default,
+        (None, _) => {
+            warn_not_found(call, "D", &SeriesRef::Search(q));
+            Vec::new()
+        }
+    }))
+}
+
+/// `@s(s)`, `@s(s, s)`: the first text found, else the default (empty).
+const LOOKUP_S: Function = Function {
+    name: "s",
+    signatures: &[
+        sig(&[V::String], V::String),
+        sig(&[V::String, V::String], V::String),
+    ],
+    body: lookup_s,
+    extension: None,
+};
+
+fn lookup_s(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
+    let mut args = args.into_iter();
+    let q = query(&mut args);
+    let found = call.context.strings(&q)?.and_then(|s| s.into_iter().next());
+    Ok(Value::String(match (found, args.next()) {
+        (Some(x), _) => x,
+        (None, Some(Value::String(default))) => default,
+        (None, _) => {
+            warn_not_found(call, "s", &SeriesRef::Search(q));
+            String::new()
+        }
+    }))
+}
+
+/// `@S(s)`, `@S(s, S)`: every text found, else the default (empty).
+const LOOKUP_S_ARRAY: Function = Function {
+    name: "S",
+    signatures: &[
+        sig(&[V::String], V::Strings),
+        sig(&[V::String, V::Strings], V::Strings),
+    ],
+    body: lookup_s_array,
+    extension: None,
+};
+
+fn lookup_s_array(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
+    let mut args = args.into_iter();
+    let q = query(&mut args);
+    let found = call.context.strings(&q)?.filter(|s| !s.is_empty());
+    Ok(Value::Strings(match (found, args.next()) {
+        (Some(found), _) => found,
+        (None, Some(Value::Strings(default))) => default,
+        (None, _) => {
+            warn_not_found(call, "S", &SeriesRef::Search(q));
+            Vec::new()
+        }
+    }))
+}
