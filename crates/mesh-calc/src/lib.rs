@@ -21,6 +21,8 @@ pub mod functions;
 pub mod lexer;
 mod ops;
 pub mod parser;
+pub mod timespec;
+pub mod transform;
 pub mod value;
 
 pub use context::{
