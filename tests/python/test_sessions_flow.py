@@ -15,7 +15,7 @@ from google.protobuf import empty_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2
 
-from volue.mesh.proto.calc.v1alpha import calc_pb2, calc_pb2_grpc
+from volue.mesh.proto.availability.v1alpha import availability_pb2, availability_pb2_grpc
 from volue.mesh.proto.config.v1alpha import config_pb2_grpc
 from volue.mesh.proto.session.v1alpha import session_pb2_grpc
 from volue.mesh.proto.time_series.v1alpha import time_series_pb2, time_series_pb2_grpc
@@ -112,15 +112,15 @@ def test_a_guid_of_the_wrong_length_is_invalid(sessions):
 
 
 def test_calls_not_built_yet_are_unimplemented(channel):
-    # Calculations are not served: the answer names the call, so a missing
-    # feature is told from a typo.
-    calculations = calc_pb2_grpc.CalculationServiceStub(channel)
+    # Availability events are not served: the answer names the call, so a
+    # missing feature is told from a typo.
+    availability = availability_pb2_grpc.AvailabilityServiceStub(channel)
     with pytest.raises(grpc.RpcError) as caught:
-        calculations.RunCalculation(calc_pb2.CalculationRequest(), timeout=DEADLINE_S)
+        availability.CreateRevision(availability_pb2.CreateRevisionRequest(), timeout=DEADLINE_S)
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
     assert caught.value.details() == (
         "mesh-server does not serve "
-        "volue.mesh.grpc.calc.v1alpha.CalculationService/RunCalculation yet"
+        "volue.mesh.grpc.availability.v1alpha.AvailabilityService/CreateRevision yet"
     )
     # Copying between objects is left out on purpose, and says why.
     time_series = time_series_pb2_grpc.TimeseriesServiceStub(channel)

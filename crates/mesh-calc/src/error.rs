@@ -91,8 +91,11 @@ pub enum ContextError {
     /// the wrong kind of attribute.
     #[error("{0}")]
     Invalid(String),
-    /// The data could not be read (a store failure), or an answer would
-    /// exceed a bound of the port.
+    /// The data could not be read (a store failure).
     #[error("{0}")]
     Failed(String),
+    /// The data asked for exceeds a bound of the port (points read,
+    /// nesting of calculated attributes).
+    #[error("{0}")]
+    Limit(String),
 }

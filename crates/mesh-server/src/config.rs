@@ -144,6 +144,23 @@ pub struct ServerConfig {
     #[arg(long, env = "MESH_LOG_BURST", default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(2..))]
     pub log_burst: u32,
 
+    /// The IANA time zone calculations call LOCAL (with daylight saving
+    /// time); STANDARD, and TRANSFORM without a zone, use its standard
+    /// offset all year. The default is the Nordic zone the reference
+    /// assumes.
+    #[arg(long, env = "MESH_CALC_LOCAL_ZONE", default_value = "Europe/Oslo", value_parser = parse_zone)]
+    pub calc_local_zone: chrono_tz::Tz,
+
+    /// Points one calculation may read and make, all values together;
+    /// past it the call answers RESOURCE_EXHAUSTED.
+    #[arg(long, env = "MESH_CALC_MAX_POINTS", default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub calc_max_points: u64,
+
+    /// How long one calculation may run; past it the call answers
+    /// DEADLINE_EXCEEDED.
+    #[arg(long, env = "MESH_CALC_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub calc_timeout: Duration,
+
     /// Accept access tokens over plain connections. For local testing only:
     /// tokens sent in the clear can be stolen.
     #[arg(long, env = "MESH_ALLOW_INSECURE_AUTH")]
@@ -204,6 +221,9 @@ impl ServerConfig {
             log_level_revert_after: Duration::from_secs(15 * 60),
             log_rate_limit: 1_000,
             log_burst: 2_000,
+            calc_local_zone: chrono_tz::Europe::Oslo,
+            calc_max_points: 10_000_000,
+            calc_timeout: Duration::from_secs(30),
             kerberos_keytab: None,
             kerberos_service_principal: None,
             access_token_lifetime: Duration::from_secs(3600),
@@ -222,6 +242,12 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
 }
 
 /// A human duration, where zero is allowed (and means "never").
+/// An IANA zone name, refused with the reason when unknown.
+fn parse_zone(text: &str) -> Result<chrono_tz::Tz, String> {
+    text.parse::<chrono_tz::Tz>()
+        .map_err(|_| format!("'{text}' is not an IANA time zone name (like Europe/Oslo or UTC)"))
+}
+
 fn parse_duration_or_zero(text: &str) -> Result<Duration, String> {
     if text.trim() == "0" {
         return Ok(Duration::ZERO);

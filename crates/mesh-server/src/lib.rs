@@ -11,6 +11,7 @@
 
 pub mod auth;
 pub mod backups;
+pub mod calc;
 pub mod calls;
 pub mod config;
 pub mod connections;

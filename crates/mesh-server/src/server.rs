@@ -24,6 +24,7 @@ use tonic::service::Routes;
 use tower::Layer;
 
 use crate::auth::Authenticator;
+use crate::calc::CalcSettings;
 use crate::config::ServerConfig;
 use crate::connections::{self, ConnectionSettings};
 use crate::log_level::LogControl;
@@ -33,6 +34,7 @@ use crate::open_files;
 use crate::reflection;
 use crate::services::admin::AdminApi;
 use crate::services::auth::AuthApi;
+use crate::services::calc::CalculationApi;
 use crate::services::config::ConfigurationApi;
 use crate::services::model::ModelApi;
 use crate::services::model_definition::ModelDefinitionApi;
@@ -247,6 +249,12 @@ pub async fn serve(
     // Every service takes messages up to the same limit, so that the
     // explanation of an oversized request (limits.rs) is right for all.
     let limit = config.max_message_size as usize;
+    let calc_settings = Arc::new(CalcSettings {
+        local_zone: config.calc_local_zone,
+        max_points: usize::try_from(config.calc_max_points).unwrap_or(usize::MAX),
+        max_duration: config.calc_timeout,
+        read_limit: crate::services::time_series::read_limit(limit),
+    });
     let routes = Routes::new(
         health_service
             .max_decoding_message_size(limit)
@@ -284,9 +292,14 @@ pub async fn serve(
             .max_encoding_message_size(limit),
     )
     .add_service(
-        TimeseriesServiceServer::new(TimeseriesApi::new(sessions.clone(), store.clone(), limit))
-            .max_decoding_message_size(limit)
-            .max_encoding_message_size(limit),
+        TimeseriesServiceServer::new(TimeseriesApi::new(
+            sessions.clone(),
+            store.clone(),
+            limit,
+            calc_settings.clone(),
+        ))
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit),
     )
     .add_service(
         ModelDefinitionServiceServer::new(ModelDefinitionApi::new(sessions.clone()))
@@ -313,9 +326,13 @@ pub async fn serve(
         .max_encoding_message_size(limit),
     )
     .add_service(
-        CalculationServiceServer::new(NotServed)
-            .max_decoding_message_size(limit)
-            .max_encoding_message_size(limit),
+        CalculationServiceServer::new(CalculationApi::new(
+            sessions.clone(),
+            store.clone(),
+            calc_settings.clone(),
+        ))
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit),
     )
     .add_service(
         HydsimServiceServer::new(NotServed)

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod calc;
 pub mod config;
 pub mod model;
 pub mod model_definition;

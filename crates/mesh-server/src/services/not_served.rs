@@ -1,6 +1,5 @@
 //! The services of the public API that mesh-server registers without
-//! serving any of their calls yet: the model, calculations, HydSim and
-//! availability events.
+//! serving any of their calls yet: HydSim and availability events.
 //!
 //! Registering them (rather than leaving them to the router) keeps the
 //! whole API discoverable next to reflection, and every call answers
@@ -8,7 +7,6 @@
 //! names the call in that answer.
 
 use mesh_proto::availability::availability_service_server::AvailabilityService;
-use mesh_proto::calc::calculation_service_server::CalculationService;
 use mesh_proto::hydsim::hydsim_service_server::HydsimService;
 use mesh_proto::model::model_service_server::ModelService;
 
@@ -17,6 +15,5 @@ use mesh_proto::model::model_service_server::ModelService;
 pub struct NotServed;
 
 impl ModelService for NotServed {}
-impl CalculationService for NotServed {}
 impl HydsimService for NotServed {}
 impl AvailabilityService for NotServed {}

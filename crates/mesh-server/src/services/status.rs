@@ -5,6 +5,9 @@ use tonic::Status;
 
 use mesh_model::ModelError;
 
+use mesh_calc::{ContextError, EvalError};
+
+use crate::calc::CalcError;
 use crate::session::SessionError;
 use crate::view::ViewError;
 
@@ -31,6 +34,30 @@ impl From<ViewError> for Status {
                 tracing::error!(%error, "storage failed");
                 Status::internal(message)
             }
+        }
+    }
+}
+
+impl From<CalcError> for Status {
+    fn from(error: CalcError) -> Status {
+        let message = error.to_string();
+        match error {
+            CalcError::View(error) => error.into(),
+            CalcError::Invalid(_) => Status::invalid_argument(message),
+            CalcError::Eval(error) => match error {
+                EvalError::Parse(_) | EvalError::At { .. } => Status::invalid_argument(message),
+                EvalError::Limit(_) => Status::resource_exhausted(message),
+                EvalError::Deadline(_) => Status::deadline_exceeded(message),
+                EvalError::Unimplemented { .. } => Status::unimplemented(message),
+                EvalError::Context { error, .. } => match error {
+                    ContextError::Invalid(_) => Status::invalid_argument(message),
+                    ContextError::Limit(_) => Status::resource_exhausted(message),
+                    ContextError::Failed(_) => {
+                        tracing::error!(%message, "a calculation could not read its data");
+                        Status::internal(message)
+                    }
+                },
+            },
         }
     }
 }

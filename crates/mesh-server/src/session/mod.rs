@@ -7,7 +7,7 @@ mod manager;
 mod workspace;
 
 pub use activity::SessionLease;
-pub use manager::{SessionManager, SessionSettings};
+pub use manager::{Session, SessionManager, SessionSettings};
 pub use workspace::{CommitError, Workspace};
 
 use uuid::Uuid;

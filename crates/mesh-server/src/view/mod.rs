@@ -15,7 +15,7 @@ mod series;
 
 use std::sync::Arc;
 
-use mesh_storage::{ChangeSet, SeriesMeta, StoreHandle};
+use mesh_storage::{ChangeSet, SeriesMeta, Snapshot, StoreHandle};
 
 pub use copy::MAX_COPIED_POINTS;
 pub use error::ViewError;
@@ -41,13 +41,59 @@ impl SessionView {
 
     /// The metadata of series `key` as the session sees it.
     pub async fn series(&self, key: i64) -> Result<SeriesMeta, ViewError> {
+        self.with_snapshot(move |snapshot| snapshot.series(key))
+            .await
+    }
+
+    /// Runs `work` on one snapshot of the store under the session's
+    /// pending changes, on the store's blocking pool: for work that reads
+    /// much as one consistent state (calculations).
+    pub async fn with_snapshot<T, F>(&self, work: F) -> Result<T, ViewError>
+    where
+        F: FnOnce(&SnapshotView<'_>) -> Result<T, ViewError> + Send + 'static,
+        T: Send + 'static,
+    {
         let changes = self.changes.clone();
         self.store
             .read(move |snapshot| {
-                mesh_storage::series_overlay(snapshot, changes.get(key), key)?
-                    .ok_or_else(|| not_found(key))
+                work(&SnapshotView {
+                    snapshot,
+                    changes: &changes,
+                })
             })
             .await
+    }
+}
+
+/// What a session sees, on one snapshot: the synchronous form of
+/// [`SessionView`], for work running on the store's blocking pool.
+pub struct SnapshotView<'a> {
+    snapshot: &'a dyn Snapshot,
+    changes: &'a ChangeSet,
+}
+
+impl SnapshotView<'_> {
+    /// The metadata of series `key` as the session sees it.
+    pub fn series(&self, key: i64) -> Result<SeriesMeta, ViewError> {
+        mesh_storage::series_overlay(self.snapshot, self.changes.get(key), key)?
+            .ok_or_else(|| not_found(key))
+    }
+
+    /// The key of the series at `full_path` (`/catalog/name`) as the
+    /// session sees it, if there is one.
+    pub fn series_at_path(&self, full_path: &str) -> Result<Option<i64>, ViewError> {
+        if let Some(key) = self.changes.series_at_path(full_path) {
+            return Ok(Some(key));
+        }
+        let Some(key) = self.snapshot.series_at_path(full_path)? else {
+            return Ok(None);
+        };
+        // A pending rename or delete may have moved it away.
+        Ok(self
+            .series(key)
+            .ok()
+            .filter(|meta| meta.full_path() == full_path)
+            .map(|meta| meta.key))
     }
 }
 

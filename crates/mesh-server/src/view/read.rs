@@ -4,7 +4,7 @@ use mesh_storage::SeriesMeta;
 use mesh_timeseries::{segment, CurveType, Point, Resolution};
 
 use super::series::grid;
-use super::{not_found, SessionView, ViewError};
+use super::{not_found, SessionView, SnapshotView, ViewError};
 
 /// How large an answer may be.
 #[derive(Debug, Clone, Copy)]
@@ -40,62 +40,68 @@ impl SessionView {
     pub async fn read(
         &self,
         key: i64,
+        interval: (i64, i64),
+        limit: ReadLimit,
+    ) -> Result<ReadAnswer, ViewError> {
+        self.with_snapshot(move |snapshot| snapshot.read(key, interval, limit))
+            .await
+    }
+}
+
+impl SnapshotView<'_> {
+    /// [`SessionView::read`] on this snapshot.
+    pub fn read(
+        &self,
+        key: i64,
         (start, end): (i64, i64),
         limit: ReadLimit,
     ) -> Result<ReadAnswer, ViewError> {
-        let changes = self.changes.clone();
-        self.store
-            .read(move |snapshot| {
-                let pending = changes.get(key);
-                let meta = mesh_storage::series_overlay(snapshot, pending, key)?
-                    .ok_or_else(|| not_found(key))?;
-                let grid = grid(&meta)?;
-                let breakpoint = meta.resolution == Resolution::Breakpoint;
-                let piecewise_linear = meta.curve_type.reads_as() == CurveType::PiecewiseLinear;
-                let filled_end = match (piecewise_linear, grid.ceil(end)) {
-                    (true, Some(step)) => step.saturating_add(1),
-                    _ => end,
-                };
-                if !breakpoint {
-                    // The bound may exceed the real count by a few steps for
-                    // calendar resolutions, hence the slack.
-                    let steps = grid.step_count_bound(start, filled_end);
-                    if steps
-                        > limit.max_points as u64
-                            + mesh_timeseries::resolution::CALENDAR_BOUND_SLACK
-                    {
-                        return Err(too_large(&steps.to_string(), limit));
-                    }
-                }
-                let stored = mesh_storage::read_overlay_at_most(
-                    snapshot,
-                    pending,
-                    key,
-                    start,
-                    filled_end,
-                    limit.max_points,
-                )?
-                .ok_or_else(|| too_large(&format!("more than {}", limit.max_points), limit))?;
-                let mut points = segment::fill(&stored, start, filled_end, &grid)
-                    .map_err(|e| ViewError::InvalidArgument(e.to_string()))?;
-                if piecewise_linear && breakpoint {
-                    if let Some(next) =
-                        mesh_storage::first_at_or_after_overlay(snapshot, pending, key, end)?
-                    {
-                        points.push(next);
-                    }
-                }
-                if points.len() > limit.max_points {
-                    return Err(too_large(&points.len().to_string(), limit));
-                }
-                let interval = (!(breakpoint && points.is_empty())).then_some((start, end));
-                Ok(ReadAnswer {
-                    meta,
-                    interval,
-                    points,
-                })
-            })
-            .await
+        let snapshot = self.snapshot;
+        let pending = self.changes.get(key);
+        let meta =
+            mesh_storage::series_overlay(snapshot, pending, key)?.ok_or_else(|| not_found(key))?;
+        let grid = grid(&meta)?;
+        let breakpoint = meta.resolution == Resolution::Breakpoint;
+        let piecewise_linear = meta.curve_type.reads_as() == CurveType::PiecewiseLinear;
+        let filled_end = match (piecewise_linear, grid.ceil(end)) {
+            (true, Some(step)) => step.saturating_add(1),
+            _ => end,
+        };
+        if !breakpoint {
+            // The bound may exceed the real count by a few steps for
+            // calendar resolutions, hence the slack.
+            let steps = grid.step_count_bound(start, filled_end);
+            if steps > limit.max_points as u64 + mesh_timeseries::resolution::CALENDAR_BOUND_SLACK {
+                return Err(too_large(&steps.to_string(), limit));
+            }
+        }
+        let stored = mesh_storage::read_overlay_at_most(
+            snapshot,
+            pending,
+            key,
+            start,
+            filled_end,
+            limit.max_points,
+        )?
+        .ok_or_else(|| too_large(&format!("more than {}", limit.max_points), limit))?;
+        let mut points = segment::fill(&stored, start, filled_end, &grid)
+            .map_err(|e| ViewError::InvalidArgument(e.to_string()))?;
+        if piecewise_linear && breakpoint {
+            if let Some(next) =
+                mesh_storage::first_at_or_after_overlay(snapshot, pending, key, end)?
+            {
+                points.push(next);
+            }
+        }
+        if points.len() > limit.max_points {
+            return Err(too_large(&points.len().to_string(), limit));
+        }
+        let interval = (!(breakpoint && points.is_empty())).then_some((start, end));
+        Ok(ReadAnswer {
+            meta,
+            interval,
+            points,
+        })
     }
 }
 

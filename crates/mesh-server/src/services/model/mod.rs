@@ -27,7 +27,7 @@ use uuid::Uuid;
 use self::convert::{AttributeFilter, AttributeSelection, FieldSet, Fields};
 use crate::auth::Identity;
 use crate::guid;
-use crate::session::{SessionLease, SessionManager};
+use crate::session::{Session, SessionLease, SessionManager, Workspace};
 use crate::view::SessionView;
 use mesh_storage::StoreHandle;
 
@@ -154,6 +154,11 @@ impl ModelApi {
 pub async fn view(lease: &SessionLease) -> Arc<Model> {
     let session = lease.session();
     let mut workspace = session.workspace().await;
+    view_of(&mut workspace, session)
+}
+
+/// [`view`] for a caller already holding the session's workspace.
+pub fn view_of(workspace: &mut Workspace, session: &Session) -> Arc<Model> {
     workspace.model.view(&session.model().committed)
 }
 

@@ -30,6 +30,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::auth::Identity;
+use crate::calc::{self, CalcSettings};
 use crate::guid;
 use crate::services::status::OrStatus;
 use crate::session::{SessionLease, SessionManager};
@@ -40,24 +41,37 @@ const BYTES_PER_POINT: usize = 20;
 /// Room for the message around the points (schema, ids, interval).
 const ANSWER_OVERHEAD: usize = 64 * 1024;
 
+/// The most points one answer may carry in `max_message_size` bytes.
+pub fn read_limit(max_message_size: usize) -> ReadLimit {
+    ReadLimit {
+        max_points: max_message_size.saturating_sub(ANSWER_OVERHEAD) / BYTES_PER_POINT,
+        message_bytes: max_message_size,
+    }
+}
+
 /// The time-series service over the session manager and the store.
 pub struct TimeseriesApi {
     sessions: Arc<SessionManager>,
     store: StoreHandle,
     /// The most points one answer may carry, and the message they fit in.
     limit: ReadLimit,
+    /// Bounds and zones of calculated attributes' reads.
+    calc: Arc<CalcSettings>,
 }
 
 impl TimeseriesApi {
     /// The service; answers must fit in `max_message_size` bytes.
-    pub fn new(sessions: Arc<SessionManager>, store: StoreHandle, max_message_size: usize) -> Self {
+    pub fn new(
+        sessions: Arc<SessionManager>,
+        store: StoreHandle,
+        max_message_size: usize,
+        calc: Arc<CalcSettings>,
+    ) -> Self {
         TimeseriesApi {
             sessions,
             store,
-            limit: ReadLimit {
-                max_points: max_message_size.saturating_sub(ANSWER_OVERHEAD) / BYTES_PER_POINT,
-                message_bytes: max_message_size,
-            },
+            limit: read_limit(max_message_size),
+            calc,
         }
     }
 
@@ -71,13 +85,32 @@ impl TimeseriesApi {
     }
 }
 
-/// One series read as the session sees it, as a proto message.
+/// One series read as the session sees it, as a proto message: a
+/// physical series' points, or a calculated attribute's result.
 async fn read_series(
     view: &SessionView,
     series: &Addressed,
     interval: (i64, i64),
     limit: ReadLimit,
 ) -> Result<Timeseries, Status> {
+    if let Some((model, settings)) = &series.calculated {
+        let (attribute, path) = series.through.clone().unwrap_or_default();
+        let result =
+            calc::attribute(view, model.clone(), attribute, interval, settings.clone()).await?;
+        crate::services::calc::check_size(result.len(), settings)?;
+        let mut answer = crate::services::calc::result_series(
+            &result,
+            mesh_calc::Interval::new(interval.0, interval.1),
+        );
+        // Read through the attribute, it is named as a physical read names
+        // it (key 0, id and path).
+        answer.id = Some(MeshId {
+            id: Some(guid::to_proto(attribute)),
+            path: Some(path),
+            timeseries_key: Some(0),
+        });
+        return Ok(answer);
+    }
     let answer = view.read(series.key, interval, limit).await?;
     Ok(convert::timeseries(
         series.key,
@@ -87,10 +120,12 @@ async fn read_series(
 }
 
 /// A series as a request names it: its key, and the attribute it was
-/// reached through (id and path), if any.
+/// reached through (id and path), if any; for a calculated attribute (key
+/// 0), the model its expression is evaluated in.
 struct Addressed {
     key: i64,
     through: Option<(Uuid, String)>,
+    calculated: Option<(Arc<mesh_model::Model>, Arc<CalcSettings>)>,
 }
 
 /// What a call does with the series it names.
@@ -106,9 +141,16 @@ async fn address(
     lease: &SessionLease,
     id: Option<&MeshId>,
     usage: Use,
+    calc: &Arc<CalcSettings>,
 ) -> Result<Addressed, Status> {
     let attribute = match convert::series_id(id)? {
-        convert::SeriesId::Key(key) => return Ok(Addressed { key, through: None }),
+        convert::SeriesId::Key(key) => {
+            return Ok(Addressed {
+                key,
+                through: None,
+                calculated: None,
+            })
+        }
         convert::SeriesId::Attribute(attribute) => attribute,
     };
     let model = crate::services::model::view(lease).await;
@@ -129,6 +171,7 @@ async fn address(
         return Ok(Addressed {
             key,
             through: Some((found.slot.id, path)),
+            calculated: None,
         });
     }
     // A write needs a physical series, whatever the attribute computes:
@@ -145,10 +188,13 @@ async fn address(
         } => template_expression.as_str(),
         _ => "",
     };
-    if local.is_some_and(|l| !l.is_empty()) || !template.is_empty() {
-        return Err(Status::unimplemented(format!(
-            "attribute {path} has an expression and no physical series: expressions are evaluated by calculations, which mesh-server does not serve yet"
-        )));
+    if local.is_some_and(|l| !l.trim().is_empty()) || !template.trim().is_empty() {
+        let id = found.slot.id;
+        return Ok(Addressed {
+            key: 0,
+            through: Some((id, path)),
+            calculated: Some((model.clone(), calc.clone())),
+        });
     }
     Err(Status::failed_precondition(format!(
         "attribute {path} is not connected to a time series: connect one with UpdateTimeseriesAttribute"
@@ -217,7 +263,7 @@ impl TimeseriesService for TimeseriesApi {
             .into_inner()
             .timeseries
             .ok_or_else(|| Status::invalid_argument("the request carries no time series"))?;
-        let key = address(&lease, series_in.id.as_ref(), Use::Write)
+        let key = address(&lease, series_in.id.as_ref(), Use::Write, &self.calc)
             .await?
             .key;
         let interval = convert::interval(series_in.interval.as_ref())?;
@@ -238,7 +284,13 @@ impl TimeseriesService for TimeseriesApi {
         request: Request<ReadTimeseriesRequest>,
     ) -> Result<Response<ReadTimeseriesResponse>, Status> {
         let lease = self.lease(&request, request.get_ref().session_id.as_ref())?;
-        let series = address(&lease, request.get_ref().timeseries_id.as_ref(), Use::Read).await?;
+        let series = address(
+            &lease,
+            request.get_ref().timeseries_id.as_ref(),
+            Use::Read,
+            &self.calc,
+        )
+        .await?;
         let interval = convert::interval(request.get_ref().interval.as_ref())?;
         // Requests of one session run one at a time, reads included: the
         // workspace stays locked until the answer is built.
@@ -259,7 +311,7 @@ impl TimeseriesService for TimeseriesApi {
         let wanted = request.into_inner();
         let mut keys = Vec::with_capacity(wanted.timeseries_ids.len());
         for id in &wanted.timeseries_ids {
-            keys.push(address(&lease, Some(id), Use::Read).await?);
+            keys.push(address(&lease, Some(id), Use::Read, &self.calc).await?);
         }
         let interval = convert::interval(wanted.interval.as_ref())?;
         let (store, limit) = (self.store.clone(), self.limit);

@@ -1,0 +1,489 @@
+//! The engine's data port over one snapshot of what a session sees.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Instant;
+
+use mesh_calc::{
+    Context, ContextError, EvalError, Interval, LogLevel, ObjectInfo, RatingCurveVersion,
+    RatingSegment, Series, SeriesRef, Settings, Value, XyCurve, XySetVersion,
+};
+use mesh_model::search::{self, Budget};
+use mesh_model::{AttributeRef, DefinitionRules, Held, Model};
+use uuid::Uuid;
+
+use super::{as_series, CalcError, CalcSettings, Target};
+use crate::view::{SnapshotView, ViewError};
+
+/// The most objects one search of an expression may visit (as for the
+/// model service's searches).
+const MAX_VISITED: u64 = 10_000_000;
+
+/// How deep calculated attributes may refer to calculated attributes: far
+/// beyond real models, and a bound on the evaluator's recursion.
+const MAX_NESTING: usize = 16;
+
+/// Model times are 100-ns ticks; the engine counts milliseconds.
+const TICKS_PER_MS: i64 = 10_000;
+
+/// What every evaluation of one request shares, nested ones included:
+/// one point budget, one deadline, and the calculated attributes being
+/// evaluated (to refuse an attribute that depends on itself).
+struct Shared {
+    points_read: Cell<usize>,
+    deadline: Instant,
+    active: RefCell<Vec<Uuid>>,
+}
+
+/// The data port: series, searches and attribute values as the session
+/// sees them, relative to a target.
+pub struct SessionContext<'a> {
+    snapshot: &'a SnapshotView<'a>,
+    model: &'a Model,
+    target: Target,
+    /// The object searches start from.
+    current: Option<Uuid>,
+    settings: &'a CalcSettings,
+    engine: Settings,
+    shared: Rc<Shared>,
+}
+
+impl<'a> SessionContext<'a> {
+    /// A port relative to `target`.
+    pub fn new(
+        snapshot: &'a SnapshotView<'a>,
+        model: &'a Model,
+        target: Target,
+        settings: &'a CalcSettings,
+    ) -> SessionContext<'a> {
+        let shared = Rc::new(Shared {
+            points_read: Cell::new(0),
+            deadline: Instant::now() + settings.max_duration,
+            active: RefCell::new(Vec::new()),
+        });
+        SessionContext::with_shared(snapshot, model, target, settings, shared)
+    }
+
+    fn with_shared(
+        snapshot: &'a SnapshotView<'a>,
+        model: &'a Model,
+        target: Target,
+        settings: &'a CalcSettings,
+        shared: Rc<Shared>,
+    ) -> SessionContext<'a> {
+        let current = match target {
+            Target::Object(id) => Some(id),
+            Target::Attribute(id) => model.attribute(id).map(|a| a.object.id),
+            Target::Key(_) => None,
+        };
+        SessionContext {
+            snapshot,
+            model,
+            target,
+            current,
+            settings,
+            engine: settings.engine_settings(),
+            shared,
+        }
+    }
+
+    /// Evaluates `expression` over `interval`, within what is left of the
+    /// request's budget and time.
+    pub fn evaluate(
+        &self,
+        expression: &str,
+        interval: Interval,
+    ) -> Result<Option<Value>, CalcError> {
+        let mut limits = self.settings.limits();
+        limits.max_duration = self
+            .shared
+            .deadline
+            .saturating_duration_since(Instant::now());
+        limits.max_points = limits
+            .max_points
+            .saturating_sub(self.shared.points_read.get());
+        Ok(mesh_calc::evaluate(
+            expression,
+            self,
+            interval,
+            &self.engine,
+            &limits,
+        )?)
+    }
+
+    /// What calculated attribute `id` reads as over `interval`.
+    pub fn attribute_series(&self, id: Uuid, interval: Interval) -> Result<Series, CalcError> {
+        let found = self
+            .model
+            .attribute(id)
+            .ok_or_else(|| CalcError::Invalid(format!("attribute {id} not found")))?;
+        let path = self
+            .model
+            .attribute_path(id)
+            .unwrap_or_else(|_| id.to_string());
+        let expression = expression_of(&found).unwrap_or_default();
+        if expression.trim().is_empty() {
+            return Err(CalcError::Invalid(format!(
+                "attribute {path} has neither a physical series nor an expression"
+            )));
+        }
+        if self.shared.active.borrow().contains(&id) {
+            return Err(CalcError::Invalid(format!(
+                "the expression of attribute {path} depends on itself"
+            )));
+        }
+        if self.shared.active.borrow().len() >= MAX_NESTING {
+            return Err(CalcError::Eval(EvalError::Limit(format!(
+                "calculated attributes nest deeper than {MAX_NESTING} at attribute {path}"
+            ))));
+        }
+        self.shared.active.borrow_mut().push(id);
+        let nested = SessionContext::with_shared(
+            self.snapshot,
+            self.model,
+            Target::Attribute(id),
+            self.settings,
+            self.shared.clone(),
+        );
+        let value = nested.evaluate(&expression, interval);
+        self.shared.active.borrow_mut().pop();
+        match value? {
+            Some(value) => as_series(value, interval, &format!("attribute {path}")),
+            None => Ok(Series::empty_at(interval.start_ms)),
+        }
+    }
+
+    /// The series of time series attribute `id`: its physical series, or
+    /// its expression's result; `None` when it has neither.
+    fn series_of_attribute(
+        &self,
+        found: &AttributeRef<'_>,
+        interval: Interval,
+    ) -> Result<Option<Series>, ContextError> {
+        let (key, _) = found.slot.timeseries();
+        if key != 0 {
+            return self.read_key(key, interval);
+        }
+        if expression_of(found).is_none_or(|e| e.trim().is_empty()) {
+            return Ok(None);
+        }
+        self.attribute_series(found.slot.id, interval)
+            .map(Some)
+            .map_err(|e| {
+                let path = self.model.attribute_path(found.slot.id).unwrap_or_default();
+                nested_error(&path, e)
+            })
+    }
+
+    /// Physical series `key` over `interval`, as reads answer it.
+    fn read_key(&self, key: i64, interval: Interval) -> Result<Option<Series>, ContextError> {
+        let answer = match self.snapshot.read(
+            key,
+            (interval.start_ms, interval.end_ms),
+            self.settings.read_limit,
+        ) {
+            Ok(answer) => answer,
+            Err(ViewError::NotFound(_)) => return Ok(None),
+            Err(ViewError::TooLarge(m)) => return Err(ContextError::Limit(m)),
+            Err(ViewError::InvalidArgument(m)) => return Err(ContextError::Invalid(m)),
+            Err(e) => return Err(ContextError::Failed(e.to_string())),
+        };
+        let read = self.shared.points_read.get() + answer.points.len();
+        self.shared.points_read.set(read);
+        if read > self.settings.max_points {
+            return Err(ContextError::Limit(format!(
+                "the evaluation reads more than {} points",
+                self.settings.max_points
+            )));
+        }
+        Series::from_points(
+            &answer.points,
+            answer.meta.resolution,
+            answer.meta.curve_type,
+        )
+        .map(Some)
+        .map_err(|e| ContextError::Failed(format!("series {key}: {e}")))
+    }
+
+    /// The attributes `query` finds from the current object.
+    fn found(&self, query: &str) -> Result<Vec<AttributeRef<'a>>, ContextError> {
+        let Some(start) = self.current else {
+            return Ok(Vec::new());
+        };
+        let parsed = search::parse(query).map_err(|e| {
+            ContextError::Invalid(format!(
+                "search '{}': {e}",
+                mesh_timeseries::echo::echo(query)
+            ))
+        })?;
+        let mut budget = Budget::new(MAX_VISITED);
+        let hits = search::run(self.model, start, &parsed, &mut budget).map_err(|e| {
+            ContextError::Invalid(format!(
+                "search '{}': {e}",
+                mesh_timeseries::echo::echo(query)
+            ))
+        })?;
+        let model = self.model;
+        Ok(hits
+            .into_iter()
+            .filter_map(|hit| {
+                let name = hit.attribute?;
+                let object = model.object(hit.object)?;
+                model
+                    .attributes_of(object)
+                    .find(|a| a.attribute_type.name == name)
+            })
+            .collect())
+    }
+
+    /// The series of every time series attribute `reference` names.
+    fn all_series(
+        &self,
+        reference: &SeriesRef,
+        interval: Interval,
+        first_only: bool,
+    ) -> Result<Option<Vec<Series>>, ContextError> {
+        match reference {
+            SeriesRef::Target => Ok(self.target_series(interval)?.map(|s| vec![s])),
+            SeriesRef::Resource(path) => Ok(self.resource(path, interval)?.map(|s| vec![s])),
+            SeriesRef::Search(query) => {
+                let mut out = Vec::new();
+                for found in self.found(query)? {
+                    if !matches!(
+                        found.attribute_type.kind,
+                        mesh_model::TypeKind::Timeseries { .. }
+                    ) {
+                        continue;
+                    }
+                    if let Some(series) = self.series_of_attribute(&found, interval)? {
+                        out.push(series);
+                        if first_only {
+                            break;
+                        }
+                    }
+                }
+                Ok((!out.is_empty()).then_some(out))
+            }
+        }
+    }
+
+    fn target_series(&self, interval: Interval) -> Result<Option<Series>, ContextError> {
+        match self.target {
+            Target::Object(_) => Ok(None),
+            Target::Key(key) => self.read_key(key, interval),
+            Target::Attribute(id) => match self.model.attribute(id) {
+                Some(found) => self.series_of_attribute(&found, interval),
+                None => Ok(None),
+            },
+        }
+    }
+
+    /// The series resource at `path` (`/catalog/name`; `Resource/…` as
+    /// resources are named in answers is accepted too).
+    fn resource(&self, path: &str, interval: Interval) -> Result<Option<Series>, ContextError> {
+        let path = path.strip_prefix("Resource").unwrap_or(path);
+        let key = self
+            .snapshot
+            .series_at_path(path)
+            .map_err(|e| ContextError::Failed(e.to_string()))?;
+        match key {
+            Some(key) => self.read_key(key, interval),
+            None => Ok(None),
+        }
+    }
+
+    fn object_info(&self, id: Uuid) -> Option<ObjectInfo> {
+        let object = self.model.object(id)?;
+        Some(ObjectInfo {
+            name: object.name.clone(),
+            type_name: self
+                .model
+                .object_definition(object.definition)
+                .map(|d| d.name.clone())
+                .unwrap_or_default(),
+            id: object.id.to_string(),
+            path: self.model.object_path(id).unwrap_or_default(),
+        })
+    }
+
+    /// The first attribute holding `pick`'s kind: the one `query` finds, or
+    /// among the current object's own when `query` is `None`.
+    fn held<T>(
+        &self,
+        query: Option<&str>,
+        pick: impl Fn(&Held) -> Option<T>,
+    ) -> Result<Option<T>, ContextError> {
+        let candidates: Vec<AttributeRef<'a>> = match query {
+            Some(query) => self.found(query)?,
+            None => match self.current.and_then(|id| self.model.object(id)) {
+                Some(object) => self.model.attributes_of(object).collect(),
+                None => Vec::new(),
+            },
+        };
+        Ok(candidates
+            .iter()
+            .find_map(|a| a.slot.held.as_deref().and_then(&pick)))
+    }
+}
+
+/// An attribute's expression: its own, else its definition's template.
+/// A local expression set to "" does not count: it brings the template
+/// back.
+fn expression_of(found: &AttributeRef<'_>) -> Option<String> {
+    let (_, local) = found.slot.timeseries();
+    if let Some(local) = local.filter(|l| !l.trim().is_empty()) {
+        return Some(local.to_string());
+    }
+    match &found.definition.rules {
+        DefinitionRules::Timeseries {
+            template_expression,
+        } if !template_expression.trim().is_empty() => Some(template_expression.clone()),
+        _ => None,
+    }
+}
+
+/// A nested calculated attribute's failure, as the port reports it.
+fn nested_error(path: &str, error: CalcError) -> ContextError {
+    let message = format!("attribute {path}: {error}");
+    match error {
+        CalcError::Eval(EvalError::Limit(_) | EvalError::Deadline(_)) => {
+            ContextError::Limit(message)
+        }
+        CalcError::Eval(EvalError::Context {
+            error: ContextError::Limit(_),
+            ..
+        }) => ContextError::Limit(message),
+        CalcError::View(_) => ContextError::Failed(message),
+        _ => ContextError::Invalid(message),
+    }
+}
+
+fn ms(ticks: i64) -> i64 {
+    ticks.div_euclid(TICKS_PER_MS)
+}
+
+impl Context for SessionContext<'_> {
+    fn series(
+        &self,
+        reference: &SeriesRef,
+        interval: Interval,
+    ) -> Result<Option<Series>, ContextError> {
+        Ok(self
+            .all_series(reference, interval, true)?
+            .and_then(|mut all| (!all.is_empty()).then(|| all.swap_remove(0))))
+    }
+
+    fn series_array(
+        &self,
+        reference: &SeriesRef,
+        interval: Interval,
+    ) -> Result<Option<Vec<Series>>, ContextError> {
+        self.all_series(reference, interval, false)
+    }
+
+    fn numbers(&self, query: &str) -> Result<Option<Vec<f64>>, ContextError> {
+        let numbers: Vec<f64> = self
+            .found(query)?
+            .iter()
+            .flat_map(|a| a.slot.values.iter())
+            .filter_map(|v| match v {
+                mesh_model::Value::Double(x) => Some(*x),
+                mesh_model::Value::Int(i) => Some(*i as f64),
+                mesh_model::Value::Bool(b) => Some(f64::from(u8::from(*b))),
+                _ => None,
+            })
+            .collect();
+        Ok((!numbers.is_empty()).then_some(numbers))
+    }
+
+    fn strings(&self, query: &str) -> Result<Option<Vec<String>>, ContextError> {
+        let texts: Vec<String> = self
+            .found(query)?
+            .iter()
+            .flat_map(|a| a.slot.values.iter())
+            .filter_map(|v| match v {
+                mesh_model::Value::String(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+        Ok((!texts.is_empty()).then_some(texts))
+    }
+
+    fn rating_curve(
+        &self,
+        query: Option<&str>,
+        _interval: Interval,
+    ) -> Result<Option<Vec<RatingCurveVersion>>, ContextError> {
+        self.held(query, |held| match held {
+            Held::RatingCurve(versions) => Some(
+                versions
+                    .iter()
+                    .map(|v| RatingCurveVersion {
+                        valid_from_ms: ms(v.valid_from),
+                        x_range_from: v.x_from,
+                        segments: v
+                            .segments
+                            .iter()
+                            .map(|s| RatingSegment {
+                                x_range_until: s.x_until,
+                                factor_a: s.a,
+                                factor_b: s.b,
+                                factor_c: s.c,
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        })
+    }
+
+    fn xy_sets(
+        &self,
+        query: &str,
+        _interval: Interval,
+    ) -> Result<Option<Vec<XySetVersion>>, ContextError> {
+        self.held(Some(query), |held| match held {
+            Held::XySets(sets) => Some(
+                sets.iter()
+                    .map(|set| XySetVersion {
+                        valid_from_ms: set.valid_from.map(ms),
+                        curves: set
+                            .curves
+                            .iter()
+                            .map(|c| XyCurve {
+                                reference_value: c.reference,
+                                xs: c.x.clone(),
+                                ys: c.y.clone(),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        })
+    }
+
+    fn object(&self, query: Option<&str>) -> Result<Option<ObjectInfo>, ContextError> {
+        let Some(query) = query else {
+            return Ok(self.current.and_then(|id| self.object_info(id)));
+        };
+        let Some(start) = self.current else {
+            return Ok(None);
+        };
+        let parsed = search::parse(query).map_err(|e| ContextError::Invalid(e.to_string()))?;
+        let mut budget = Budget::new(MAX_VISITED);
+        let hits = search::run(self.model, start, &parsed, &mut budget)
+            .map_err(|e| ContextError::Invalid(e.to_string()))?;
+        Ok(hits.first().and_then(|hit| self.object_info(hit.object)))
+    }
+
+    fn log(&self, level: LogLevel, message: &str) {
+        let message = mesh_timeseries::echo::echo(message);
+        match level {
+            LogLevel::Info => tracing::info!(target: "mesh::calc", "{message}"),
+            LogLevel::Warning => tracing::warn!(target: "mesh::calc", "{message}"),
+            LogLevel::Error => tracing::error!(target: "mesh::calc", "{message}"),
+        }
+    }
+}
