@@ -1,0 +1,241 @@
+//! Calculations over a real server: the bounds of an evaluation (points,
+//! time, nesting of calculated attributes) answer their own statuses, and
+//! an expression sees the session's pending writes. The SDK's request and
+//! reply shapes are covered by tests/python/test_calculation_contract.py.
+
+mod support;
+
+use mesh_proto::calc::calculation_response::CalculationResultOneof;
+use mesh_proto::calc::calculation_service_client::CalculationServiceClient;
+use mesh_proto::calc::CalculationRequest;
+use mesh_proto::model_file::model_file_service_client::ModelFileServiceClient;
+use mesh_proto::model_file::ImportModelFileRequest;
+use mesh_proto::session::session_service_client::SessionServiceClient;
+use mesh_proto::time_series::timeseries_service_client::TimeseriesServiceClient;
+use mesh_proto::time_series::{
+    CreatePhysicalTimeseriesRequest, Timeseries, WriteTimeseriesRequest,
+};
+use mesh_proto::types::{Curve, Guid, MeshId, Resolution, UtcInterval};
+use mesh_server::ServerConfig;
+use mesh_timeseries::{arrow_ipc, Point};
+use support::TestServer;
+use tonic::transport::Channel;
+use tonic::Code;
+
+const H: i64 = 3_600_000;
+/// Hours of the test series.
+const HOURS: i64 = 1_000;
+
+struct Client {
+    _server: TestServer,
+    calc: CalculationServiceClient<Channel>,
+    series: TimeseriesServiceClient<Channel>,
+    files: ModelFileServiceClient<Channel>,
+    sessions: SessionServiceClient<Channel>,
+    session: Guid,
+    raw_key: i64,
+}
+
+fn path(path: &str) -> Option<MeshId> {
+    Some(MeshId {
+        id: None,
+        path: Some(path.into()),
+        timeseries_key: None,
+    })
+}
+
+/// A model with one plant: `Raw` connected to an hourly series of
+/// `HOURS` points (value = hour), `Loop` depending on itself, `Ping` and
+/// `Pong` on each other, `Deep` one calculated step above `Raw`.
+async fn client(adjust: impl FnOnce(&mut ServerConfig)) -> Client {
+    let server = TestServer::start(adjust).await;
+    let channel = server.channel().await;
+    let mut sessions = SessionServiceClient::new(channel.clone());
+    let session = sessions
+        .start_session(())
+        .await
+        .unwrap()
+        .into_inner()
+        .session_id
+        .unwrap();
+    let mut client = Client {
+        _server: server,
+        calc: CalculationServiceClient::new(channel.clone()),
+        series: TimeseriesServiceClient::new(channel.clone()),
+        files: ModelFileServiceClient::new(channel),
+        sessions,
+        session,
+        raw_key: 0,
+    };
+    let key = client.create_series().await;
+    client.raw_key = key;
+    let points: Vec<Point> = (0..HOURS).map(|h| Point::new(h * H, 0, h as f64)).collect();
+    client.write(key, &points).await;
+    let model = format!(
+        r###"{{"mesh_model_file": 1,
+  "model_definitions": [
+    {{"name": "Hydro",
+     "attribute_types": [{{"name": "Raw", "kind": "timeseries", "unit": "MW"}},
+                         {{"name": "Loop", "kind": "timeseries", "unit": "MW"}},
+                         {{"name": "Ping", "kind": "timeseries", "unit": "MW"}},
+                         {{"name": "Pong", "kind": "timeseries", "unit": "MW"}},
+                         {{"name": "Deep", "kind": "timeseries", "unit": "MW"}}],
+     "object_definitions": [{{"name": "Plant", "attributes": [
+       {{"type": "Raw"}},
+       {{"type": "Loop", "template_expression": "## = @t('.Loop') + 1"}},
+       {{"type": "Ping", "template_expression": "## = @t('.Pong')"}},
+       {{"type": "Pong", "template_expression": "## = @t('.Ping')"}},
+       {{"type": "Deep", "template_expression": "## = @t('.Raw') * 2"}}]}}]}}],
+  "models": [{{"name": "Nordic", "definition": "Hydro", "objects": [
+    {{"name": "P", "definition": "Plant", "values": {{"Raw": {{"timeseries_key": {key}}}}}}}]}}]}}"###
+    );
+    client
+        .files
+        .import_model_file(ImportModelFileRequest {
+            session_id: Some(client.session.clone()),
+            file_name: "m.json".into(),
+            content: model,
+        })
+        .await
+        .unwrap();
+    client
+        .sessions
+        .commit(client.session.clone())
+        .await
+        .unwrap();
+    client
+}
+
+impl Client {
+    async fn create_series(&mut self) -> i64 {
+        self.series
+            .create_physical_timeseries(CreatePhysicalTimeseriesRequest {
+                session_id: Some(self.session.clone()),
+                path: "/Calc/".into(),
+                name: "raw".into(),
+                // Staircase, hourly: a read answers exactly the steps asked for.
+                curve_type: Some(Curve { r#type: 1 }),
+                resolution: Some(Resolution { r#type: 3 }),
+                unit_of_measurement_id: Some(mesh_server::guid::to_proto(
+                    mesh_model::units::by_name("MW").unwrap().id,
+                )),
+                time_zone: None,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .timeseries_key
+    }
+
+    async fn write(&mut self, key: i64, points: &[Point]) {
+        let (start, end) = (points[0].utc_ms, points[points.len() - 1].utc_ms + H);
+        self.series
+            .write_timeseries(WriteTimeseriesRequest {
+                session_id: Some(self.session.clone()),
+                timeseries: Some(Timeseries {
+                    id: Some(MeshId {
+                        id: None,
+                        path: None,
+                        timeseries_key: Some(key),
+                    }),
+                    resolution: None,
+                    interval: Some(UtcInterval::from_millis(start, end)),
+                    data: arrow_ipc::encode(points),
+                }),
+            })
+            .await
+            .unwrap();
+    }
+
+    async fn run(
+        &mut self,
+        expression: &str,
+        hours: i64,
+    ) -> Result<CalculationResultOneof, tonic::Status> {
+        let reply = self
+            .calc
+            .run_calculation(CalculationRequest {
+                session_id: Some(self.session.clone()),
+                expression: expression.into(),
+                interval: Some(UtcInterval::from_millis(0, hours * H)),
+                relative_to: path("Model/Nordic/P"),
+            })
+            .await?;
+        Ok(reply.into_inner().calculation_result_oneof.unwrap())
+    }
+
+    async fn number(&mut self, expression: &str, hours: i64) -> f64 {
+        match self.run(expression, hours).await.unwrap() {
+            CalculationResultOneof::NumericResults(n) => n.value[0],
+            other => panic!("not a number: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn expressions_read_committed_and_pending_data() {
+    let mut client = client(|_| {}).await;
+    let sum: i64 = (0..HOURS).sum();
+    assert_eq!(
+        client.number("## = @SUM(@t('.Raw'))", HOURS).await,
+        sum as f64
+    );
+    // Through a calculated attribute.
+    assert_eq!(
+        client.number("## = @SUM(@t('.Deep'))", HOURS).await,
+        2.0 * sum as f64
+    );
+    // A pending write of this session shows at once.
+    let key = client.raw_key;
+    client
+        .write(key, &[Point::new(0, 0, 10.0), Point::new(H, 0, 20.0)])
+        .await;
+    assert_eq!(client.number("## = @SUM(@t('.Raw'))", 2).await, 30.0);
+    assert_eq!(client.number("## = @SUM(@t('.Deep'))", 2).await, 60.0);
+}
+
+#[tokio::test]
+async fn an_evaluation_past_its_points_is_resource_exhausted() {
+    let mut client = client(|config| config.calc_max_points = 500).await;
+    // 100 hours read three times fit; 1,000 hours do not.
+    assert_eq!(
+        client.number("## = @SUM(@t('.Raw') + 1)", 100).await,
+        (0..100).map(|h| h as f64 + 1.0).sum::<f64>()
+    );
+    let refused = client
+        .run("## = @SUM(@t('.Raw') + 1)", HOURS)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+    assert!(
+        refused.message().contains("500 points"),
+        "{}",
+        refused.message()
+    );
+}
+
+#[tokio::test]
+async fn an_evaluation_past_its_time_is_deadline_exceeded() {
+    let mut client = client(|config| config.calc_timeout = std::time::Duration::ZERO).await;
+    let refused = client.run("## = 1", 1).await.unwrap_err();
+    assert_eq!(refused.code(), Code::DeadlineExceeded, "{refused:?}");
+    assert!(
+        refused.message().contains("ran out of time"),
+        "{}",
+        refused.message()
+    );
+}
+
+#[tokio::test]
+async fn attributes_depending_on_themselves_are_refused() {
+    let mut client = client(|_| {}).await;
+    for expression in ["## = @t('.Loop')", "## = @t('.Ping')"] {
+        let refused = client.run(expression, 3).await.unwrap_err();
+        assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+        assert!(
+            refused.message().contains("depends on itself"),
+            "{}",
+            refused.message()
+        );
+    }
+}
