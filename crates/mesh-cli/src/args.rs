@@ -99,6 +99,30 @@ pub enum Command {
     /// Models to and from model files (JSON, docs/model-file.md).
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Evaluates an expression of the calculation language over
+    /// [--from, --to) and prints its result: series as CSV or Parquet
+    /// (the points of each; several series get a `series` column
+    /// numbering them from 0), numbers and texts one per line.
+    Calc {
+        /// The expression, statements one per line (`## = @t('.Inflow') * 2`).
+        expression: String,
+        /// Start, included: RFC 3339 (`2024-01-01T00:00:00Z`) or epoch milliseconds.
+        #[arg(long, allow_hyphen_values = true)]
+        from: String,
+        /// End, excluded.
+        #[arg(long, allow_hyphen_values = true)]
+        to: String,
+        /// What searches start from and `@t()` is: an object's or an
+        /// attribute's path or id, or a series key [default: nothing].
+        #[arg(long)]
+        relative_to: Option<String>,
+        /// Format of series results [default: from the file's extension, else csv].
+        #[arg(long)]
+        format: Option<Format>,
+        /// The file to write series to [default: stdout].
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+    },
     /// Has the server back up everything committed into a new directory
     /// under its --backup-dir, while it goes on serving. Restore by
     /// starting a server with --data-dir on that directory.

@@ -5,9 +5,10 @@
 //! - [`args`]: the commands and options.
 //! - [`connect`]: connection options to an SDK connection.
 //! - [`output`]: human-readable or JSON results.
-//! - [`series`], [`points`], [`model`], [`server`]: the commands.
+//! - [`series`], [`points`], [`model`], [`calc`], [`server`]: the commands.
 
 mod args;
+mod calc;
 mod connect;
 mod model;
 mod output;
@@ -56,6 +57,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Series(command) => series::run(&connection, command, &out).await,
         Command::Points(command) => points::run(&connection, command, &out).await,
         Command::Model(command) => model::run(&connection, command, &out).await,
+        Command::Calc {
+            expression,
+            from,
+            to,
+            relative_to,
+            format,
+            output,
+        } => {
+            let format = points::format_of(output.as_deref(), format);
+            let request = calc::Request {
+                expression: &expression,
+                interval: (&from, &to),
+                relative_to: relative_to.as_deref(),
+            };
+            calc::run(&connection, request, format, output, &out).await
+        }
     }
 }
 

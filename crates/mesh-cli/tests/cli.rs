@@ -589,6 +589,66 @@ fn models_export_and_import_through_files() {
 }
 
 #[test]
+fn calculations_print_series_numbers_and_texts() {
+    let server = Server::start();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hydro-model.json");
+    server.ok(&["model", "import", example.to_str().unwrap()]);
+    let key = server.create("AltaCalc", "HOUR");
+    let attribute = "Model/Nordic/North/Alta.Production";
+    server.runtime.block_on(async {
+        let connection = mesh::Connection::insecure(&server.address).await.unwrap();
+        let session = connection.open_session().await.unwrap();
+        session
+            .update_timeseries_attribute(attribute, Some(key), None)
+            .await
+            .unwrap();
+        session.commit().await.unwrap();
+        session.close().await.unwrap();
+    });
+    let production: Vec<(i64, u32, f64)> =
+        (0..24).map(|h| (Y2000 + h * HOUR, 0, h as f64)).collect();
+    let csv = server.path("calc-in.csv");
+    write_csv(&csv, &production);
+    server.ok(&[
+        "points",
+        "import",
+        csv.to_str().unwrap(),
+        "--series",
+        attribute,
+    ]);
+    let (from, to) = (Y2000.to_string(), (Y2000 + 24 * HOUR).to_string());
+    let interval = ["--from", from.as_str(), "--to", to.as_str()];
+
+    let out = server.path("calc-out.csv");
+    let mut args = vec!["calc", "## = @t('.Production') * 2"];
+    args.extend(interval);
+    args.extend([
+        "--relative-to",
+        "Model/Nordic/North/Alta",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    server.ok(&args);
+    let doubled: Vec<(i64, u32, f64)> = production
+        .iter()
+        .map(|&(t, f, v)| (t, f, 2.0 * v))
+        .collect();
+    assert_eq!(bits(&read_csv(&out)), bits(&doubled));
+
+    let mut args = vec!["calc", "## = @SUM(@t())"];
+    args.extend(interval);
+    args.extend(["--relative-to", attribute]);
+    assert_eq!(server.ok(&args).trim(), "276");
+    let mut args = vec!["calc", "## = 'plant'"];
+    args.extend(interval);
+    assert_eq!(server.json(&args)["strings"], serde_json::json!(["plant"]));
+    let mut args = vec!["calc", "## = @t("];
+    args.extend(interval);
+    let refused = server.fails(&args);
+    assert!(refused.contains("line 1, column"), "{refused}");
+}
+
+#[test]
 fn a_backup_restores_as_a_server() {
     let server = Server::start();
     let key = server.create("Kept", "HOUR");

@@ -573,6 +573,55 @@ impl Session {
             ))
     }
 
+    /// See [`crate::Session::run_calculation`].
+    pub fn run_calculation(
+        &self,
+        expression: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        relative_to: impl Into<crate::calc::RelativeTo>,
+    ) -> Result<crate::calc::CalculationResult> {
+        self.runtime.block_on(
+            self.inner
+                .run_calculation(expression, start, end, relative_to),
+        )
+    }
+
+    /// See [`crate::Session::transform`].
+    pub fn transform(
+        &self,
+        relative_to: impl Into<crate::calc::RelativeTo>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        transform: &crate::calc::Transform,
+    ) -> Result<crate::calc::CalculatedSeries> {
+        self.runtime
+            .block_on(self.inner.transform(relative_to, start, end, transform))
+    }
+
+    /// See [`crate::Session::sum_of_series`].
+    pub fn sum_of_series(
+        &self,
+        relative_to: impl Into<crate::calc::RelativeTo>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        query: Option<&str>,
+    ) -> Result<crate::calc::CalculatedSeries> {
+        self.runtime
+            .block_on(self.inner.sum_of_series(relative_to, start, end, query))
+    }
+
+    /// See [`crate::Session::sum_of_points`].
+    pub fn sum_of_points(
+        &self,
+        relative_to: impl Into<crate::calc::RelativeTo>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<f64> {
+        self.runtime
+            .block_on(self.inner.sum_of_points(relative_to, start, end))
+    }
+
     /// See [`crate::Session::read_timeseries_points_at`].
     pub fn read_timeseries_points_at(
         &self,

@@ -61,6 +61,7 @@
 
 mod admin;
 pub mod blocking;
+pub mod calc;
 mod connection;
 mod credentials;
 mod error;

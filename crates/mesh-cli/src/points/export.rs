@@ -49,6 +49,94 @@ enum Sink {
     Parquet(::parquet::arrow::ArrowWriter<Box<dyn Write + Send>>),
 }
 
+/// Points written to a file (complete only once finished) or stdout, as
+/// CSV or Parquet with the columns of `schema` (`mesh points export`,
+/// `mesh calc`).
+pub struct PointsSink {
+    file: Option<(NewFile, std::fs::File)>,
+    path: Option<PathBuf>,
+    sink: Sink,
+}
+
+impl PointsSink {
+    /// Writes to `output`, else stdout (refusing Parquet to a terminal).
+    pub fn open(format: Format, output: Option<PathBuf>) -> anyhow::Result<PointsSink> {
+        Self::open_with(format, output, schema())
+    }
+
+    /// [`PointsSink::open`] for batches of `schema`.
+    pub fn open_with(
+        format: Format,
+        output: Option<PathBuf>,
+        schema: SchemaRef,
+    ) -> anyhow::Result<PointsSink> {
+        let (file, sink): (Option<(NewFile, std::fs::File)>, Box<dyn Write + Send>) = match &output
+        {
+            Some(path) => {
+                let (new, file) = NewFile::create(path)?;
+                let writer = file
+                    .try_clone()
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                (
+                    Some((new, file)),
+                    Box::new(std::io::BufWriter::with_capacity(1 << 20, writer)),
+                )
+            }
+            None => {
+                if format == Format::Parquet && std::io::IsTerminal::is_terminal(&std::io::stdout())
+                {
+                    bail!("Parquet is binary: write it to a file with -o FILE, or redirect stdout");
+                }
+                (
+                    None,
+                    Box::new(std::io::BufWriter::with_capacity(
+                        1 << 20,
+                        std::io::stdout(),
+                    )),
+                )
+            }
+        };
+        let sink = match format {
+            Format::Csv => Sink::Csv(csv::writer(sink)),
+            Format::Parquet => Sink::Parquet(parquet::writer(sink, schema)?),
+        };
+        Ok(PointsSink {
+            file,
+            path: output,
+            sink,
+        })
+    }
+
+    /// Writes one batch.
+    pub fn write(&mut self, batch: &RecordBatch) -> anyhow::Result<()> {
+        match &mut self.sink {
+            Sink::Csv(writer) => csv::write(writer, batch),
+            Sink::Parquet(writer) => parquet::write(writer, batch),
+        }
+    }
+
+    /// Flushes everything; the file's path, when written to one.
+    pub fn finish(self) -> anyhow::Result<Option<String>> {
+        match self.sink {
+            Sink::Csv(writer) => writer
+                .into_inner()
+                .flush()
+                .context("cannot write the points")?,
+            Sink::Parquet(writer) => {
+                let mut inner = writer.into_inner().context("cannot write the points")?;
+                inner.flush().context("cannot write the points")?;
+            }
+        }
+        Ok(match self.file {
+            Some((new, file)) => {
+                new.finish(file)?;
+                self.path.map(|path| path.display().to_string())
+            }
+            None => None,
+        })
+    }
+}
+
 /// Exports `series` in `[from, to)`.
 pub async fn export(
     connection: &Connection,
@@ -63,34 +151,7 @@ pub async fn export(
     if from >= to {
         bail!("--from {} is not before --to {}", show(from), show(to));
     }
-    let (file, sink): (Option<(NewFile, std::fs::File)>, Box<dyn Write + Send>) = match &output {
-        Some(path) => {
-            let (new, file) = NewFile::create(path)?;
-            let writer = file
-                .try_clone()
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            (
-                Some((new, file)),
-                Box::new(std::io::BufWriter::with_capacity(1 << 20, writer)),
-            )
-        }
-        None => {
-            if format == Format::Parquet && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-                bail!("Parquet is binary: write it to a file with -o FILE, or redirect stdout");
-            }
-            (
-                None,
-                Box::new(std::io::BufWriter::with_capacity(
-                    1 << 20,
-                    std::io::stdout(),
-                )),
-            )
-        }
-    };
-    let mut sink = match format {
-        Format::Csv => Sink::Csv(csv::writer(sink)),
-        Format::Parquet => Sink::Parquet(parquet::writer(sink, schema())?),
-    };
+    let mut sink = PointsSink::open(format, output)?;
     let session = connection.open_session().await?;
     let outcome = async {
         let key = crate::series::key_of(&session, series).await?;
@@ -101,23 +162,7 @@ pub async fn export(
     let closed = session.close().await;
     let (key, count) = outcome?;
     closed?;
-    match sink {
-        Sink::Csv(writer) => writer
-            .into_inner()
-            .flush()
-            .context("cannot write the points")?,
-        Sink::Parquet(writer) => {
-            let mut inner = writer.into_inner().context("cannot write the points")?;
-            inner.flush().context("cannot write the points")?;
-        }
-    }
-    let written_to = match file {
-        Some((new, file)) => {
-            new.finish(file)?;
-            output.map(|path| path.display().to_string())
-        }
-        None => None,
-    };
+    let written_to = sink.finish()?;
     let message = format!(
         "exported {count} points of series {key}, {} to {}{}",
         show(from),
@@ -147,7 +192,7 @@ async fn read_all(
     key: i64,
     from: i64,
     to: i64,
-    sink: &mut Sink,
+    sink: &mut PointsSink,
 ) -> anyhow::Result<u64> {
     let info = session.get_timeseries_resource_info(key).await?;
     let step = match info.resolution {
@@ -167,10 +212,7 @@ async fn read_all(
             .await?;
         let batch = inside(points.batch(), end)?;
         count += batch.num_rows() as u64;
-        match sink {
-            Sink::Csv(writer) => csv::write(writer, &batch)?,
-            Sink::Parquet(writer) => parquet::write(writer, &batch)?,
-        }
+        sink.write(&batch)?;
         if step.is_none() {
             // Aim the next window of a breakpoint series at WINDOW_POINTS.
             let rows = batch.num_rows() as i64;
@@ -190,7 +232,7 @@ async fn read_all(
 }
 
 /// The rows of `batch` before `end`, with `utc_time` marked as UTC.
-fn inside(batch: &RecordBatch, end: i64) -> anyhow::Result<RecordBatch> {
+pub fn inside(batch: &RecordBatch, end: i64) -> anyhow::Result<RecordBatch> {
     let column = |name: &str| -> anyhow::Result<&ArrayRef> {
         batch
             .column_by_name(name)

@@ -8,10 +8,10 @@
 //! checks and converts columns.
 
 mod csv;
-mod export;
+pub mod export;
 mod import;
 mod parquet;
-mod time;
+pub mod time;
 
 use std::fs::File;
 use std::io::Write;
@@ -52,7 +52,7 @@ pub async fn run(
 }
 
 /// The format given, else the one the file's extension names, else CSV.
-fn format_of(path: Option<&Path>, given: Option<Format>) -> Format {
+pub fn format_of(path: Option<&Path>, given: Option<Format>) -> Format {
     given.unwrap_or_else(|| {
         match path
             .and_then(Path::extension)

@@ -74,7 +74,7 @@ impl<'a> SessionContext<'a> {
         let current = match target {
             Target::Object(id) => Some(id),
             Target::Attribute(id) => model.attribute(id).map(|a| a.object.id),
-            Target::Key(_) => None,
+            Target::Key(_) | Target::Nothing => None,
         };
         SessionContext {
             snapshot,
@@ -269,7 +269,7 @@ impl<'a> SessionContext<'a> {
 
     fn target_series(&self, interval: Interval) -> Result<Option<Series>, ContextError> {
         match self.target {
-            Target::Object(_) => Ok(None),
+            Target::Object(_) | Target::Nothing => Ok(None),
             Target::Key(key) => self.read_key(key, interval),
             Target::Attribute(id) => match self.model.attribute(id) {
                 Some(found) => self.series_of_attribute(&found, interval),

@@ -65,6 +65,9 @@ pub enum Target {
     /// A series by key: `@t()` is it; searches have no object to start
     /// from and find nothing.
     Key(i64),
+    /// Nothing: `@t()` and searches find nothing; resources (`%'…'`) and
+    /// everything not looked up still work.
+    Nothing,
 }
 
 /// Why a calculation failed.

@@ -47,15 +47,17 @@ impl CalculationApi {
 }
 
 /// What `relative_to` names: a series key, else an object or an
-/// attribute of the session's model.
+/// attribute of the session's model; absent (or naming nothing), nothing
+/// (docs/decisions.md).
 pub fn relative_to(model: &Model, id: Option<&MeshId>) -> Result<Target, Status> {
-    let id = id.ok_or_else(|| {
-        Status::invalid_argument(
-            "relative_to is missing: name an object, an attribute or a time series key",
-        )
-    })?;
+    let Some(id) = id else {
+        return Ok(Target::Nothing);
+    };
     if let Some(key) = id.timeseries_key.filter(|k| *k != 0) {
         return Ok(Target::Key(key));
+    }
+    if id.id.is_none() && id.path.is_none() {
+        return Ok(Target::Nothing);
     }
     match target::object(model, Some(id), "relative_to") {
         Ok(object) => Ok(Target::Object(object)),

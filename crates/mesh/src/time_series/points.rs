@@ -28,7 +28,7 @@ pub struct TimeseriesPoints {
 
 impl TimeseriesPoints {
     /// Decodes an answer of the server.
-    pub(super) fn from_payload(data: &[u8]) -> Result<TimeseriesPoints> {
+    pub(crate) fn from_payload(data: &[u8]) -> Result<TimeseriesPoints> {
         let batch = arrow_ipc::decode_batch(data).map_err(|error| {
             Error::Protocol(format!(
                 "the server sent points that cannot be read: {error}"

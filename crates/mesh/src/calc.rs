@@ -1,0 +1,412 @@
+//! Calculations: expressions of the Mesh calculation language evaluated
+//! by the server relative to an object, an attribute or a series
+//! ([`Session::run_calculation`]), and typed helpers for the common ones
+//! ([`Session::transform`], [`Session::sum_of_series`],
+//! [`Session::sum_of_points`]). Calculated attributes need nothing of
+//! their own: [`Session::read_timeseries_points_at`] reads them.
+
+use chrono::{DateTime, Utc};
+use mesh_proto::calc::calculation_response::CalculationResultOneof;
+use mesh_proto::calc::calculation_service_client::CalculationServiceClient;
+use mesh_proto::calc::CalculationRequest;
+use mesh_proto::types::{MeshId, UtcInterval};
+use mesh_timeseries::Resolution;
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::guid;
+use crate::model::Target;
+use crate::session::Session;
+use crate::time_series::TimeseriesPoints;
+
+/// What an expression is evaluated relative to: searches in it start at
+/// the object (an attribute's owner), and `@t()` is the attribute's or the
+/// key's series.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RelativeTo {
+    /// An object or an attribute, by id or path.
+    Target(Target),
+    /// A series by key.
+    Key(i64),
+}
+
+impl RelativeTo {
+    fn to_proto(&self) -> MeshId {
+        match self {
+            RelativeTo::Target(target) => target.to_proto(),
+            RelativeTo::Key(key) => MeshId {
+                timeseries_key: Some(*key),
+                ..Default::default()
+            },
+        }
+    }
+}
+
+impl From<Target> for RelativeTo {
+    fn from(target: Target) -> Self {
+        RelativeTo::Target(target)
+    }
+}
+
+impl From<&str> for RelativeTo {
+    fn from(path: &str) -> Self {
+        RelativeTo::Target(path.into())
+    }
+}
+
+impl From<String> for RelativeTo {
+    fn from(path: String) -> Self {
+        RelativeTo::Target(Target::Path(path))
+    }
+}
+
+impl From<Uuid> for RelativeTo {
+    fn from(id: Uuid) -> Self {
+        RelativeTo::Target(id.into())
+    }
+}
+
+impl From<i64> for RelativeTo {
+    fn from(key: i64) -> Self {
+        RelativeTo::Key(key)
+    }
+}
+
+/// A series an expression computed: it has no key, id or path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalculatedSeries {
+    /// Its resolution.
+    pub resolution: Resolution,
+    /// Its points.
+    pub points: TimeseriesPoints,
+}
+
+/// What an expression gave, by the type of its result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CalculationResult {
+    /// Series (`t` gives one, `T` any number, none included).
+    Series(Vec<CalculatedSeries>),
+    /// Numbers (`d` gives one, `D` any number).
+    Numbers(Vec<f64>),
+    /// Texts (`s` gives one, `S` any number).
+    Strings(Vec<String>),
+    /// The expression never set `##`.
+    Nothing,
+}
+
+impl CalculationResult {
+    /// The one series of the result, or an error saying what it is.
+    pub fn into_series(self) -> Result<CalculatedSeries> {
+        match self {
+            CalculationResult::Series(mut all) if all.len() == 1 => Ok(all.remove(0)),
+            other => Err(Error::Protocol(format!(
+                "the calculation answered {}, not one series",
+                other.describe()
+            ))),
+        }
+    }
+
+    /// The one number of the result, or an error saying what it is.
+    pub fn into_number(self) -> Result<f64> {
+        match self {
+            CalculationResult::Numbers(all) if all.len() == 1 => Ok(all[0]),
+            other => Err(Error::Protocol(format!(
+                "the calculation answered {}, not one number",
+                other.describe()
+            ))),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            CalculationResult::Series(all) => format!("{} series", all.len()),
+            CalculationResult::Numbers(all) => format!("{} numbers", all.len()),
+            CalculationResult::Strings(all) => format!("{} texts", all.len()),
+            CalculationResult::Nothing => "nothing".to_string(),
+        }
+    }
+}
+
+/// How `TRANSFORM` aggregates the points of each new step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// The sum of the values.
+    Sum,
+    /// The integral (value × seconds).
+    SumI,
+    /// The mean of the values.
+    Avg,
+    /// The time-weighted mean.
+    AvgI,
+    /// The first value.
+    First,
+    /// The last value.
+    Last,
+    /// The least value.
+    Min,
+    /// The greatest value.
+    Max,
+}
+
+impl Method {
+    /// The symbol the language spells it with.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Method::Sum => "SUM",
+            Method::SumI => "SUMI",
+            Method::Avg => "AVG",
+            Method::AvgI => "AVGI",
+            Method::First => "FIRST",
+            Method::Last => "LAST",
+            Method::Min => "MIN",
+            Method::Max => "MAX",
+        }
+    }
+}
+
+/// The calendar `TRANSFORM` steps in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zone {
+    /// UTC.
+    Utc,
+    /// The server's local zone, daylight saving time included.
+    Local,
+    /// The server's standard offset, all year.
+    Standard,
+}
+
+impl Zone {
+    /// The symbol the language spells it with.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Zone::Utc => "UTC",
+            Zone::Local => "LOCAL",
+            Zone::Standard => "STANDARD",
+        }
+    }
+}
+
+/// What a [`Session::transform`] computes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transform {
+    /// The new resolution (a fixed one).
+    pub resolution: Resolution,
+    /// How each new step aggregates the points in it.
+    pub method: Method,
+    /// Whose calendar steps follow; `None`: the server's standard offset.
+    pub zone: Option<Zone>,
+    /// The series to transform, found from the target by this search;
+    /// `None`: the target's own series.
+    pub query: Option<String>,
+}
+
+impl Transform {
+    /// `method` to `resolution`, in the server's standard calendar, of
+    /// the target's own series.
+    pub fn new(resolution: Resolution, method: Method) -> Transform {
+        Transform {
+            resolution,
+            method,
+            zone: None,
+            query: None,
+        }
+    }
+
+    /// The same in `zone`'s calendar.
+    pub fn in_zone(mut self, zone: Zone) -> Transform {
+        self.zone = Some(zone);
+        self
+    }
+
+    /// The same of the series `query` finds.
+    pub fn of(mut self, query: &str) -> Transform {
+        self.query = Some(query.to_string());
+        self
+    }
+
+    /// The expression, as the official SDK writes it.
+    pub fn expression(&self) -> Result<String> {
+        let series = lookup('t', self.query.as_deref())?;
+        let resolution = resolution_symbol(self.resolution)?;
+        let method = self.method.symbol();
+        Ok(match self.zone {
+            Some(zone) => format!(
+                "## = @TRANSFORM({series}, '{resolution}', '{method}', '{}')\n",
+                zone.symbol()
+            ),
+            None => format!("## = @TRANSFORM({series}, '{resolution}', '{method}')\n"),
+        })
+    }
+}
+
+/// The resolution's symbol in the language.
+fn resolution_symbol(resolution: Resolution) -> Result<&'static str> {
+    Ok(match resolution {
+        Resolution::Min => "MIN",
+        Resolution::Min5 => "MIN5",
+        Resolution::Min10 => "MIN10",
+        Resolution::Min15 => "MIN15",
+        Resolution::Min30 => "MIN30",
+        Resolution::Hour => "HOUR",
+        Resolution::Day => "DAY",
+        Resolution::Week => "WEEK",
+        Resolution::Month => "MONTH",
+        Resolution::Year => "YEAR",
+        other => {
+            return Err(Error::InvalidArgument(format!(
+                "a series cannot be transformed to {other:?}: name a fixed resolution"
+            )))
+        }
+    })
+}
+
+/// `@t()` for the target itself, else `@t('query')` (or `@T`): quoted with
+/// whichever quote the query does not hold, since the language has no
+/// escapes.
+fn lookup(function: char, query: Option<&str>) -> Result<String> {
+    let Some(query) = query else {
+        return Ok(format!("@{function}()"));
+    };
+    if query.contains('\n') {
+        return Err(Error::InvalidArgument(
+            "a search query cannot span lines".to_string(),
+        ));
+    }
+    match (query.contains('\''), query.contains('"')) {
+        (false, _) => Ok(format!("@{function}('{query}')")),
+        (true, false) => Ok(format!("@{function}(\"{query}\")")),
+        (true, true) => Err(Error::InvalidArgument(
+            "a search query with both kinds of quotes cannot be written in an expression"
+                .to_string(),
+        )),
+    }
+}
+
+fn to_ms(time: DateTime<Utc>) -> i64 {
+    time.timestamp_millis()
+}
+
+impl Session {
+    fn calculation_client(&self) -> CalculationServiceClient<crate::connection::Transport> {
+        CalculationServiceClient::new(self.connection().transport())
+            .max_decoding_message_size(usize::MAX)
+    }
+
+    /// Evaluates `expression` (statements one per line, the result
+    /// assigned to `##`) over `[start, end)` relative to `relative_to`, as
+    /// this session sees the data.
+    pub async fn run_calculation(
+        &self,
+        expression: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        relative_to: impl Into<RelativeTo>,
+    ) -> Result<CalculationResult> {
+        let id = self.open_id()?;
+        let reply = self
+            .calculation_client()
+            .run_calculation(CalculationRequest {
+                session_id: Some(guid::to_proto(id)),
+                expression: expression.to_string(),
+                interval: Some(UtcInterval::from_millis(to_ms(start), to_ms(end))),
+                relative_to: Some(relative_to.into().to_proto()),
+            })
+            .await
+            .map_err(|status| Error::from_session_call(status, id))?
+            .into_inner();
+        Ok(match reply.calculation_result_oneof {
+            None => CalculationResult::Nothing,
+            Some(CalculationResultOneof::NumericResults(n)) => CalculationResult::Numbers(n.value),
+            Some(CalculationResultOneof::StringResults(s)) => CalculationResult::Strings(s.value),
+            Some(CalculationResultOneof::TimeseriesResults(all)) => CalculationResult::Series(
+                all.timeseries
+                    .iter()
+                    .map(|series| {
+                        let number = series.resolution.map_or(0, |r| r.r#type);
+                        Ok(CalculatedSeries {
+                            resolution: Resolution::from_proto(number)
+                                .unwrap_or(Resolution::Breakpoint),
+                            points: TimeseriesPoints::from_payload(&series.data)?,
+                        })
+                    })
+                    .collect::<Result<_>>()?,
+            ),
+        })
+    }
+
+    /// The series of `relative_to` (or the one the transform's query
+    /// finds from it) over `[start, end)` transformed as `transform` says.
+    pub async fn transform(
+        &self,
+        relative_to: impl Into<RelativeTo>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        transform: &Transform,
+    ) -> Result<CalculatedSeries> {
+        let expression = transform.expression()?;
+        self.run_calculation(&expression, start, end, relative_to)
+            .await?
+            .into_series()
+    }
+
+    /// The step-by-step sum of the series `query` finds from
+    /// `relative_to` (or of `relative_to`'s own series when `None`).
+    pub async fn sum_of_series(
+        &self,
+        relative_to: impl Into<RelativeTo>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        query: Option<&str>,
+    ) -> Result<CalculatedSeries> {
+        let expression = format!("## = @SUM({})\n", lookup('T', query)?);
+        self.run_calculation(&expression, start, end, relative_to)
+            .await?
+            .into_series()
+    }
+
+    /// The sum of the values of `relative_to`'s series in `[start, end)`
+    /// (a linear series' end point included, missing values skipped).
+    pub async fn sum_of_points(
+        &self,
+        relative_to: impl Into<RelativeTo>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<f64> {
+        self.run_calculation("## = @SUM(@t())\n", start, end, relative_to)
+            .await?
+            .into_number()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_are_quoted_with_the_quote_they_do_not_hold() {
+        assert_eq!(lookup('t', None).unwrap(), "@t()");
+        assert_eq!(lookup('T', Some(".A")).unwrap(), "@T('.A')");
+        assert_eq!(
+            lookup('t', Some("[.Name='x'].A")).unwrap(),
+            "@t(\"[.Name='x'].A\")"
+        );
+        assert!(lookup('t', Some("'\"")).is_err());
+        assert!(lookup('t', Some("a\nb")).is_err());
+    }
+
+    #[test]
+    fn transforms_are_written_as_the_official_sdk_writes_them() {
+        let day = Transform::new(Resolution::Day, Method::Sum);
+        assert_eq!(
+            day.expression().unwrap(),
+            "## = @TRANSFORM(@t(), 'DAY', 'SUM')\n"
+        );
+        assert_eq!(
+            day.in_zone(Zone::Local).of(".A").expression().unwrap(),
+            "## = @TRANSFORM(@t('.A'), 'DAY', 'SUM', 'LOCAL')\n"
+        );
+        assert!(Transform::new(Resolution::Breakpoint, Method::Avg)
+            .expression()
+            .is_err());
+    }
+}
