@@ -13,7 +13,8 @@ use mesh_proto::model_file::ImportModelFileRequest;
 use mesh_proto::session::session_service_client::SessionServiceClient;
 use mesh_proto::time_series::timeseries_service_client::TimeseriesServiceClient;
 use mesh_proto::time_series::{
-    CreatePhysicalTimeseriesRequest, Timeseries, WriteTimeseriesRequest,
+    CreatePhysicalTimeseriesRequest, GetTimeseriesResourceRequest, ReadTimeseriesRequest,
+    Timeseries, WriteTimeseriesRequest,
 };
 use mesh_proto::types::{Curve, Guid, MeshId, Resolution, UtcInterval};
 use mesh_server::ServerConfig;
@@ -238,4 +239,105 @@ async fn attributes_depending_on_themselves_are_refused() {
             refused.message()
         );
     }
+}
+
+const VIRTUAL: &str = r###"{"mesh_model_file": 1, "virtual_series": [
+  {"path": "/Virt/", "name": "tenfold", "expression": "## = %'/Calc/raw' * 10",
+   "resolution": "HOUR", "curve_type": "STAIRCASESTARTOFSTEP", "unit": "MW"}]}"###;
+
+impl Client {
+    async fn import(&mut self, content: &str) -> Result<(), tonic::Status> {
+        self.files
+            .import_model_file(ImportModelFileRequest {
+                session_id: Some(self.session.clone()),
+                file_name: "v.json".into(),
+                content: content.into(),
+            })
+            .await
+            .map(|_| ())
+    }
+}
+
+#[tokio::test]
+async fn virtual_series_come_from_the_model_file_and_compute_on_read() {
+    let mut client = client(|_| {}).await;
+    let bad = VIRTUAL.replace("* 10", "* (10");
+    let refused = client.import(&bad).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    assert!(
+        refused.message().contains("virtual_series[0]"),
+        "{}",
+        refused.message()
+    );
+    client.import(VIRTUAL).await.unwrap();
+    let ten: f64 = (0..10).map(|h| 10.0 * h as f64).sum();
+    assert_eq!(client.number("## = @SUM(%'/Virt/tenfold')", 10).await, ten);
+    // Its resource tells the expression; the keys are the server's, so
+    // the test looks for it.
+    let mut key = None;
+    for candidate in 1..=20 {
+        let found = client
+            .series
+            .get_timeseries_resource(GetTimeseriesResourceRequest {
+                session_id: Some(client.session.clone()),
+                timeseries_resource_key: candidate,
+            })
+            .await;
+        if let Ok(resource) = found {
+            let resource = resource.into_inner();
+            if resource.name == "tenfold" {
+                assert_eq!(
+                    resource.virtual_timeseries_expression,
+                    "## = %'/Calc/raw' * 10"
+                );
+                key = Some(candidate);
+            }
+        }
+    }
+    let key = key.expect("the virtual series exists");
+    client
+        .sessions
+        .commit(client.session.clone())
+        .await
+        .unwrap();
+    let read = client
+        .series
+        .read_timeseries(ReadTimeseriesRequest {
+            session_id: Some(client.session.clone()),
+            timeseries_id: Some(MeshId {
+                id: None,
+                path: None,
+                timeseries_key: Some(key),
+            }),
+            interval: Some(UtcInterval::from_millis(0, 3 * H)),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let points = arrow_ipc::decode(&read.timeseries[0].data).unwrap();
+    let values: Vec<f64> = points.iter().map(|p| p.value).collect();
+    assert_eq!(values, vec![0.0, 10.0, 20.0]);
+    let refused = client
+        .series
+        .write_timeseries(WriteTimeseriesRequest {
+            session_id: Some(client.session.clone()),
+            timeseries: Some(Timeseries {
+                id: Some(MeshId {
+                    id: None,
+                    path: None,
+                    timeseries_key: Some(key),
+                }),
+                resolution: None,
+                interval: Some(UtcInterval::from_millis(0, H)),
+                data: arrow_ipc::encode(&[Point::new(0, 0, 1.0)]),
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    assert!(
+        refused.message().contains("is virtual"),
+        "{}",
+        refused.message()
+    );
 }

@@ -62,6 +62,8 @@ use crate::types::{Point, SeriesMeta};
 
 const CHUNK_VERSION: u8 = 2;
 const META_VERSION: u8 = 1;
+/// The metadata format of a virtual series: the first, then its expression.
+const META_VERSION_VIRTUAL: u8 = 2;
 
 /// Value encodings, chosen per chunk.
 const VALUES_XOR: u8 = 0;
@@ -566,7 +568,13 @@ fn get_str(r: &mut Reader<'_>) -> Result<String, String> {
 
 pub(crate) fn encode_meta(meta: &SeriesMeta) -> Vec<u8> {
     let mut out = Vec::with_capacity(40 + meta.path.len() + meta.name.len());
-    out.push(META_VERSION);
+    // Physical series keep the first format byte for byte; a virtual one
+    // is the second, which ends with its expression.
+    out.push(if meta.virtual_expression.is_some() {
+        META_VERSION_VIRTUAL
+    } else {
+        META_VERSION
+    });
     put_varint(&mut out, u128::from(zigzag(meta.key)));
     put_str(&mut out, &meta.path);
     put_str(&mut out, &meta.name);
@@ -587,13 +595,16 @@ pub(crate) fn encode_meta(meta: &SeriesMeta) -> Vec<u8> {
             put_str(&mut out, tz);
         }
     }
+    if let Some(expression) = &meta.virtual_expression {
+        put_str(&mut out, expression);
+    }
     out
 }
 
 pub(crate) fn decode_meta(bytes: &[u8]) -> Result<SeriesMeta, String> {
     let mut r = Reader::new(bytes);
     let version = r.u8()?;
-    if version != META_VERSION {
+    if version != META_VERSION && version != META_VERSION_VIRTUAL {
         return Err(format!("unknown metadata format {version}"));
     }
     let key = unzigzag(r.u64()?);
@@ -615,6 +626,11 @@ pub(crate) fn decode_meta(bytes: &[u8]) -> Result<SeriesMeta, String> {
         1 => Some(get_str(&mut r)?),
         other => return Err(format!("bad time zone tag {other}")),
     };
+    let virtual_expression = if version == META_VERSION_VIRTUAL {
+        Some(get_str(&mut r)?)
+    } else {
+        None
+    };
     if r.remaining() != 0 {
         return Err("unexpected bytes after the record".into());
     }
@@ -626,6 +642,7 @@ pub(crate) fn decode_meta(bytes: &[u8]) -> Result<SeriesMeta, String> {
         resolution,
         unit_id,
         time_zone,
+        virtual_expression,
     })
 }
 
@@ -834,12 +851,13 @@ mod tests {
             resolution: Resolution::Min5,
             unit_id: Uuid::from_bytes(*b"0123456789abcdef"),
             time_zone: Some("Europe/Oslo".into()),
+            virtual_expression: None,
         };
         let bytes = encode_meta(&meta);
         assert_eq!(decode_meta(&bytes).unwrap(), meta);
         let plain = SeriesMeta {
             time_zone: None,
-            ..meta
+            ..meta.clone()
         };
         assert_eq!(decode_meta(&encode_meta(&plain)).unwrap(), plain);
         for cut in 0..bytes.len() {
@@ -848,5 +866,16 @@ mod tests {
         let mut longer = bytes.clone();
         longer.push(0);
         assert!(decode_meta(&longer).is_err());
+        // A virtual series: its expression is part of the record, so a
+        // record cut before its end is damage, not a physical series.
+        let virtual_series = SeriesMeta {
+            virtual_expression: Some("## = %'/a/b' * 2".into()),
+            ..meta
+        };
+        let bytes = encode_meta(&virtual_series);
+        assert_eq!(decode_meta(&bytes).unwrap(), virtual_series);
+        for cut in 0..bytes.len() {
+            assert!(decode_meta(&bytes[..cut]).is_err());
+        }
     }
 }

@@ -26,6 +26,9 @@ pub struct SeriesMeta {
     pub unit_id: Uuid,
     /// IANA time zone of daily and coarser series, if any.
     pub time_zone: Option<String>,
+    /// The expression of a virtual series, evaluated on read; `None` for a
+    /// physical series, which stores its points.
+    pub virtual_expression: Option<String>,
 }
 
 impl SeriesMeta {

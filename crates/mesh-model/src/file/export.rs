@@ -69,6 +69,7 @@ pub fn export(model: &Model, models: &[String], max_bytes: usize) -> Result<Stri
     check_depths(model, &chosen, &definitions)?;
     let file = ModelFile {
         mesh_model_file: FORMAT_VERSION,
+        virtual_series: Vec::new(),
         model_definitions: definitions.iter().map(|id| namespace(model, *id)).collect(),
         models: chosen
             .iter()

@@ -33,6 +33,9 @@ pub struct Imported {
     pub models: usize,
     /// Objects in the file (models not counted).
     pub objects: usize,
+    /// Virtual series the file creates, for the server to make: the model
+    /// does not hold series.
+    pub virtual_series: Vec<super::VirtualSeriesEntry>,
 }
 
 /// Reads `text` (the file `file_name`) into the changes that make it on
@@ -90,6 +93,7 @@ pub fn import(
         let change = importer.resolve_links(&place, attribute, links)?;
         importer.apply(&place, change)?;
     }
+    importer.out.virtual_series = file.virtual_series;
     Ok(importer.out)
 }
 

@@ -40,6 +40,33 @@ pub struct ModelFile {
     /// The models.
     #[serde(default)]
     pub models: Vec<ModelEntry>,
+    /// Virtual time series the file creates (mesh-rs's own section: the
+    /// public API has no call that creates them). Exports leave it out:
+    /// series are resources, not part of the model.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub virtual_series: Vec<VirtualSeriesEntry>,
+}
+
+/// A virtual time series: a resource whose points its expression
+/// computes on read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VirtualSeriesEntry {
+    /// Catalogue path, beginning and ending with `/`.
+    pub path: String,
+    /// Name within the catalogue.
+    pub name: String,
+    /// The expression, a program of the calculation language.
+    pub expression: String,
+    /// Resolution, as the API spells it (`HOUR`, `BREAKPOINT`, …).
+    pub resolution: String,
+    /// Curve type, as the API spells it (`PIECEWISELINEAR`, …).
+    pub curve_type: String,
+    /// Unit of measurement, by name (`MW`).
+    pub unit: String,
+    /// IANA time zone of DAY and coarser resolutions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// A namespace; at the top of the file, a model definition.

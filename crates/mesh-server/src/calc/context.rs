@@ -33,6 +33,8 @@ struct Shared {
     points_read: Cell<usize>,
     deadline: Instant,
     active: RefCell<Vec<Uuid>>,
+    /// Virtual series being evaluated, by key.
+    active_keys: RefCell<Vec<i64>>,
 }
 
 /// The data port: series, searches and attribute values as the session
@@ -60,6 +62,7 @@ impl<'a> SessionContext<'a> {
             points_read: Cell::new(0),
             deadline: Instant::now() + settings.max_duration,
             active: RefCell::new(Vec::new()),
+            active_keys: RefCell::new(Vec::new()),
         });
         SessionContext::with_shared(snapshot, model, target, settings, shared)
     }
@@ -132,9 +135,10 @@ impl<'a> SessionContext<'a> {
                 "the expression of attribute {path} depends on itself"
             )));
         }
-        if self.shared.active.borrow().len() >= MAX_NESTING {
+        let depth = self.shared.active.borrow().len() + self.shared.active_keys.borrow().len();
+        if depth >= MAX_NESTING {
             return Err(CalcError::Eval(EvalError::Limit(format!(
-                "calculated attributes nest deeper than {MAX_NESTING} at attribute {path}"
+                "calculated series nest deeper than {MAX_NESTING} at attribute {path}"
             ))));
         }
         self.shared.active.borrow_mut().push(id);
@@ -149,6 +153,43 @@ impl<'a> SessionContext<'a> {
         self.shared.active.borrow_mut().pop();
         match value? {
             Some(value) => as_series(value, interval, &format!("attribute {path}")),
+            None => Ok(Series::empty_at(interval.start_ms)),
+        }
+    }
+
+    /// What virtual series `key` with `expression` reads as over
+    /// `interval`: its expression, evaluated relative to nothing (it may
+    /// name other resources, `%'/path'`).
+    pub fn virtual_series(
+        &self,
+        key: i64,
+        expression: &str,
+        interval: Interval,
+    ) -> Result<Series, CalcError> {
+        let what = format!("virtual time series {key}");
+        if self.shared.active_keys.borrow().contains(&key) {
+            return Err(CalcError::Invalid(format!(
+                "the expression of {what} depends on itself"
+            )));
+        }
+        let depth = self.shared.active.borrow().len() + self.shared.active_keys.borrow().len();
+        if depth >= MAX_NESTING {
+            return Err(CalcError::Eval(EvalError::Limit(format!(
+                "calculated series nest deeper than {MAX_NESTING} at {what}"
+            ))));
+        }
+        self.shared.active_keys.borrow_mut().push(key);
+        let nested = SessionContext::with_shared(
+            self.snapshot,
+            self.model,
+            Target::Nothing,
+            self.settings,
+            self.shared.clone(),
+        );
+        let value = nested.evaluate(expression, interval);
+        self.shared.active_keys.borrow_mut().pop();
+        match value? {
+            Some(value) => as_series(value, interval, &what),
             None => Ok(Series::empty_at(interval.start_ms)),
         }
     }
@@ -171,11 +212,12 @@ impl<'a> SessionContext<'a> {
             .map(Some)
             .map_err(|e| {
                 let path = self.model.attribute_path(found.slot.id).unwrap_or_default();
-                nested_error(&path, e)
+                nested_error(&format!("attribute {path}"), e)
             })
     }
 
-    /// Physical series `key` over `interval`, as reads answer it.
+    /// Series `key` over `interval`, as reads answer it: a physical
+    /// series' points, a virtual series' result.
     fn read_key(&self, key: i64, interval: Interval) -> Result<Option<Series>, ContextError> {
         let answer = match self.snapshot.read(
             key,
@@ -188,6 +230,12 @@ impl<'a> SessionContext<'a> {
             Err(ViewError::InvalidArgument(m)) => return Err(ContextError::Invalid(m)),
             Err(e) => return Err(ContextError::Failed(e.to_string())),
         };
+        if let Some(expression) = &answer.meta.virtual_expression {
+            return self
+                .virtual_series(key, expression, interval)
+                .map(Some)
+                .map_err(|e| nested_error(&format!("virtual time series {key}"), e));
+        }
         let read = self.shared.points_read.get() + answer.points.len();
         self.shared.points_read.set(read);
         if read > self.settings.max_points {
@@ -342,9 +390,9 @@ fn expression_of(found: &AttributeRef<'_>) -> Option<String> {
     }
 }
 
-/// A nested calculated attribute's failure, as the port reports it.
-fn nested_error(path: &str, error: CalcError) -> ContextError {
-    let message = format!("attribute {path}: {error}");
+/// A nested calculated series' failure, as the port reports it.
+fn nested_error(what: &str, error: CalcError) -> ContextError {
+    let message = format!("{what}: {error}");
     match error {
         CalcError::Eval(EvalError::Limit(_) | EvalError::Deadline(_)) => {
             ContextError::Limit(message)

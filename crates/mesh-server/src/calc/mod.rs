@@ -118,6 +118,25 @@ pub async fn attribute(
     .await?
 }
 
+/// What virtual series `key` (with `expression`) reads as over
+/// `interval`.
+pub async fn virtual_series(
+    view: &SessionView,
+    key: i64,
+    expression: String,
+    interval: (i64, i64),
+    settings: Arc<CalcSettings>,
+) -> Result<Series, CalcError> {
+    view.with_snapshot(move |snapshot| {
+        // Nothing of the model is reached from a virtual series: it is
+        // evaluated relative to nothing.
+        let model = Model::new();
+        let context = SessionContext::new(snapshot, &model, Target::Nothing, &settings);
+        Ok(context.virtual_series(key, &expression, Interval::new(interval.0, interval.1)))
+    })
+    .await?
+}
+
 /// A result as a series: series as they are; a number `x` as the
 /// breakpoint series of one point `x` at the start of the interval
 /// (docs/decisions.md: the sources do not say how a number reads through

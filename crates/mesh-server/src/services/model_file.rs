@@ -17,10 +17,11 @@ use crate::guid;
 use crate::services::model::view;
 use crate::services::status::OrStatus;
 use crate::session::SessionManager;
-use crate::view::{SessionView, ViewError};
+use crate::view::{NewSeries, SessionEdit, SessionView, ViewError};
 use mesh_model::file::ExportError;
 use mesh_model::Change;
 use mesh_storage::StoreHandle;
+use mesh_timeseries::{echo, CurveType, Resolution};
 
 /// The model file service over the session manager.
 pub struct ModelFileApi {
@@ -78,10 +79,30 @@ impl ModelFileService for ModelFileApi {
             models: imported.models as i64,
             objects: imported.objects as i64,
         };
+        let virtual_series = imported
+            .virtual_series
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| new_virtual_series(name, i, entry))
+            .collect::<Result<Vec<_>, _>>()?;
+        // The model first: a refused model leaves the session's series as
+        // they were. A refused series then undoes nothing of the model, so
+        // every series is checked before any is made (names, units, zones,
+        // expressions here; free paths when made).
         workspace
             .model
             .apply_all(committed, imported.changes)
             .or_status()?;
+        let mut edit = SessionEdit::new(&self.store, &mut workspace);
+        for (i, series) in virtual_series.into_iter().enumerate() {
+            edit.create_series(series).await.map_err(|e| {
+                let status = Status::from(e);
+                Status::new(
+                    status.code(),
+                    format!("{name}: virtual_series[{i}]: {}", status.message()),
+                )
+            })?;
+        }
         Ok(Response::new(answer))
     }
 
@@ -109,4 +130,56 @@ impl ModelFileService for ModelFileApi {
             })?;
         Ok(Response::new(ExportModelFileResponse { content }))
     }
+}
+
+/// Entry `i` of a file's virtual series as a new series, its names read.
+fn new_virtual_series(
+    file: &str,
+    i: usize,
+    entry: &mesh_model::file::VirtualSeriesEntry,
+) -> Result<NewSeries, Status> {
+    let refuse = |field: &str, reason: String| {
+        Status::invalid_argument(format!("{file}: virtual_series[{i}].{field}: {reason}"))
+    };
+    let resolution = Resolution::ALL
+        .into_iter()
+        .find(|r| r.name().eq_ignore_ascii_case(&entry.resolution))
+        .ok_or_else(|| {
+            let names: Vec<&str> = Resolution::ALL.iter().map(|r| r.name()).collect();
+            refuse(
+                "resolution",
+                format!("expected one of {}", names.join(", ")),
+            )
+        })?;
+    let curve_type = [
+        CurveType::StaircaseStartOfStep,
+        CurveType::PiecewiseLinear,
+        CurveType::Staircase,
+    ]
+    .into_iter()
+    .find(|c| c.name().eq_ignore_ascii_case(&entry.curve_type))
+    .ok_or_else(|| {
+        refuse(
+            "curve_type",
+            "expected STAIRCASESTARTOFSTEP, PIECEWISELINEAR or STAIRCASE".to_string(),
+        )
+    })?;
+    let unit = mesh_model::units::by_name(&entry.unit).ok_or_else(|| {
+        refuse(
+            "unit",
+            format!(
+                "'{}' is no unit of measurement the server lists",
+                echo(&entry.unit)
+            ),
+        )
+    })?;
+    Ok(NewSeries {
+        path: entry.path.clone(),
+        name: entry.name.clone(),
+        curve_type,
+        resolution,
+        unit_id: unit.id,
+        time_zone: entry.time_zone.clone(),
+        virtual_expression: Some(entry.expression.clone()),
+    })
 }

@@ -29,6 +29,7 @@ impl From<ViewError> for Status {
             ViewError::AlreadyExists(_) => Status::already_exists(message),
             ViewError::TooLarge(_) => Status::resource_exhausted(message),
             ViewError::Unimplemented(_) => Status::unimplemented(message),
+            ViewError::FailedPrecondition(_) => Status::failed_precondition(message),
             ViewError::Storage(error) => {
                 // The client learns that storage failed; the log keeps why.
                 tracing::error!(%error, "storage failed");

@@ -51,6 +51,7 @@ impl SessionEdit<'_> {
                 resolution: original.resolution,
                 unit_id: original.unit_id,
                 time_zone: original.time_zone.clone(),
+                virtual_expression: original.virtual_expression.clone(),
             })
             .await?;
         if let (Some(first), Some(last)) = (points.first(), points.last()) {

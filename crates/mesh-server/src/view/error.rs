@@ -20,6 +20,10 @@ pub enum ViewError {
     /// The answer or the request is larger than the server handles at once.
     #[error("{0}")]
     TooLarge(String),
+    /// The request does not fit the state of what it names (a write to a
+    /// virtual series).
+    #[error("{0}")]
+    FailedPrecondition(String),
     /// A feature mesh-server does not serve yet.
     #[error("{0}")]
     Unimplemented(String),

@@ -22,6 +22,9 @@ pub struct NewSeries {
     pub unit_id: Uuid,
     /// IANA time zone, for DAY and coarser only; empty means none.
     pub time_zone: Option<String>,
+    /// The expression of a virtual series (computed on read, no points
+    /// stored); `None` for a physical series.
+    pub virtual_expression: Option<String>,
 }
 
 /// Changes to a series' metadata; `None` leaves a field as it is.
@@ -44,6 +47,9 @@ impl SessionEdit<'_> {
         catalogue_path(&new.path)?;
         let unit_id = known_unit(new.unit_id)?;
         let time_zone = time_zone(new.time_zone.as_deref(), new.resolution)?;
+        if let Some(expression) = &new.virtual_expression {
+            virtual_expression(expression, &new.path, &new.name)?;
+        }
         let mut meta = SeriesMeta {
             key: 0,
             path: new.path,
@@ -52,6 +58,7 @@ impl SessionEdit<'_> {
             resolution: new.resolution,
             unit_id,
             time_zone,
+            virtual_expression: new.virtual_expression,
         };
         let full_path = meta.full_path();
         if let Some(existing) = self.workspace.changes().series_at_path(&full_path) {
@@ -107,6 +114,12 @@ impl SessionEdit<'_> {
         points: Vec<Point>,
     ) -> Result<(), ViewError> {
         let meta = self.view().series(key).await?;
+        if meta.virtual_expression.is_some() {
+            return Err(ViewError::FailedPrecondition(format!(
+                "time series {key} ('Resource{}') is virtual: its points are computed from its expression, and none can be written",
+                mesh_timeseries::echo(&meta.full_path())
+            )));
+        }
         if let Some(sent) = resolution.filter(|sent| *sent != meta.resolution) {
             return Err(ViewError::InvalidArgument(format!(
                 "the request's resolution {sent} is not the series' resolution {}",
@@ -125,6 +138,27 @@ impl SessionEdit<'_> {
         );
         Ok(())
     }
+}
+
+/// A virtual series' expression must be a program of the language: a
+/// mistake is found when the series is made, not on every read.
+fn virtual_expression(expression: &str, path: &str, name: &str) -> Result<(), ViewError> {
+    if expression.trim().is_empty() {
+        return Err(ViewError::InvalidArgument(format!(
+            "virtual time series '{}{}' has an empty expression",
+            mesh_timeseries::echo(path),
+            mesh_timeseries::echo(name)
+        )));
+    }
+    mesh_calc::parser::parse(expression, &mesh_calc::Limits::default())
+        .map(|_| ())
+        .map_err(|e| {
+            ViewError::InvalidArgument(format!(
+                "the expression of virtual time series '{}{}': {e}",
+                mesh_timeseries::echo(path),
+                mesh_timeseries::echo(name)
+            ))
+        })
 }
 
 /// The time grid of a series. Its metadata was checked when it was

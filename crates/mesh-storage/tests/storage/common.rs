@@ -78,6 +78,7 @@ pub fn meta(key: i64) -> SeriesMeta {
         resolution: Resolution::Month,
         unit_id: uuid::Uuid::from_bytes([key as u8; 16]),
         time_zone: None,
+        virtual_expression: None,
     }
 }
 

@@ -144,7 +144,7 @@ pub fn resource(meta: &SeriesMeta) -> TimeseriesResource {
                 .map(|u| u.name.to_string())
                 .unwrap_or_default(),
         }),
-        virtual_timeseries_expression: String::new(),
+        virtual_timeseries_expression: meta.virtual_expression.clone().unwrap_or_default(),
         time_zone: meta.time_zone.clone(),
     }
 }

@@ -92,6 +92,7 @@ async fn read_series(
     series: &Addressed,
     interval: (i64, i64),
     limit: ReadLimit,
+    calc: &Arc<CalcSettings>,
 ) -> Result<Timeseries, Status> {
     if let Some((model, settings)) = &series.calculated {
         let (attribute, path) = series.through.clone().unwrap_or_default();
@@ -111,7 +112,15 @@ async fn read_series(
         });
         return Ok(answer);
     }
-    let answer = view.read(series.key, interval, limit).await?;
+    let mut answer = view.read(series.key, interval, limit).await?;
+    if let Some(expression) = answer.meta.virtual_expression.clone() {
+        let result =
+            calc::virtual_series(view, series.key, expression, interval, calc.clone()).await?;
+        crate::services::calc::check_size(result.len(), calc)?;
+        answer.meta.resolution = result.resolution();
+        answer.interval = Some(interval);
+        answer.points = result.points();
+    }
     Ok(convert::timeseries(
         series.key,
         series.through.as_ref(),
@@ -217,6 +226,7 @@ impl TimeseriesService for TimeseriesApi {
                 "unit of measurement id",
             )?,
             time_zone: wanted.time_zone,
+            virtual_expression: None,
             path: wanted.path,
             name: wanted.name,
         };
@@ -296,7 +306,7 @@ impl TimeseriesService for TimeseriesApi {
         // workspace stays locked until the answer is built.
         let workspace = lease.session().workspace().await;
         let view = SessionView::new(self.store.clone(), workspace.changes());
-        let series = read_series(&view, &series, interval, self.limit).await?;
+        let series = read_series(&view, &series, interval, self.limit, &self.calc).await?;
         drop(workspace);
         Ok(Response::new(ReadTimeseriesResponse {
             timeseries: vec![series],
@@ -314,7 +324,7 @@ impl TimeseriesService for TimeseriesApi {
             keys.push(address(&lease, Some(id), Use::Read, &self.calc).await?);
         }
         let interval = convert::interval(wanted.interval.as_ref())?;
-        let (store, limit) = (self.store.clone(), self.limit);
+        let (store, limit, calc) = (self.store.clone(), self.limit, self.calc.clone());
         // One answer per series, produced as the client takes them; the
         // lease keeps the session alive until the last one is sent.
         let (sender, receiver) = tokio::sync::mpsc::channel(2);
@@ -322,7 +332,7 @@ impl TimeseriesService for TimeseriesApi {
             for series in keys {
                 let changes = lease.session().workspace().await.changes();
                 let view = SessionView::new(store.clone(), changes);
-                let answer = read_series(&view, &series, interval, limit)
+                let answer = read_series(&view, &series, interval, limit, &calc)
                     .await
                     .map(|series| ReadTimeseriesResponse {
                         timeseries: vec![series],
