@@ -47,8 +47,6 @@ CALC_TEMPLATE = (
     "@PDLOG(12004, 'TEST') \n"
     "##= @d('.DblAtt') + @t('.TsRawAtt') + @SUM(@D('PlantToPlantRef.DblAtt'))\n\n"
 )
-METHODS = ["SUM", "SUMI", "AVG", "AVGI", "FIRST", "LAST", "MIN", "MAX"]
-ZONES = [None, "LOCAL", "STANDARD", "UTC"]
 
 
 def raw_points():
@@ -63,13 +61,6 @@ def raw_points():
 
 
 # --- the SDK's expression builders (calc notes §5) ---------------------------------
-
-
-def transform_expression(resolution, method, zone=None, query=None):
-    series = f"@t('{query}')" if query else "@t()"
-    if zone is None:
-        return f"## = @TRANSFORM({series}, '{resolution}', '{method}')\n"
-    return f"## = @TRANSFORM({series}, '{resolution}', '{method}', '{zone}')\n"
 
 
 def sdk_time(moment):
@@ -243,50 +234,6 @@ def calc(channel):
 def targets(attribute):
     """The SDK's three ways of naming the target: id, path, the instance."""
     return [attribute["id"], attribute["path"], attribute]
-
-
-# --- TRANSFORM (test_read_transformed_timeseries_points) ----------------------------
-
-
-@pytest.mark.parametrize("zone", ZONES)
-@pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("resolution,count", [("MIN15", 33), ("MIN30", 17)])
-def test_transform_to_a_finer_resolution(calc, session, plant, resolution, count, method, zone):
-    step = timedelta(minutes=15 if resolution == "MIN15" else 30)
-    for target in targets(plant["raw"]):
-        table = single_series(calc.run(session, transform_expression(resolution, method, zone), target))
-        got = rows(table)
-        assert len(got) == count, got
-        for index, (moment, flags, value) in enumerate(got):
-            assert moment == START + index * step
-            if moment <= START + timedelta(hours=2) or moment >= START + timedelta(hours=4):
-                assert flags == OK and not math.isnan(value), (moment, flags, value)
-            elif moment < START + timedelta(hours=3):
-                assert flags == MISSING and math.isnan(value), (moment, flags, value)
-            else:
-                assert flags == NOT_OK | MISSING and math.isnan(value), (moment, flags, value)
-            if method == "AVG" and resolution == "MIN15" and flags == OK:
-                assert value == pytest.approx(1 + 0.25 * index)
-
-
-@pytest.mark.parametrize("zone", ZONES)
-@pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("resolution", ["HOUR", "DAY", "WEEK", "MONTH", "YEAR"])
-def test_transform_to_a_coarser_resolution(calc, session, plant, resolution, method, zone):
-    for target in targets(plant["raw"]):
-        table = single_series(calc.run(session, transform_expression(resolution, method, zone), target))
-        assert table.num_rows >= 1
-
-
-def test_transform_hour_sum_standard_answers_eight_points(calc, session, plant):
-    table = single_series(calc.run(session, transform_expression("HOUR", "SUM", "STANDARD"), plant["raw"]))
-    assert table.num_rows == 8
-
-
-def test_transform_through_a_search(calc, session, plant):
-    expression = transform_expression("DAY", "AVGI", "UTC", query=".TsRawAtt")
-    table = single_series(calc.run(session, expression, plant["path"]))
-    assert table.num_rows >= 1
 
 
 # --- statistics ---------------------------------------------------------------------

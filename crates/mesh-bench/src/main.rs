@@ -10,11 +10,13 @@
 //! cargo run --release -p mesh-bench -- commits [--sessions N] [--points P] [--seconds S] [--kill-every S]
 //! cargo run --release -p mesh-bench -- streams [--connections N] [--streams N] [--limits L,...]
 //! cargo run --release -p mesh-bench -- model [--objects N] [--areas A] [--sessions S] [--updates U]
+//! cargo run --release -p mesh-bench -- calc [--series N] [--repeat R]
 //! ```
 //!
 //! The server binary must be built first, in the same profile: mesh-bench
 //! looks for `mesh-server` in its own directory (or takes `--server-bin`).
 
+mod calc;
 mod commits;
 mod data;
 mod disk;
@@ -84,6 +86,9 @@ enum Command {
     /// series attribute's path or id against the same read by key, and searches that follow
     /// links across the whole model.
     Relations(relations::RelationsArgs),
+    /// Calculations: TRANSFORM of ten years, a sum over series a search finds, a calculated
+    /// attribute, each against reading its input points; and the engine alone in process.
+    Calc(calc::CalcArgs),
 }
 
 #[derive(Args)]
@@ -168,6 +173,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Streams(args) => streams::run(args).await,
         Command::Model(args) => model::run(args).await,
         Command::Relations(args) => relations::run(args).await,
+        Command::Calc(args) => calc::run(args).await,
     }
 }
 

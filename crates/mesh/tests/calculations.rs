@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use mesh::calc::{CalculationResult, Method, Transform, Zone};
+use mesh::calc::CalculationResult;
 use mesh::{Connection, CurveType, Point, Resolution, Session};
 
 const MODEL: &str = r###"{"mesh_model_file": 1,
@@ -90,25 +90,6 @@ async fn expressions_helpers_and_calculated_attributes() {
         .await
         .unwrap();
     assert_eq!(summed.points.len(), 48);
-
-    let daily = session
-        .transform(
-            attribute.as_str(),
-            start,
-            end,
-            &Transform::new(Resolution::Day, Method::Sum).in_zone(Zone::Utc),
-        )
-        .await
-        .unwrap();
-    assert_eq!(daily.resolution, Resolution::Day);
-    let values: Vec<f64> = daily.points.iter().map(|p| p.value).collect();
-    assert_eq!(
-        values,
-        vec![
-            (0..24).map(f64::from).sum::<f64>(),
-            (24..48).map(f64::from).sum::<f64>()
-        ]
-    );
 
     // A calculated attribute reads like a physical one.
     let doubled = session
