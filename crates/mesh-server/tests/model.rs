@@ -703,16 +703,22 @@ async fn time_series_attributes_connect_to_series_read_and_written_by_path() {
         timeseries_id: Some(attribute_id),
         interval: Some(UtcInterval::from_millis(0, 10_000)),
     };
-    let calculations = client
+    // Disconnected, the attribute reads as its local expression `##= 2`
+    // (over the template `##= 1`): a number, one breakpoint point at the
+    // interval's start (docs/decisions.md).
+    let calculated = client
         .clients
         .series
         .clone()
         .read_timeseries(read)
         .await
-        .unwrap_err();
-    assert_eq!(calculations.code(), Code::Unimplemented, "{calculations:?}");
-    assert!(
-        calculations.message().contains("calculations"),
-        "{calculations:?}"
-    );
+        .unwrap()
+        .into_inner();
+    let [one] = calculated.timeseries.as_slice() else {
+        panic!("{calculated:?}");
+    };
+    assert_eq!(one.id.as_ref().and_then(|id| id.timeseries_key), Some(0));
+    let points = mesh_timeseries::arrow_ipc::decode(&one.data).unwrap();
+    assert_eq!(points.len(), 1);
+    assert_eq!((points[0].utc_ms, points[0].value), (0, 2.0));
 }
