@@ -239,25 +239,15 @@ impl Transform {
     }
 }
 
-/// The resolution's symbol in the language.
+/// The resolution's symbol in the language: its wire name, for the fixed
+/// resolutions a series can be transformed to.
 fn resolution_symbol(resolution: Resolution) -> Result<&'static str> {
-    Ok(match resolution {
-        Resolution::Min => "MIN",
-        Resolution::Min5 => "MIN5",
-        Resolution::Min10 => "MIN10",
-        Resolution::Min15 => "MIN15",
-        Resolution::Min30 => "MIN30",
-        Resolution::Hour => "HOUR",
-        Resolution::Day => "DAY",
-        Resolution::Week => "WEEK",
-        Resolution::Month => "MONTH",
-        Resolution::Year => "YEAR",
-        other => {
-            return Err(Error::InvalidArgument(format!(
-                "a series cannot be transformed to {other:?}: name a fixed resolution"
-            )))
-        }
-    })
+    if resolution == Resolution::Breakpoint {
+        return Err(Error::InvalidArgument(
+            "a series cannot be transformed to BREAKPOINT: name a fixed resolution".to_string(),
+        ));
+    }
+    Ok(resolution.name())
 }
 
 /// `@t()` for the target itself, else `@t('query')` (or `@T`): quoted with
