@@ -12,7 +12,7 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
@@ -23,12 +23,11 @@ use mesh_proto::model_file::ImportModelFileRequest;
 use mesh_proto::time_series::timeseries_service_client::TimeseriesServiceClient;
 use mesh_proto::time_series::ReadTimeseriesRequest;
 use mesh_proto::types::{MeshId, UtcInterval};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 use crate::server::{ServerArgs, ServerProcess};
 use crate::{data, thousands, tsclient};
 
-const CALL_TIMEOUT: Duration = Duration::from_secs(600);
 const YEAR_HOURS: u64 = 8_760;
 const TEN_YEARS_HOURS: u64 = 87_600;
 /// Points of each in-process engine figure.
@@ -208,7 +207,7 @@ pub async fn run(args: CalcArgs) -> anyhow::Result<()> {
     )
     .await?;
     println!("  server:   {}", server.command_line);
-    let channel = connect(server.addr()).await?;
+    let channel = crate::relations::connect(server.addr()).await?;
     let session = tsclient::start_session(&channel).await?;
     let ts = tsclient::ts_client(&channel);
     let (unit, _) = tsclient::pick_unit(&channel).await?;
@@ -403,14 +402,4 @@ fn engine(repeat: u64) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-async fn connect(address: std::net::SocketAddr) -> anyhow::Result<Channel> {
-    Endpoint::from_shared(format!("http://{address}"))?
-        .connect_timeout(CALL_TIMEOUT)
-        .timeout(CALL_TIMEOUT)
-        .tcp_nodelay(true)
-        .connect()
-        .await
-        .with_context(|| format!("cannot connect to {address}"))
 }

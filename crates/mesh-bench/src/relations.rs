@@ -319,7 +319,8 @@ pub async fn run(args: RelationsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn connect(address: SocketAddr) -> anyhow::Result<Channel> {
+/// A channel to `address` with the benchmarks' long call timeout.
+pub(crate) async fn connect(address: SocketAddr) -> anyhow::Result<Channel> {
     Endpoint::from_shared(format!("http://{address}"))?
         .connect_timeout(CALL_TIMEOUT)
         .timeout(CALL_TIMEOUT)

@@ -253,24 +253,25 @@ impl<'a> SessionContext<'a> {
         .map_err(|e| ContextError::Failed(format!("series {key}: {e}")))
     }
 
-    /// The attributes `query` finds from the current object.
-    fn found(&self, query: &str) -> Result<Vec<AttributeRef<'a>>, ContextError> {
+    /// What `query` finds from the current object (nothing without one).
+    fn hits(&self, query: &str) -> Result<Vec<search::Hit<Uuid>>, ContextError> {
         let Some(start) = self.current else {
             return Ok(Vec::new());
         };
-        let parsed = search::parse(query).map_err(|e| {
+        let refused = |e: &dyn std::fmt::Display| {
             ContextError::Invalid(format!(
                 "search '{}': {e}",
                 mesh_timeseries::echo::echo(query)
             ))
-        })?;
+        };
+        let parsed = search::parse(query).map_err(|e| refused(&e))?;
         let mut budget = Budget::new(MAX_VISITED);
-        let hits = search::run(self.model, start, &parsed, &mut budget).map_err(|e| {
-            ContextError::Invalid(format!(
-                "search '{}': {e}",
-                mesh_timeseries::echo::echo(query)
-            ))
-        })?;
+        search::run(self.model, start, &parsed, &mut budget).map_err(|e| refused(&e))
+    }
+
+    /// The attributes `query` finds from the current object.
+    fn found(&self, query: &str) -> Result<Vec<AttributeRef<'a>>, ContextError> {
+        let hits = self.hits(query)?;
         let model = self.model;
         Ok(hits
             .into_iter()
@@ -516,14 +517,10 @@ impl Context for SessionContext<'_> {
         let Some(query) = query else {
             return Ok(self.current.and_then(|id| self.object_info(id)));
         };
-        let Some(start) = self.current else {
-            return Ok(None);
-        };
-        let parsed = search::parse(query).map_err(|e| ContextError::Invalid(e.to_string()))?;
-        let mut budget = Budget::new(MAX_VISITED);
-        let hits = search::run(self.model, start, &parsed, &mut budget)
-            .map_err(|e| ContextError::Invalid(e.to_string()))?;
-        Ok(hits.first().and_then(|hit| self.object_info(hit.object)))
+        Ok(self
+            .hits(query)?
+            .first()
+            .and_then(|hit| self.object_info(hit.object)))
     }
 
     fn log(&self, level: LogLevel, message: &str) {
