@@ -251,6 +251,146 @@ def test_sum_of_series_is_one_series(calc, session, plant, expression):
         single_series(calc.run(session, expression, target))
 
 
+# --- transforms (test_read_transformed_timeseries_points) ---------------------------
+
+METHODS = ["SUM", "SUMI", "AVG", "AVGI", "FIRST", "LAST", "MIN", "MAX"]
+ZONES = [None, "LOCAL", "STANDARD", "UTC"]
+
+
+def sdk_transform(resolution, method, zone=None, query=None):
+    """TransformFunctions.transform's expression text."""
+    series = f"@t('{query}')" if query else "@t()"
+    if zone is None:
+        return f"## = @TRANSFORM({series}, '{resolution}', '{method}')\n"
+    return f"## = @TRANSFORM({series}, '{resolution}', '{method}', '{zone}')\n"
+
+
+def check_finer(table, step_minutes, label):
+    """Every step from 01:00 to 09:00 inclusive; OK around the gap, MISSING
+    from 03:00 to 04:00, NOT_OK|MISSING from 04:00 to 05:00."""
+    got = rows(table)
+    assert len(got) == 8 * 60 // step_minutes + 1, label
+    for i, (moment, flags, value) in enumerate(got):
+        assert moment == START + timedelta(minutes=i * step_minutes), label
+        if moment <= START + timedelta(hours=2) or moment >= START + timedelta(hours=4):
+            assert flags == OK and not math.isnan(value), (label, i)
+        elif moment < START + timedelta(hours=3):
+            assert flags == MISSING and math.isnan(value), (label, i)
+        else:
+            assert flags == NOT_OK | MISSING and math.isnan(value), (label, i)
+    return got
+
+
+@pytest.mark.parametrize("resolution,step", [("MIN15", 15), ("MIN30", 30)])
+def test_transform_to_a_finer_resolution(calc, session, plant, resolution, step):
+    for target in targets(plant["raw"]):
+        for method in METHODS:
+            for zone in ZONES:
+                label = sdk_transform(resolution, method, zone)
+                got = check_finer(single_series(calc.run(session, label, target)), step, label)
+                if method == "AVG" and step == 15:
+                    assert [v for _, f, v in got if f == OK] == [
+                        1 + 0.25 * i for i, (_, f, _) in enumerate(got) if f == OK
+                    ]
+
+
+@pytest.mark.parametrize("resolution", ["HOUR", "DAY", "WEEK", "MONTH", "YEAR"])
+def test_transform_to_a_coarser_resolution(calc, session, plant, resolution):
+    for target in targets(plant["raw"]):
+        for method in METHODS:
+            for zone in ZONES:
+                label = sdk_transform(resolution, method, zone)
+                assert len(rows(single_series(calc.run(session, label, target)))) >= 1, label
+    # A day in UTC holds every point, the 09:00 end included; the gap
+    # makes it SUSPECT.
+    got = rows(single_series(calc.run(session, sdk_transform("DAY", "SUM", "UTC"), plant["raw"])))
+    if resolution == "DAY":
+        assert got == [(datetime(2016, 1, 1), SUSPECT, 41.0)]
+
+
+def test_transform_hour_sum_standard_answers_eight_points(calc, session, plant):
+    got = rows(single_series(calc.run(session, sdk_transform("HOUR", "SUM", "STANDARD"), plant["raw"])))
+    assert [m for m, _, _ in got] == [START + timedelta(hours=i) for i in range(8)]
+    assert [v for _, _, v in got if not math.isnan(v)] == [1.0, 2.0, 3.0, 5.0, 6.0, 7.0, 8.0]
+
+
+def test_transform_through_a_search(calc, session, plant):
+    expression = sdk_transform("MIN15", "AVG", "UTC", query=".TsRawAtt")
+    check_finer(single_series(calc.run(session, expression, plant["path"])), 15, expression)
+
+
+def test_transform_refuses_unknown_symbols(calc, session, plant):
+    for expression, text in [
+        (sdk_transform("FORTNIGHT", "SUM"), "unknown resolution 'FORTNIGHT'"),
+        (sdk_transform("DAY", "MEDIAN"), "unknown method 'MEDIAN'"),
+    ]:
+        with pytest.raises(grpc.RpcError) as caught:
+            calc.run(session, expression, plant["raw"])
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert text in caught.value.details()
+
+
+# --- ReadTransformedTimeseries ------------------------------------------------------
+
+
+def read_transformed(api, session, requests):
+    return list(
+        api.series.ReadTransformedTimeseries(
+            time_series_pb2.ReadTransformedTimeseriesRequest(session_id=to_guid(session), requests=requests),
+            timeout=DEADLINE_S,
+        )
+    )
+
+
+def transformed_request(target, resolution, method, zone=0, start=START, end=END):
+    return time_series_pb2.ReadTransformedTimeseriesSingleRequest(
+        timeseries_id=sdk_id(target),
+        interval=sdk_interval(start, end),
+        resolution=resources_pb2.Resolution(type=resolution),
+        transformation_method=method,
+        transformation_timezone=zone,
+    )
+
+
+def test_read_transformed_answers_each_request_in_turn(api, session, plant):
+    tm, tz = time_series_pb2.TransformationMethod, time_series_pb2.Timezone
+    replies = read_transformed(
+        api,
+        session,
+        [
+            transformed_request(plant["raw"], Resolution.MIN15, tm.Value("AVG"), tz.Value("UTC")),
+            transformed_request(plant["key"], Resolution.DAY, tm.Value("SUM")),
+            transformed_request(plant["calc"], Resolution.HOUR, tm.Value("IMPLICIT"), tz.Value("STANDARD")),
+        ],
+    )
+    assert len(replies) == 3
+    first, second, third = (reply.timeseries[0] for reply in replies)
+    # Named as a read names them: through the attribute, or by key.
+    assert sdk_uuid(first.id.id) == plant["raw"]["id"] and first.id.timeseries_key == 0
+    assert second.id.timeseries_key == plant["key"]
+    assert first.resolution.type == Resolution.MIN15 and second.resolution.type == Resolution.DAY
+    check_finer(pa.ipc.open_stream(first.data).read_all(), 15, "AVG MIN15")
+    # An unspecified zone is UTC: the day starts at UTC midnight.
+    assert rows(pa.ipc.open_stream(second.data).read_all()) == [(datetime(2016, 1, 1), SUSPECT, 41.0)]
+    # A calculated attribute transforms its result: IMPLICIT of a linear
+    # series is FIRST.
+    got = rows(pa.ipc.open_stream(third.data).read_all())
+    assert [v for _, _, v in got] == [v for _, _, v in expected_calc_rows()][:8]
+
+
+def test_read_transformed_refuses_bad_enums(api, session, plant):
+    tm = time_series_pb2.TransformationMethod
+    for request, text in [
+        (transformed_request(plant["raw"], Resolution.DAY, 42), "transformation_method 42"),
+        (transformed_request(plant["raw"], Resolution.DAY, tm.Value("SUM"), zone=9), "transformation_timezone 9"),
+        (transformed_request(plant["raw"], 0, tm.Value("SUM")), "resolution 0"),
+    ]:
+        with pytest.raises(grpc.RpcError) as caught:
+            read_transformed(api, session, [request])
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT, caught.value.details()
+        assert text in caught.value.details()
+
+
 # --- history and forecasts: with the history issue ----------------------------------
 
 

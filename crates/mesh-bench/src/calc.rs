@@ -2,7 +2,8 @@
 //!
 //! Over loopback, each figure beside its peer, the read of the same input
 //! points over the wire (ratio = calculation time / read time):
-//! (a) TRANSFORM of ten years: not yet (TRANSFORM is not served yet);
+//! (a) `@TRANSFORM` of ten hourly years to days (AVG), against reading
+//!     the ten years by key;
 //! (b) `@SUM(@T(search))` over 1,000 hourly series of a year found by a
 //!     search, against reading the 1,000 series with one stream;
 //! (c) a calculated attribute (`## = @t('.Production') * 2`) read over a
@@ -243,6 +244,39 @@ pub async fn run(args: CalcArgs) -> anyhow::Result<()> {
     };
     println!();
     println!("== on the server (median of {} runs) ==", args.repeat);
+
+    // (a) TRANSFORM of ten years against reading them.
+    let read_long = median(args.repeat, || async {
+        clients
+            .read(MeshId::by_timeseries_key(long_key), TEN_YEARS_HOURS)
+            .await?;
+        Ok(())
+    })
+    .await?;
+    row(
+        "read of ten years by key (the peer)",
+        read_long,
+        TEN_YEARS_HOURS,
+        read_long,
+    );
+    let transform = "## = @TRANSFORM(@t('.Production'), 'DAY', 'AVG', 'UTC')\n";
+    let seconds = median(args.repeat, || async {
+        let n = clients
+            .calculate(transform, "Model/Calc/Far/Long", TEN_YEARS_HOURS)
+            .await?;
+        anyhow::ensure!(
+            n as u64 == TEN_YEARS_HOURS / 24,
+            "the transform answered {n} points"
+        );
+        Ok(())
+    })
+    .await?;
+    row(
+        "(a) TRANSFORM of ten years to DAY, AVG",
+        seconds,
+        TEN_YEARS_HOURS,
+        read_long,
+    );
 
     // (b) SUM over the series a search finds.
     let all_points = args.series * YEAR_HOURS;

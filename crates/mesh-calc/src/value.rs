@@ -115,6 +115,17 @@ impl Series {
         )
     }
 
+    /// The same points under another resolution (TRANSFORM to `VARINT`).
+    pub fn with_resolution(&self, resolution: Resolution) -> Series {
+        Series::from_parts(
+            self.timestamps().clone(),
+            self.values().clone(),
+            self.flags().clone(),
+            resolution,
+            self.curve(),
+        )
+    }
+
     /// The same points with other values and flags (same length), keeping
     /// instants, resolution and curve: the shape of every per-point
     /// function.

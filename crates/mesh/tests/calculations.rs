@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use mesh::calc::CalculationResult;
+use mesh::calc::{CalculationResult, Method, Transform, Zone};
 use mesh::{Connection, CurveType, Point, Resolution, Session};
 
 const MODEL: &str = r###"{"mesh_model_file": 1,
@@ -101,6 +101,26 @@ async fn expressions_helpers_and_calculated_attributes() {
         values,
         (0..48).map(|h| 2.0 * f64::from(h)).collect::<Vec<_>>()
     );
+
+    // Two days of hours to days, summed in UTC; through a search from
+    // the plant, and from the attribute itself.
+    let daily = Transform::new(Resolution::Day, Method::Sum).in_zone(Zone::Utc);
+    for transformed in [
+        session
+            .transform(PLANT, start, end, &daily.clone().of(".Production"))
+            .await
+            .unwrap(),
+        session
+            .transform(attribute.as_str(), start, end, &daily)
+            .await
+            .unwrap(),
+    ] {
+        let values: Vec<f64> = transformed.points.iter().map(|p| p.value).collect();
+        let first: f64 = (0..24).map(f64::from).sum();
+        let second: f64 = (24..48).map(f64::from).sum();
+        assert_eq!(values, vec![first, second]);
+        assert_eq!(transformed.resolution, Resolution::Day);
+    }
 
     // A bad expression is the server's precise refusal.
     let refused = session

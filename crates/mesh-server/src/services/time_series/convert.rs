@@ -149,13 +149,27 @@ pub fn resource(meta: &SeriesMeta) -> TimeseriesResource {
     }
 }
 
-/// A read's answer. Its id carries the key it was read by and a Guid,
-/// since clients convert the Guid whenever the id is there; a series read
-/// by key has no attribute, so the Guid is the nil one.
-/// A read's answer. Read through an attribute (`through`: its id and
-/// path), it names the attribute with key 0, as the reference does.
+/// A read's answer, named by [`answer_id`].
 pub fn timeseries(key: i64, through: Option<&(Uuid, String)>, answer: &ReadAnswer) -> Timeseries {
-    let id = match through {
+    Timeseries {
+        id: Some(answer_id(key, through)),
+        resolution: Some(ProtoResolution {
+            r#type: answer.meta.resolution.to_proto(),
+        }),
+        interval: answer
+            .interval
+            .map(|(start, end)| UtcInterval::from_millis(start, end)),
+        data: arrow_ipc::encode(&answer.points),
+    }
+}
+
+/// How an answer names the series it carries. Read through an attribute
+/// (`through`: its id and path), it names the attribute with key 0, as the
+/// reference does. Read by key, it carries the key and a Guid, since
+/// clients convert the Guid whenever the id is there; such a series has no
+/// attribute, so the Guid is the nil one.
+pub fn answer_id(key: i64, through: Option<&(Uuid, String)>) -> MeshId {
+    match through {
         Some((attribute, path)) => MeshId {
             id: Some(guid::to_proto(*attribute)),
             path: Some(path.clone()),
@@ -166,16 +180,6 @@ pub fn timeseries(key: i64, through: Option<&(Uuid, String)>, answer: &ReadAnswe
             path: None,
             timeseries_key: Some(key),
         },
-    };
-    Timeseries {
-        id: Some(id),
-        resolution: Some(ProtoResolution {
-            r#type: answer.meta.resolution.to_proto(),
-        }),
-        interval: answer
-            .interval
-            .map(|(start, end)| UtcInterval::from_millis(start, end)),
-        data: arrow_ipc::encode(&answer.points),
     }
 }
 
