@@ -90,7 +90,9 @@ pub(crate) fn read_at(series: &Series, axis: &Int64Array) -> Column {
             } else if i == ts.len() || vs[i].is_nan() {
                 (f64::NAN, MISSING)
             } else {
-                let w = (t - ts[p]) as f64 / (ts[i] - ts[p]) as f64;
+                // Differences as unsigned: instants near both ends of i64 must
+                // not overflow.
+                let w = t.abs_diff(ts[p]) as f64 / ts[i].abs_diff(ts[p]) as f64;
                 (vs[p] + (vs[i] - vs[p]) * w, fs[p])
             }
         };

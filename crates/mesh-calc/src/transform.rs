@@ -232,7 +232,7 @@ fn finer(
 fn step_ms(grid: &Grid, t: i64) -> i64 {
     const FALLBACK: i64 = 3_600_000;
     match (grid.floor(t), grid.next_after(t)) {
-        (Some(a), Some(b)) if b > a => b - a,
+        (Some(a), Some(b)) if b > a => i64::try_from(b.abs_diff(a)).unwrap_or(i64::MAX),
         _ => FALLBACK,
     }
 }
@@ -343,7 +343,7 @@ fn integral(
     let ts = series.timestamps().values();
     let vs = series.values().values();
     let mut area = 0.0f64; // value·ms
-    let mut covered = 0i64; // ms
+    let mut covered = 0u64; // ms
     if series.is_linear() {
         // Knots: the step's ends and the points inside, each read by the
         // functional value, then trapezoids between valid neighbours.
@@ -359,9 +359,9 @@ fn integral(
             if y0.is_nan() || y1.is_nan() || x1 <= x0 {
                 continue;
             }
-            let width = x1 - x0;
+            let width = x1.abs_diff(x0);
             area += (y0 + y1) / 2.0 * width as f64;
-            covered += width;
+            covered = covered.saturating_add(width);
         }
     } else {
         let breakpoint = series.resolution().is_breakpoint();
@@ -384,14 +384,14 @@ fn integral(
             if v.is_nan() || x1 <= x0 {
                 continue;
             }
-            area += v * (x1 - x0) as f64;
-            covered += x1 - x0;
+            area += v * x1.abs_diff(x0) as f64;
+            covered = covered.saturating_add(x1.abs_diff(x0));
         }
     }
     if covered == 0 {
         return (f64::NAN, MISSING);
     }
-    let flag = if covered < b - a { SUSPECT } else { 0 };
+    let flag = if covered < b.abs_diff(a) { SUSPECT } else { 0 };
     match method {
         Method::SumI => (area / 1000.0, flag),
         _ => (area / covered as f64, flag),

@@ -39,8 +39,58 @@ fn config() -> ProptestConfig {
     }
 }
 
+/// Arguments of every type and of the shapes functions look for: series,
+/// arrays, numbers at the edges, resolutions, methods, zones, time
+/// specifications, options.
+const ARGUMENTS: &[&str] = &[
+    "@t()",
+    "@t('a')",
+    "@T()",
+    "{1, 2}",
+    "{}",
+    "1",
+    "0",
+    "-3.5",
+    "NaN",
+    "1e308",
+    "-1e308",
+    "3",
+    "1000001",
+    "'HOUR'",
+    "'DAY'",
+    "'MIN'",
+    "'VARINT'",
+    "'SUM'",
+    "'AVGI'",
+    "'UTC'",
+    "'LOCAL'",
+    "'+2h'",
+    "'-1d'",
+    "'>'",
+    "'<'",
+    "'LINEAR'",
+    "'x'",
+    "'UTC20250101'",
+    "'SOP'",
+    "'YEAR+1m'",
+    "''",
+    "@TS('HOUR', 1)",
+];
+
 proptest! {
     #![proptest_config(config())]
+
+    #[test]
+    fn every_function_with_arbitrary_arguments_never_panics(
+        function in 0..mesh_calc::functions::all().count(),
+        args in proptest::collection::vec(0..ARGUMENTS.len(), 0..6),
+    ) {
+        let name = mesh_calc::functions::all().nth(function).map(|f| f.name).unwrap_or("ABS");
+        let args: Vec<&str> = args.iter().map(|&i| ARGUMENTS[i]).collect();
+        let src = format!("## = @{name}({})", args.join(", "));
+        let limits = Limits { max_points: 100_000, ..Limits::default() };
+        let _ = evaluate(&src, &ctx(), interval(), &Settings::default(), &limits);
+    }
 
     #[test]
     fn token_soup_never_panics(pieces in proptest::collection::vec(0..PIECES.len(), 0..60)) {

@@ -1,7 +1,10 @@
-//! TRANSFORM and the resolution changes built on it.
+//! TRANSFORM and the resolution changes built on it: TS (a constant at
+//! a resolution) and TS_EXPAND (gaps filled).
 
+use arrow_array::{Float64Array, UInt32Array};
 use chrono_tz::Tz;
-use mesh_timeseries::Resolution;
+use mesh_timeseries::flags::{MISSING, SUSPECT};
+use mesh_timeseries::{CurveType, Grid, Resolution};
 
 use super::{Call, FnError, Function, Signature};
 use crate::context::Interval;
@@ -10,7 +13,7 @@ use crate::value::{Series, Value, ValueType as V};
 use crate::Settings;
 
 /// The functions of this module.
-pub(super) const FUNCTIONS: &[&Function] = &[&TRANSFORM];
+pub(super) const FUNCTIONS: &[&Function] = &[&TRANSFORM, &TS, &TS_EXPAND];
 
 /// `@TRANSFORM(t, s resolution, s method)` (R1) and `@TRANSFORM(t, s
 /// resolution, s method, s zone)` (R5): the series at another resolution
@@ -139,4 +142,203 @@ pub(crate) fn zone(name: &str, settings: &Settings) -> Tz {
         "UTC" => Tz::UTC,
         _ => name.parse().unwrap_or(settings.standard_zone),
     }
+}
+
+/// `@TS(s res[, d value])`, `@TS(s res, s curve[, d value])`: a constant
+/// series over the period, at every step of the resolution (in standard
+/// time for calendar ones) from the one holding the period's start; value
+/// NaN (MISSING) when none is given. `VARINT` gives one point at the
+/// start. Curves `NONE`/`STEP` (staircase, the default) or `LINEAR`, which
+/// also answers the step at the end as linear reads do. The page calls the
+/// curve argument case-sensitive; any case is accepted here, since nothing
+/// else could be meant.
+const TS: Function = Function {
+    name: "TS",
+    signatures: &[
+        Signature {
+            params: &[V::String],
+            returns: V::Series,
+        },
+        Signature {
+            params: &[V::String, V::Number],
+            returns: V::Series,
+        },
+        Signature {
+            params: &[V::String, V::String],
+            returns: V::Series,
+        },
+        Signature {
+            params: &[V::String, V::String, V::Number],
+            returns: V::Series,
+        },
+    ],
+    body: ts,
+    extension: None,
+};
+
+fn curve(symbol: &str) -> Option<CurveType> {
+    match symbol.to_ascii_uppercase().as_str() {
+        "NONE" | "STEP" => Some(CurveType::StaircaseStartOfStep),
+        "LINEAR" => Some(CurveType::PiecewiseLinear),
+        _ => None,
+    }
+}
+
+fn curve_arg(name: &str, symbol: &str) -> Result<CurveType, FnError> {
+    curve(symbol).ok_or_else(|| {
+        FnError::Invalid(format!(
+            "@{name}: unknown curve type '{symbol}'; expected NONE, STEP or LINEAR"
+        ))
+    })
+}
+
+fn ts(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
+    let (res, curve, value) = match args.as_slice() {
+        [Value::String(r)] => (r, "STEP", f64::NAN),
+        [Value::String(r), Value::Number(v)] => (r, "STEP", *v),
+        [Value::String(r), Value::String(c)] => (r, c.as_str(), f64::NAN),
+        [Value::String(r), Value::String(c), Value::Number(v)] => (r, c.as_str(), *v),
+        _ => return Err("@TS: argument of no declared form".into()),
+    };
+    let resolution = resolution(res)?;
+    let curve = curve_arg("TS", curve)?;
+    let interval = call.interval;
+    let mut instants = if resolution.is_breakpoint() {
+        vec![interval.start_ms]
+    } else {
+        let grid = Grid::with_zone(resolution, call.settings.standard_zone);
+        let first = grid.floor(interval.start_ms).unwrap_or(interval.start_ms);
+        let bound = grid
+            .step_count_bound(first, interval.end_ms)
+            .saturating_add(1);
+        call.allow(usize::try_from(bound).unwrap_or(usize::MAX))?;
+        let mut all: Vec<i64> = grid.steps(first, interval.end_ms).collect();
+        if curve == CurveType::PiecewiseLinear {
+            all.extend(grid.ceil(interval.end_ms));
+        }
+        all
+    };
+    instants.dedup();
+    let n = instants.len();
+    let flag = if value.is_nan() { MISSING } else { 0 };
+    Ok(Value::Series(Series::from_parts(
+        instants.into(),
+        Float64Array::from_value(value, n),
+        UInt32Array::from_value(flag, n),
+        resolution,
+        curve,
+    )))
+}
+
+/// `@TS_EXPAND(t[, s curve])`, `@TS_EXPAND(t, s res[, s curve])`: NaN
+/// values replaced, by the previous valid value (staircase) or by
+/// interpolation between the valid values around them (linear); the curve
+/// argument overrides the series' own. NaN before the first valid value
+/// stays; a linear gap with no valid value after it holds the last one.
+/// Filled points are SUSPECT (a value not measured, as TS_IQ_FILL marks
+/// them). With a resolution, the series is first TRANSFORMed with FIRST.
+/// A second argument that is a curve name is the curve; else a resolution.
+const TS_EXPAND: Function = Function {
+    name: "TS_EXPAND",
+    signatures: &[
+        Signature {
+            params: &[V::Series],
+            returns: V::Series,
+        },
+        Signature {
+            params: &[V::Series, V::String],
+            returns: V::Series,
+        },
+        Signature {
+            params: &[V::Series, V::String, V::String],
+            returns: V::Series,
+        },
+    ],
+    body: ts_expand,
+    extension: Some(ts_expand_period),
+};
+
+/// The target resolution of a TS_EXPAND call, if it names one.
+fn expand_resolution(args: &[Value]) -> Option<Resolution> {
+    match args.get(1) {
+        Some(Value::String(s)) if curve(s).is_none() => resolution(s).ok(),
+        _ => None,
+    }
+}
+
+fn ts_expand_period(call: &Call<'_>, args: &[Value]) -> Option<Interval> {
+    let (Some(Value::Series(series)), Some(to)) = (args.first(), expand_resolution(args)) else {
+        return None;
+    };
+    Some(read_period(
+        series,
+        call.interval,
+        to,
+        call.settings.standard_zone,
+    ))
+}
+
+fn ts_expand(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
+    let Some(Value::Series(series)) = args.first() else {
+        return Err("@TS_EXPAND: argument of no declared form".into());
+    };
+    let (to, curve_symbol) = match args.as_slice() {
+        [_] => (None, None),
+        [_, Value::String(s)] if curve(s).is_some() => (None, Some(s.as_str())),
+        [_, Value::String(r)] => (Some(resolution(r)?), None),
+        [_, Value::String(r), Value::String(c)] => (Some(resolution(r)?), Some(c.as_str())),
+        _ => return Err("@TS_EXPAND: argument of no declared form".into()),
+    };
+    let series = match to {
+        Some(to) => transform::transform(
+            series,
+            call.interval,
+            to,
+            Method::First,
+            call.settings.standard_zone,
+            call.points_left,
+        )
+        .map_err(|e| FnError::Invalid(format!("@TS_EXPAND: {e}")))?,
+        None => series.clone(),
+    };
+    let linear = match curve_symbol {
+        Some(c) => curve_arg("TS_EXPAND", c)? == CurveType::PiecewiseLinear,
+        None => series.is_linear(),
+    };
+    let ts = series.timestamps().values();
+    let mut values = series.values().values().to_vec();
+    let mut flags = series.flags().values().to_vec();
+    let mut last_valid: Option<usize> = None;
+    let mut i = 0;
+    while i < values.len() {
+        if !values[i].is_nan() {
+            last_valid = Some(i);
+            i += 1;
+            continue;
+        }
+        // A run of NaN from i to j (exclusive).
+        let j = i + values[i..].iter().take_while(|v| v.is_nan()).count();
+        if let Some(p) = last_valid {
+            for k in i..j {
+                values[k] = if linear && j < values.len() {
+                    let w = ts[k].abs_diff(ts[p]) as f64 / ts[j].abs_diff(ts[p]) as f64;
+                    values[p] + (values[j] - values[p]) * w
+                } else {
+                    values[p]
+                };
+                flags[k] = SUSPECT;
+            }
+        }
+        i = j;
+    }
+    let curve = if linear {
+        CurveType::PiecewiseLinear
+    } else {
+        CurveType::StaircaseStartOfStep
+    };
+    Ok(Value::Series(
+        series
+            .with_columns(values.into(), flags.into())
+            .with_curve(curve),
+    ))
 }
