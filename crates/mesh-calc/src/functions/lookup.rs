@@ -1,5 +1,7 @@
 //! The model lookups of calc notes §2.4: `@t @T @d @D @s @S`, each with
-//! an optional default of its own type for when the lookup finds nothing.
+//! an optional default of its own type for when the lookup finds nothing;
+//! whether lookups found something (`IsValid`, `Valid`), what they found
+//! (`MeshID`), and `Parameter`.
 
 use super::{Call, FnError, Function, Signature};
 use crate::context::SeriesRef;
@@ -13,6 +15,10 @@ pub(super) const FUNCTIONS: &[&Function] = &[
     &LOOKUP_D_ARRAY,
     &LOOKUP_S,
     &LOOKUP_S_ARRAY,
+    &IS_VALID,
+    &VALID,
+    &MESH_ID,
+    &PARAMETER,
 ];
 
 const fn sig(params: &'static [V], returns: V) -> Signature {
@@ -205,3 +211,132 @@ fn lookup_s_array(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnErro
         }
     }))
 }
+
+/// Whether `series` is the empty series a lookup that found nothing gives
+/// (calc notes §2.4): one NaN MISSING breakpoint point. A real series of
+/// that shape reads the same; the engine keeps no other mark of a failed
+/// lookup (docs/decisions.md).
+fn is_empty_series(series: &Series) -> bool {
+    series.len() == 1
+        && series.resolution().is_breakpoint()
+        && series.values().value(0).is_nan()
+        && series.flags().value(0) == mesh_timeseries::flags::MISSING
+}
+
+/// `@IsValid(t)`: 1 unless the series is a failed lookup's empty series;
+/// `@IsValid(T)`: 1 when the array holds a series; `@IsValid(s type, s
+/// search)`: 1 when the search finds a target of that type (`t d s T D
+/// S`), with no warning logged.
+const IS_VALID: Function = Function {
+    name: "IsValid",
+    signatures: &[
+        sig(&[V::Series], V::Number),
+        sig(&[V::SeriesArray], V::Number),
+        sig(&[V::String, V::String], V::Number),
+    ],
+    body: is_valid,
+    extension: None,
+};
+
+fn truth(b: bool) -> Value {
+    Value::Number(if b { 1.0 } else { 0.0 })
+}
+
+fn is_valid(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
+    match args.as_slice() {
+        [Value::Series(s)] => Ok(truth(!is_empty_series(s))),
+        [Value::SeriesArray(all)] => Ok(truth(all.iter().any(|s| !is_empty_series(s)))),
+        [Value::String(kind), Value::String(query)] => {
+            let reference = if query.trim().is_empty() {
+                SeriesRef::Target
+            } else {
+                SeriesRef::Search(query.clone())
+            };
+            let found = match kind.trim() {
+                "t" => call.context.series(&reference, call.interval)?.is_some(),
+                "T" => call
+                    .context
+                    .series_array(&reference, call.interval)?
+                    .is_some_and(|a| !a.is_empty()),
+                "d" | "D" => call.context.numbers(query)?.is_some_and(|a| !a.is_empty()),
+                "s" | "S" => call.context.strings(query)?.is_some_and(|a| !a.is_empty()),
+                other => {
+                    return Err(FnError::Invalid(format!(
+                        "@IsValid: unknown target type '{other}'; expected t, d, s, T, D or S"
+                    )))
+                }
+            };
+            Ok(truth(found))
+        }
+        _ => Err("@IsValid: argument of no declared form".into()),
+    }
+}
+
+/// `@Valid(T)`: the members that are not a failed lookup's empty series.
+const VALID: Function = Function {
+    name: "Valid",
+    signatures: &[sig(&[V::SeriesArray], V::SeriesArray)],
+    body: |_, args| match args.into_iter().next() {
+        Some(Value::SeriesArray(all)) => Ok(Value::SeriesArray(
+            all.into_iter().filter(|s| !is_empty_series(s)).collect(),
+        )),
+        _ => Err("@Valid: argument of no declared form".into()),
+    },
+    extension: None,
+};
+
+/// `@MeshID(s)`: `WHAT[;search]` of the object the search finds (the
+/// current object without one): `NAME`, `TYPE` (its definition's name),
+/// `GUID` (hyphenated lowercase hex), `WRAPPEDGUID` (the same in braces),
+/// and `PATH`, ours; the empty text when no object is found.
+const MESH_ID: Function = Function {
+    name: "MeshID",
+    signatures: &[sig(&[V::String], V::String)],
+    body: mesh_id,
+    extension: None,
+};
+
+fn mesh_id(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
+    let Some(Value::String(spec)) = args.first() else {
+        return Err("@MeshID: argument of no declared form".into());
+    };
+    let (what, query) = match spec.split_once(';') {
+        Some((w, q)) if !q.trim().is_empty() => (w.trim(), Some(q.trim())),
+        Some((w, _)) => (w.trim(), None),
+        None => (spec.trim(), None),
+    };
+    let what = what.to_ascii_uppercase();
+    if !["NAME", "TYPE", "GUID", "WRAPPEDGUID", "PATH"].contains(&what.as_str()) {
+        return Err(FnError::Invalid(format!(
+            "@MeshID: unknown field '{what}'; expected NAME, TYPE, GUID, WRAPPEDGUID or PATH"
+        )));
+    }
+    let Some(object) = call.context.object(query)? else {
+        return Ok(Value::String(String::new()));
+    };
+    Ok(Value::String(match what.as_str() {
+        "NAME" => object.name,
+        "TYPE" => object.type_name,
+        "GUID" => object.id,
+        "WRAPPEDGUID" => format!("{{{}}}", object.id),
+        _ => object.path,
+    }))
+}
+
+/// `@Parameter(s name, d|t|s default)`: a value a client program may
+/// override (fn/parameter); nothing overrides it on the server, so it is
+/// its default.
+const PARAMETER: Function = Function {
+    name: "Parameter",
+    signatures: &[
+        sig(&[V::String, V::Number], V::Number),
+        sig(&[V::String, V::Series], V::Series),
+        sig(&[V::String, V::String], V::String),
+    ],
+    body: |_, args| {
+        args.into_iter()
+            .nth(1)
+            .ok_or_else(|| "@Parameter: argument of no declared form".into())
+    },
+    extension: None,
+};

@@ -13,7 +13,7 @@ use crate::value::{Series, Value, ValueType as V};
 use crate::Settings;
 
 /// The functions of this module.
-pub(super) const FUNCTIONS: &[&Function] = &[&TRANSFORM, &TS, &TS_EXPAND];
+pub(super) const FUNCTIONS: &[&Function] = &[&TRANSFORM, &TS, &TS_EXPAND, &LINEAR, &SET_TS_VALUNIT];
 
 /// `@TRANSFORM(t, s resolution, s method)` (R1) and `@TRANSFORM(t, s
 /// resolution, s method, s zone)` (R5): the series at another resolution
@@ -342,3 +342,54 @@ fn ts_expand(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
             .with_curve(curve),
     ))
 }
+
+/// `@Linear(t, s)`: the series with a linear curve for `TRUE` (also `1`,
+/// `YES`, `LINEAR`) and a staircase for `FALSE` (`0`, `NO`, `STEP`).
+const LINEAR: Function = Function {
+    name: "Linear",
+    signatures: &[Signature {
+        params: &[V::Series, V::String],
+        returns: V::Series,
+    }],
+    body: linear,
+    extension: None,
+};
+
+fn linear(_: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
+    let [Value::Series(s), Value::String(flag)] = args.as_slice() else {
+        return Err("@Linear: argument of no declared form".into());
+    };
+    let curve = match flag.trim().to_ascii_uppercase().as_str() {
+        "TRUE" | "1" | "YES" | "LINEAR" => CurveType::PiecewiseLinear,
+        "FALSE" | "0" | "NO" | "STEP" => CurveType::StaircaseStartOfStep,
+        other => {
+            return Err(FnError::Invalid(format!(
+                "@Linear: '{other}' is neither TRUE nor FALSE"
+            )))
+        }
+    };
+    Ok(Value::Series(s.with_curve(curve)))
+}
+
+/// `@SET_TS_VALUNIT(t, d code)`, `(t, s name)`: names the unit of the
+/// values. A calculation result carries no unit on the wire (its message
+/// has no field for one), so the series is answered unchanged; the form
+/// is served so that expressions written for the reference run.
+const SET_TS_VALUNIT: Function = Function {
+    name: "SET_TS_VALUNIT",
+    signatures: &[
+        Signature {
+            params: &[V::Series, V::Number],
+            returns: V::Series,
+        },
+        Signature {
+            params: &[V::Series, V::String],
+            returns: V::Series,
+        },
+    ],
+    body: |_, args| match args.into_iter().next() {
+        Some(Value::Series(s)) => Ok(Value::Series(s)),
+        _ => Err("@SET_TS_VALUNIT: argument of no declared form".into()),
+    },
+    extension: None,
+};
