@@ -31,10 +31,11 @@ pub enum Method {
     /// The plain sum of the points in the step (to finer: the parts sum to
     /// the value).
     Sum,
-    /// The integral over the step, in value·seconds.
+    /// The integral over the step, in value·seconds (to finer: as SUM).
     SumI,
-    /// The mean of the valid points in the step (to finer: each part keeps
-    /// the value).
+    /// Of a fixed series, the sum of the valid points over the number of
+    /// source steps in the step; of a breakpoint series, the mean of its
+    /// points (to finer: each part keeps the value).
     Avg,
     /// The time-weighted mean over the covered part of the step.
     AvgI,
@@ -181,6 +182,26 @@ pub fn transform(
     }
 }
 
+/// `series` aggregated by `method` over the periods that start at
+/// `starts` (increasing), the last one ending at `end_ms`: the result is a
+/// breakpoint series with a point at each start (TRANSFORM R2 and R3).
+pub fn aggregate(
+    series: &Series,
+    starts: Vec<i64>,
+    end_ms: i64,
+    method: Method,
+    zone: Tz,
+) -> Series {
+    let (values, flags) = coarser(series, &starts, end_ms, method, zone);
+    Series::from_parts(
+        starts.into(),
+        values.into(),
+        flags.into(),
+        Resolution::Breakpoint,
+        CurveType::StaircaseStartOfStep,
+    )
+}
+
 /// To a finer resolution: the functional value at each step start; a
 /// linear source also answers the step at or after the period's end
 /// (calc notes §3.2), as its reads do.
@@ -199,21 +220,14 @@ fn finer(
     }
     let axis: Int64Array = starts.into();
     let column = ops::read_at(series, &axis);
+    // To a finer resolution a method is SUM if its name has SUM in it,
+    // else AVG (fn/transform): SUM splits, AVG keeps the value.
     let values = if method == Method::Sum || method == Method::SumI {
         let source = Grid::with_zone(series.resolution(), zone);
         let ts = axis.values();
         ts.iter()
             .zip(column.values.values().iter())
-            .map(|(&t, &v)| {
-                let part = step_ms(grid, t);
-                let scale = match method {
-                    // The parts of a source step sum to its value.
-                    Method::Sum => part as f64 / step_ms(&source, t) as f64,
-                    // value·seconds of each part.
-                    _ => part as f64 / 1000.0,
-                };
-                Some(v * scale)
-            })
+            .map(|(&t, &v)| Some(v * step_ms(grid, t) as f64 / step_ms(&source, t) as f64))
             .collect::<Float64Array>()
     } else {
         column.values
@@ -260,6 +274,12 @@ fn coarser(
         let j = i + ts[i..].partition_point(|&t| t < b);
         let (value, flag) = match method {
             Method::SumI | Method::AvgI => integral(series, &source_grid, i, j, a, b, method),
+            // A fixed series' AVG divides by the source steps in the step,
+            // valid or not (fn/transform: 24 for hours to a day).
+            Method::Avg if !series.resolution().is_breakpoint() => {
+                let (sum, flag) = points(&vs[i..j], Method::Sum, series, a, b);
+                (sum / source_steps(&source_grid, a, b) as f64, flag)
+            }
             _ => points(&vs[i..j], method, series, a, b),
         };
         values.push(value);
@@ -267,6 +287,17 @@ fn coarser(
         i = j;
     }
     (values, flags)
+}
+
+/// The steps of a fixed `grid` in `[a, b)`: exact (sub-daily steps by
+/// arithmetic, calendar ones counted, at most a few hundred per step).
+fn source_steps(grid: &Grid, a: i64, b: i64) -> u64 {
+    let steps = if grid.resolution().is_calendar() {
+        grid.steps(a, b).count() as u64
+    } else {
+        grid.step_count_bound(a, b)
+    };
+    steps.max(1)
 }
 
 /// The point methods over the values of one step.

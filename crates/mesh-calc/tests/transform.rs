@@ -328,3 +328,49 @@ fn bad_symbols_and_budgets_are_refused() {
     let err = run(&ctx, &expression("MIN", "AVG", None), century).unwrap_err();
     assert!(matches!(err, EvalError::Limit(_)), "{err:?}");
 }
+
+/// R2 and R3: periods of a points series, or of a number of seconds.
+#[test]
+fn periods_of_points_and_of_seconds() {
+    let ctx = {
+        let mut ctx = hourly(12, 0, |i| i as f64);
+        let marks = series(
+            &[(0, 1.0, 0), (3 * H, 1.0, 0), (8 * H, 1.0, 0)],
+            Resolution::Breakpoint,
+            CurveType::StaircaseStartOfStep,
+        );
+        ctx.named.insert("marks".into(), marks);
+        ctx
+    };
+    let period = Interval {
+        start_ms: 0,
+        end_ms: 12 * H,
+    };
+    let (pts, res, _) = points(&ctx, "## = @TRANSFORM(@t(), @t('marks'), 'SUM')", period);
+    assert_eq!(res, Resolution::Breakpoint);
+    let got: Vec<(i64, f64)> = pts.iter().map(|p| (p.utc_ms, p.value)).collect();
+    assert_eq!(got, vec![(0, 3.0), (3 * H, 25.0), (8 * H, 38.0)]);
+    let (pts, _, _) = points(&ctx, "## = @TRANSFORM(@t(), 14400, 'MAX')", period);
+    let got: Vec<(i64, f64)> = pts.iter().map(|p| (p.utc_ms, p.value)).collect();
+    assert_eq!(got, vec![(0, 3.0), (4 * H, 7.0), (8 * H, 11.0)]);
+    let err = run(&ctx, "## = @TRANSFORM(@t(), 0, 'MAX')", period).unwrap_err();
+    assert!(err.to_string().contains("at least 1"), "{err}");
+}
+
+/// A fixed series' AVG divides by the steps of the period, valid or not
+/// (fn/transform: 24 for hours to a day); AVGI by the time covered.
+#[test]
+fn avg_counts_every_step_of_the_period() {
+    let ctx = hourly(24, 0, |i| if i == 5 { f64::NAN } else { 2.0 });
+    let day = Interval {
+        start_ms: 0,
+        end_ms: 24 * H,
+    };
+    let (pts, _, _) = points(&ctx, &expression("DAY", "AVG", Some("UTC")), day);
+    assert_eq!((pts[0].value, pts[0].flags), (46.0 / 24.0, SUSPECT));
+    let (pts, _, _) = points(&ctx, &expression("DAY", "AVGI", Some("UTC")), day);
+    assert_eq!((pts[0].value, pts[0].flags), (2.0, SUSPECT));
+    // To finer, SUMI is SUM (fn/transform: a name with SUM in it splits).
+    let (pts, _, _) = points(&ctx, &expression("MIN30", "SUMI", Some("UTC")), day);
+    assert_eq!(pts[0].value, 1.0);
+}

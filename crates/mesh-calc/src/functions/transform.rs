@@ -19,6 +19,11 @@ pub(super) const FUNCTIONS: &[&Function] = &[&TRANSFORM, &TS, &TS_EXPAND, &LINEA
 /// resolution, s method, s zone)` (R5): the series at another resolution
 /// (calc notes §4.1). The series is read over whole target steps, so a
 /// daily sum of a period starting mid-day sums the whole day.
+/// `@TRANSFORM(t, t points, s method)` (R2): aggregated over the periods
+/// between the points of the second series in the period, the last until
+/// the period's end; `@TRANSFORM(t, d seconds, s method)` (R3): over
+/// periods of that many seconds from the period's start. Both answer a
+/// breakpoint series and aggregate whatever the resolutions (fn/transform).
 const TRANSFORM: Function = Function {
     name: "TRANSFORM",
     signatures: &[
@@ -28,6 +33,14 @@ const TRANSFORM: Function = Function {
         },
         Signature {
             params: &[V::Series, V::String, V::String, V::String],
+            returns: V::Series,
+        },
+        Signature {
+            params: &[V::Series, V::Series, V::String],
+            returns: V::Series,
+        },
+        Signature {
+            params: &[V::Series, V::Number, V::String],
             returns: V::Series,
         },
     ],
@@ -84,7 +97,64 @@ fn transform_period(call: &Call<'_>, args: &[Value]) -> Option<Interval> {
     Some(read_period(r.series, call.interval, r.to, r.zone))
 }
 
+/// A method argument of the R2/R3 forms (always aggregating).
+fn method_of(series: &Series, symbol: &str) -> Result<Method, FnError> {
+    if symbol.eq_ignore_ascii_case("DEFAULT") {
+        return Ok(implicit_method(series, Resolution::Year));
+    }
+    Method::parse(symbol).ok_or_else(|| {
+        FnError::Invalid(format!(
+            "@TRANSFORM: unknown method '{symbol}'; expected SUM, SUMI, AVG, AVGI, FIRST, LAST, MIN, MAX or DEFAULT"
+        ))
+    })
+}
+
+fn transform_periods(call: &mut Call<'_>, args: &[Value]) -> Result<Value, FnError> {
+    let interval = call.interval;
+    let zone = call.settings.standard_zone;
+    let (series, starts, method) = match args {
+        [Value::Series(s), Value::Series(points), Value::String(m)] => {
+            let starts: Vec<i64> = points
+                .timestamps()
+                .values()
+                .iter()
+                .copied()
+                .filter(|&t| t >= interval.start_ms && t < interval.end_ms)
+                .collect();
+            (s, starts, method_of(s, m)?)
+        }
+        [Value::Series(s), Value::Number(seconds), Value::String(m)] => {
+            if !(*seconds >= 1.0 && *seconds <= 1e12) {
+                return Err(FnError::Invalid(format!(
+                    "@TRANSFORM: a period of {seconds} seconds; give at least 1"
+                )));
+            }
+            let step = (*seconds * 1000.0) as i64;
+            let span =
+                i64::try_from(interval.end_ms.abs_diff(interval.start_ms)).unwrap_or(i64::MAX);
+            let count = span.div_euclid(step).saturating_add(1);
+            call.allow(usize::try_from(count).unwrap_or(usize::MAX))?;
+            let starts: Vec<i64> = (0..count)
+                .map_while(|k| interval.start_ms.checked_add(k.checked_mul(step)?))
+                .filter(|&t| t < interval.end_ms)
+                .collect();
+            (s, starts, method_of(s, m)?)
+        }
+        _ => return Err("@TRANSFORM: argument of no declared form".into()),
+    };
+    Ok(Value::Series(transform::aggregate(
+        series,
+        starts,
+        interval.end_ms,
+        method,
+        zone,
+    )))
+}
+
 fn transform_body(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
+    if call.form >= 2 {
+        return transform_periods(call, &args);
+    }
     let r = request(call, &args)?;
     transform::transform(
         r.series,
