@@ -221,3 +221,77 @@ fn ts_expand_fills_gaps_by_the_curve() {
     assert_eq!((res, got.len()), (Resolution::Min30, 12));
     assert_eq!(got[5].value, 1.0);
 }
+
+#[test]
+fn time_masks_repeat_per_period() {
+    let ctx = Fixed::default();
+    let period = Interval::new(Y2025, Y2025 + 2 * H);
+    let (pts, res, _) = points(
+        &ctx,
+        "## = @TIME_MASK('HOUR', {'HOUR','HOUR+15x','HOUR+30x','HOUR+45x'}, {1,2,3,2}, 'MIN15')",
+        period,
+    );
+    assert_eq!(res, Resolution::Min15);
+    let values: Vec<f64> = pts.iter().map(|p| p.value).collect();
+    assert_eq!(values, vec![1.0, 2.0, 3.0, 2.0, 1.0, 2.0, 3.0, 2.0]);
+    let (pts, res, _) = points(
+        &ctx,
+        "## = @TIME_MASK('DAY', {'DAY','DAY+8h','DAY+16h'}, {1,2,3}, 'VARINT')",
+        Interval::new(Y2025 - H, Y2025 + 23 * H),
+    );
+    assert_eq!(res, Resolution::Breakpoint);
+    // Standard time: the day starts at 23:00 UTC.
+    let got: Vec<(i64, f64)> = pts.iter().map(|p| (p.utc_ms, p.value)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (Y2025 - H, 1.0),
+            (Y2025 + 7 * H, 2.0),
+            (Y2025 + 15 * H, 3.0)
+        ]
+    );
+    let (pts, _, _) = points(&ctx, "## = @TIME_MASK({'UTC20250101010000'}, {5})", period);
+    assert_eq!(
+        pts.iter().map(|p| (p.utc_ms, p.value)).collect::<Vec<_>>(),
+        vec![(Y2025 + H, 5.0)]
+    );
+    let err = run(&ctx, "## = @TIME_MASK('HOUR', {'HOUR'}, {1, 2})", period).unwrap_err();
+    assert!(err.to_string().contains("one value per time"), "{err}");
+}
+
+/// fn/distribute's examples: an hourly value 2 over the quarter hours.
+#[test]
+fn distribute_spreads_values_over_a_mask() {
+    let mut ctx = Fixed::default();
+    ctx.named.insert(
+        "ts5".into(),
+        series(
+            &[(Y2025, 2.0, 0)],
+            Resolution::Hour,
+            CurveType::StaircaseStartOfStep,
+        ),
+    );
+    let period = Interval::new(Y2025, Y2025 + H);
+    let mask = "@TIME_MASK('HOUR', {'HOUR','HOUR+15x','HOUR+30x','HOUR+45x'}, {1,2,3,2}, 'MIN15')";
+    let values = |src: &str| -> (Vec<f64>, Resolution) {
+        let (pts, res, _) = points(&ctx, src, period);
+        (pts.iter().map(|p| p.value).collect(), res)
+    };
+    assert_eq!(
+        values(&format!("## = @DISTRIBUTE(@t('ts5'), {mask})")),
+        (vec![0.5; 4], Resolution::Min15)
+    );
+    let (r7, _) = values(&format!("m = {mask}\n## = @DISTRIBUTE(@t('ts5'), m, m)"));
+    assert_eq!(r7, vec![0.25, 0.5, 0.75, 0.5]);
+    let (ra7, _) = values(&format!("m = {mask}\n## = @DISTRIBUTE(1, @t('ts5'), m, m)"));
+    assert_eq!(ra7[0], -0.5);
+    let (ra7, _) = values(&format!(
+        "m = {mask}\n## = @DISTRIBUTE(10, @t('ts5'), m, m)"
+    ));
+    assert_eq!(ra7[0], -9.5);
+    // A false mask point: three parts, a breakpoint series.
+    let holed =
+        "@TIME_MASK('HOUR', {'HOUR','HOUR+15x','HOUR+30x','HOUR+45x'}, {1,2,NaN,2}, 'MIN15')";
+    let (v, res) = values(&format!("## = @DISTRIBUTE(@t('ts5'), {holed})"));
+    assert_eq!((v, res), (vec![2.0 / 3.0; 3], Resolution::Breakpoint));
+}

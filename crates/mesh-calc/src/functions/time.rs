@@ -5,12 +5,15 @@
 //! Time points are .NET ticks (fn/time); the family reads them in the
 //! standard calendar (fn/time_point_information).
 
+use arrow_array::Int64Array;
 use chrono::{Datelike, TimeZone, Timelike};
+use mesh_timeseries::flags::MISSING;
+use mesh_timeseries::{CurveType, Grid, Resolution};
 
 use super::{Call, FnError, Function, Signature};
 use crate::context::Interval;
 use crate::timespec::{ms_to_ticks, ticks_to_ms, TimeSpec};
-use crate::value::{Value, ValueType as V};
+use crate::value::{Series, Value, ValueType as V};
 
 /// The functions of this module.
 pub(super) const FUNCTIONS: &[&Function] = &[
@@ -28,6 +31,7 @@ pub(super) const FUNCTIONS: &[&Function] = &[
     &YEAR_DAY,
     &PUSH_EXT_PERIOD,
     &POP_EXT_PERIOD,
+    &TIME_MASK,
 ];
 
 const fn number(params: &'static [V]) -> Signature {
@@ -255,4 +259,125 @@ fn pop_ext_period(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnErro
         )));
     }
     Ok(Value::Number(0.0))
+}
+
+/// `@TIME_MASK(s frequency, S times, D values[, s resolution])`: in every
+/// period of the frequency (`MIN15` … `YEAR`, standard time) overlapping
+/// the period, the value `values[i]` from the instant `times[i]` names
+/// relative to that period's start (`'HOUR+15x'`, `'DAY+8h'`), holding
+/// until the next; as a breakpoint series (`VARINT`, the default), or read
+/// at every step of the resolution given. `@TIME_MASK(S times, D values)`:
+/// absolute times with their values, a breakpoint series. The holiday
+/// and weekday forms are not served: they need a calendar of holidays the
+/// sources do not define.
+const TIME_MASK: Function = Function {
+    name: "TIME_MASK",
+    signatures: &[
+        Signature {
+            params: &[V::String, V::Strings, V::Numbers],
+            returns: V::Series,
+        },
+        Signature {
+            params: &[V::String, V::Strings, V::Numbers, V::String],
+            returns: V::Series,
+        },
+        Signature {
+            params: &[V::Strings, V::Numbers],
+            returns: V::Series,
+        },
+    ],
+    body: time_mask,
+    extension: None,
+};
+
+fn time_mask(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
+    let interval = call.interval;
+    let zone = call.settings.standard_zone;
+    let (frequency, times, values, resolution) = match args.as_slice() {
+        [Value::String(f), Value::Strings(t), Value::Numbers(v)] => (Some(f), t, v, None),
+        [Value::String(f), Value::Strings(t), Value::Numbers(v), Value::String(r)] => {
+            (Some(f), t, v, Some(super::transform::resolution(r)?))
+        }
+        [Value::Strings(t), Value::Numbers(v)] => (None, t, v, None),
+        _ => return Err("@TIME_MASK: argument of no declared form".into()),
+    };
+    if times.len() != values.len() {
+        return Err(FnError::Invalid(format!(
+            "@TIME_MASK: {} times and {} values; give one value per time",
+            times.len(),
+            values.len()
+        )));
+    }
+    let specs = times
+        .iter()
+        .map(|t| spec("TIME_MASK", t))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut points: Vec<(i64, f64)> = Vec::new();
+    match frequency {
+        None => {
+            for (spec, &v) in specs.iter().zip(values.iter()) {
+                if let Some(t) = spec.resolve(interval.start_ms, interval, call.settings) {
+                    points.push((t, v));
+                }
+            }
+        }
+        Some(f) => {
+            let frequency = super::transform::resolution(f)?;
+            if frequency.is_breakpoint() {
+                return Err("@TIME_MASK: the frequency is a resolution from MIN to YEAR".into());
+            }
+            let grid = Grid::with_zone(frequency, zone);
+            let first = grid.floor(interval.start_ms).unwrap_or(interval.start_ms);
+            let periods = grid
+                .step_count_bound(first, interval.end_ms)
+                .saturating_add(1);
+            let total = periods.saturating_mul(specs.len() as u64);
+            call.allow(usize::try_from(total).unwrap_or(usize::MAX))?;
+            for start in grid.steps(first, interval.end_ms) {
+                let period = Interval::new(start, grid.next_after(start).unwrap_or(start));
+                for (spec, &v) in specs.iter().zip(values.iter()) {
+                    if let Some(t) = spec.resolve(start, period, call.settings) {
+                        points.push((t, v));
+                    }
+                }
+            }
+        }
+    }
+    points.sort_by_key(|p| p.0);
+    // A later entry for the same instant wins.
+    points.reverse();
+    points.dedup_by_key(|p| p.0);
+    points.reverse();
+    let breakpoints = Series::from_parts(
+        points.iter().map(|p| p.0).collect::<Vec<_>>().into(),
+        points.iter().map(|p| p.1).collect::<Vec<_>>().into(),
+        points
+            .iter()
+            .map(|p| if p.1.is_nan() { MISSING } else { 0 })
+            .collect::<Vec<_>>()
+            .into(),
+        Resolution::Breakpoint,
+        CurveType::StaircaseStartOfStep,
+    );
+    let Some(resolution) = resolution.filter(|r| !r.is_breakpoint()) else {
+        return Ok(Value::Series(super::shift::cut(&breakpoints, interval)));
+    };
+    let grid = Grid::with_zone(resolution, zone);
+    let first = grid.floor(interval.start_ms).unwrap_or(interval.start_ms);
+    let bound = grid
+        .step_count_bound(first, interval.end_ms)
+        .saturating_add(1);
+    call.allow(usize::try_from(bound).unwrap_or(usize::MAX))?;
+    let axis: Int64Array = grid
+        .steps(first, interval.end_ms)
+        .collect::<Vec<_>>()
+        .into();
+    let column = crate::ops::read_at(&breakpoints, &axis);
+    Ok(Value::Series(Series::from_parts(
+        axis,
+        column.values,
+        column.flags,
+        resolution,
+        CurveType::StaircaseStartOfStep,
+    )))
 }
