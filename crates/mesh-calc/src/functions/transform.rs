@@ -552,7 +552,7 @@ fn distribute(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
         for &j in &chosen {
             let v = match k {
                 None => value / n,
-                Some(k) if k == 0.0 => value / n * (weights[j] / mean),
+                Some(0.0) => value / n * (weights[j] / mean),
                 Some(k) => value / n + k * (weights[j] - mean),
             };
             out_t.push(mts[j]);
