@@ -309,6 +309,16 @@ pub(crate) fn nan_mask_of(values: &Float64Array) -> BooleanArray {
     nan_mask(values)
 }
 
+/// `yes` where `mask` holds, else `no`: values (arrays of the mask's
+/// length or scalars).
+pub(crate) fn zip_f64(
+    mask: &BooleanArray,
+    yes: &dyn arrow_array::Datum,
+    no: &dyn arrow_array::Datum,
+) -> Float64Array {
+    f64s(zip(mask, yes, no).expect("same length and type"))
+}
+
 /// `yes` where `mask` holds, else `no`: flags (arrays of the mask's
 /// length or scalars).
 pub(crate) fn zip_u32(
