@@ -115,6 +115,18 @@ fn ctx() -> Fixed {
         hourly(&[(1.0, 0), (0.0, 0), (f64::NAN, MISSING), (2.0, 0)]),
     );
     ctx.named.insert(
+        "idx".into(),
+        hourly(&[(1.0, 0), (1.5, 0), (f64::NAN, MISSING), (3.0, 0)]),
+    );
+    ctx.named.insert(
+        "p1".into(),
+        series(
+            &[(0, 5.0, 0), (2 * H, 6.0, SUSPECT)],
+            Resolution::Breakpoint,
+            CurveType::StaircaseStartOfStep,
+        ),
+    );
+    ctx.named.insert(
         "a0".into(),
         hourly(&[
             (0.0, SUSPECT),
@@ -344,6 +356,80 @@ fn mix_takes_the_first_where_it_has_values() {
 }
 
 #[test]
+fn mix_with_a_symbol() {
+    let ctx = ctx();
+    same(
+        vf(&points(&ctx, "## = @MIX(@t('a'), @t('b'), 'MERGE')")),
+        &[(1.0, 0), (20.0, SUSPECT), (3.0, 0), (40.0, 0)],
+    );
+    // MERGE_ADD: the second where it has a value.
+    same(
+        vf(&points(&ctx, "## = @MIX(@t('a'), @t('b'), 'merge_add')")),
+        &[(10.0, 0), (20.0, SUSPECT), (3.0, 0), (40.0, 0)],
+    );
+    // MERGE_POINTS: the first only at its own points, not its held value.
+    same(
+        vf(&points(
+            &ctx,
+            "## = @MIX(@t('p1'), @t('b'), 'MERGE_POINTS')",
+        )),
+        &[(5.0, 0), (20.0, SUSPECT), (6.0, SUSPECT), (40.0, 0)],
+    );
+    same(
+        vf(&points(&ctx, "## = @MIX(@t('p1'), @t('b'))")),
+        &[(5.0, 0), (5.0, 0), (6.0, SUSPECT), (6.0, SUSPECT)],
+    );
+    // END: the first up to its last point, the second after it.
+    same(
+        vf(&points(&ctx, "## = @MIX(@t('p1'), @t('b'), 'END')")),
+        &[(5.0, 0), (5.0, 0), (6.0, SUSPECT), (40.0, 0)],
+    );
+    let e = run(&ctx, "## = @MIX(@t('a'), @t('b'), 'DAY+1d')").unwrap_err();
+    assert!(
+        e.to_string().contains("time macros are not served yet"),
+        "{e}"
+    );
+}
+
+#[test]
+fn mix_selects_from_an_array_by_index() {
+    let ctx = ctx();
+    // Index 1 → a, 1.5 rounds to 2 → b, NaN and 3 are out of range.
+    same(
+        vf(&points(&ctx, "## = @MIX(@t('idx'), {@t('a'), @t('b')})")),
+        &[
+            (1.0, 0),
+            (20.0, SUSPECT),
+            (f64::NAN, MISSING),
+            (f64::NAN, MISSING),
+        ],
+    );
+    same(
+        vf(&points(
+            &ctx,
+            "## = @MIX(@t('idx'), {@t('a'), @t('b')}, @t('cond'))",
+        )),
+        &[(1.0, 0), (20.0, SUSPECT), (f64::NAN, MISSING), (2.0, 0)],
+    );
+    // The page's example 3: members may be expressions.
+    same(
+        vf(&points(
+            &ctx,
+            "## = @MIX(@t('idx'), {@t('b') * 2, @t('b') + 1, @t('b') * 0})",
+        )),
+        &[(20.0, 0), (21.0, SUSPECT), (f64::NAN, MISSING), (0.0, 0)],
+    );
+    // An empty array: every step takes the default.
+    same(
+        vf(&points(
+            &ctx,
+            "## = @MIX(@t('idx'), @T('nothing'), @t('b'))",
+        )),
+        &[(10.0, 0), (20.0, SUSPECT), (f64::NAN, MISSING), (40.0, 0)],
+    );
+}
+
+#[test]
 fn mix0_takes_the_first_non_zero() {
     let ctx = ctx();
     same(
@@ -373,8 +459,9 @@ fn wrong_argument_types_name_the_forms() {
     assert!(e.to_string().contains("its forms are NOT(t) -> t"), "{e}");
     let e = run(&ctx, "## = @MIX(@t('a'))").unwrap_err();
     assert!(
-        e.to_string()
-            .contains("its forms are MIX(tt) -> t, MIX(ttt) -> t"),
+        e.to_string().contains(
+            "its forms are MIX(tt) -> t, MIX(ttt) -> t, MIX(tts) -> t, MIX(tT) -> t, MIX(tTt) -> t"
+        ),
         "{e}"
     );
     let e = run(&ctx, "## = @INSIDE(@t('x'), 0, 12)").unwrap_err();

@@ -130,6 +130,7 @@ const BOOL: Function = Function {
     extension: None,
 };
 
+/// The body of [`BOOL`].
 fn bool_fn(_: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
     let compress_it = match symbol(&args, 2) {
         None => false,
@@ -176,6 +177,7 @@ const NOT: Function = Function {
     extension: None,
 };
 
+/// The body of [`NOT`].
 fn not_fn(_: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
     match args.first() {
         Some(Value::Series(s)) => {
@@ -225,6 +227,7 @@ const OUTSIDE: Function = Function {
     extension: None,
 };
 
+/// The body of [`INSIDE`] and of [`OUTSIDE`] (`outside`).
 fn range(call: &mut Call<'_>, args: Vec<Value>, outside: bool) -> Result<Value, FnError> {
     let name = if outside { "OUTSIDE" } else { "INSIDE" };
     // Whether a value on the lower / upper limit makes the step true.
@@ -343,6 +346,7 @@ const NEGATIVE: Function = Function {
     extension: None,
 };
 
+/// The body of [`POSITIVE`] (`positive`) and [`NEGATIVE`].
 fn sign(args: Vec<Value>, positive: bool) -> Result<Value, FnError> {
     let name = if positive { "POSITIVE" } else { "NEGATIVE" };
     let Some(Value::Series(s)) = args.first() else {
@@ -384,22 +388,62 @@ fn sign(args: Vec<Value>, positive: bool) -> Result<Value, FnError> {
 }
 
 /// `@MIX(t1, t2) -> t`: per step t1's value where it has one, else t2's.
+/// `@MIX(t1, t2, s) -> t` with a symbol: `'MERGE'` as `(t1, t2)`;
+/// `'MERGE_ADD'` t2 where it has a value, else t1; `'MERGE_POINTS'` t1
+/// where it has a point with a value at the instant (not a held value),
+/// else t2; `'END'` t1 up to its last point, t2 after it. A time macro as
+/// the symbol is not served yet (UNIMPLEMENTED).
 /// `@MIX(cond, t1, t2) -> t`: t1 where `cond` is true (a value other than
 /// 0 and NaN), else t2 (a NaN condition is false, as the page says, unlike
-/// the `?:` operator). The series are aligned on the union of their
-/// instants (§3.2); each step keeps the chosen operand's flags. The
-/// symbol forms `(t,t,s)` (END, time macros, MERGE…) are not served.
+/// the `?:` operator).
+/// `@MIX(index, T[, default]) -> t`: per step the member numbered by the
+/// index rounded to the nearest integer, counting from 1; out of range or
+/// NaN, the default's value, or NaN MISSING without one.
+/// The series are aligned on the union of their instants (§3.2); each
+/// step keeps the chosen operand's flags.
 const MIX: Function = Function {
     name: "MIX",
     signatures: &[
         series_form(&[V::Series, V::Series]),
         series_form(&[V::Series, V::Series, V::Series]),
+        series_form(&[V::Series, V::Series, V::String]),
+        series_form(&[V::Series, V::SeriesArray]),
+        series_form(&[V::Series, V::SeriesArray, V::Series]),
     ],
     body: mix,
     extension: None,
 };
 
+/// How `MIX(t1, t2[, s])` chooses t1 at a step.
+#[derive(Clone, Copy, PartialEq)]
+enum Merge {
+    /// Where t1's functional value is not NaN (no symbol, `MERGE`).
+    Values,
+    /// Where t2's functional value is NaN (`MERGE_ADD`).
+    Add,
+    /// Where t1 has a point with a value at the instant (`MERGE_POINTS`).
+    Points,
+    /// Up to t1's last point (`END`).
+    End,
+}
+
+/// The body of [`MIX`].
 fn mix(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
+    let merge = match symbol(&args, 2).as_deref() {
+        None => Merge::Values,
+        Some("MERGE") => Merge::Values,
+        Some("MERGE_ADD") => Merge::Add,
+        Some("MERGE_POINTS") => Merge::Points,
+        Some("END") => Merge::End,
+        Some(other) => {
+            return Err(FnError::Unimplemented(format!(
+                "@MIX: '{other}' is none of END, MERGE, MERGE_ADD, MERGE_POINTS, and time macros are not served yet"
+            )))
+        }
+    };
+    if let Some(Value::SeriesArray(_)) = args.get(1) {
+        return mix_by_index(call, args);
+    }
     let series: Vec<&Series> = args
         .iter()
         .filter_map(|a| match a {
@@ -413,13 +457,23 @@ fn mix(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
         .iter()
         .map(|s| ops::read_at(s, &axis.timestamps))
         .collect();
-    let (take_first, yes, no) = match columns.as_slice() {
-        [a, b] => (
-            boolean::not(&ops::nan_mask_of(&a.values)).expect("no nulls"),
-            a,
-            b,
-        ),
-        [cond, a, b] => (truthy(&cond.values), a, b),
+    let (take_first, yes, no) = match (columns.as_slice(), series.first()) {
+        ([cond, a, b], _) => (truthy(&cond.values), a, b),
+        ([a, b], Some(first)) => {
+            let mask = match merge {
+                Merge::Values => boolean::not(&ops::nan_mask_of(&a.values)).expect("no nulls"),
+                Merge::Add => ops::nan_mask_of(&b.values),
+                Merge::Points => points_with_values(first, &axis.timestamps),
+                Merge::End => match first.timestamps().values().last() {
+                    Some(&last) => {
+                        cmp::lt_eq(&axis.timestamps, &arrow_array::Int64Array::new_scalar(last))
+                            .expect("same type")
+                    }
+                    None => BooleanArray::from(vec![false; axis.timestamps.len()]),
+                },
+            };
+            (mask, a, b)
+        }
         _ => return Err("@MIX: argument of no declared form".into()),
     };
     let column = ops::Column {
@@ -427,6 +481,75 @@ fn mix(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
         flags: ops::zip_u32(&take_first, &yes.flags, &no.flags),
     };
     Ok(Value::Series(ops::series(axis, column)))
+}
+
+/// Where `s` has a point with a value at an instant of `axis` (both
+/// increasing, so one merge pass).
+fn points_with_values(s: &Series, axis: &arrow_array::Int64Array) -> BooleanArray {
+    let ts = s.timestamps().values();
+    let vs = s.values().values();
+    let mut i = 0usize;
+    axis.values()
+        .iter()
+        .map(|&t| {
+            while i < ts.len() && ts[i] < t {
+                i += 1;
+            }
+            Some(i < ts.len() && ts[i] == t && !vs[i].is_nan())
+        })
+        .collect()
+}
+
+/// `MIX(index, T[, default])`: the member the rounded index names, per
+/// step, in one pass over the aligned columns.
+fn mix_by_index(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
+    let mut args = args.into_iter();
+    let (Some(Value::Series(index)), Some(Value::SeriesArray(members))) =
+        (args.next(), args.next())
+    else {
+        return Err("@MIX: argument of no declared form".into());
+    };
+    let default = match args.next() {
+        Some(Value::Series(d)) => Some(d),
+        _ => None,
+    };
+    let mut all: Vec<&Series> = vec![&index];
+    all.extend(members.iter());
+    all.extend(default.iter());
+    call.allow(ops::axis_bound(&all))?;
+    let axis = ops::axis(&all);
+    let at = |s: &Series| ops::read_at(s, &axis.timestamps);
+    let picks = at(&index);
+    let columns: Vec<ops::Column> = members.iter().map(at).collect();
+    let fallback = default
+        .as_ref()
+        .map_or_else(|| ops::broadcast(f64::NAN, axis.timestamps.len()), at);
+    let mut values = Vec::with_capacity(axis.timestamps.len());
+    let mut flags = Vec::with_capacity(axis.timestamps.len());
+    for (step, &pick) in picks.values.values().iter().enumerate() {
+        // Rounded to the nearest integer (halves away from zero, as ROUND),
+        // 1-based; NaN and anything out of range take the default.
+        let member = pick.round();
+        let chosen = if member >= 1.0 && member <= columns.len() as f64 {
+            columns.get(member as usize - 1)
+        } else {
+            None
+        };
+        let (v, f) = match chosen {
+            Some(c) => (c.values.value(step), c.flags.value(step)),
+            None if default.is_some() => (fallback.values.value(step), fallback.flags.value(step)),
+            None => (f64::NAN, MISSING),
+        };
+        values.push(v);
+        flags.push(f);
+    }
+    Ok(Value::Series(ops::series(
+        axis,
+        ops::Column {
+            values: values.into(),
+            flags: flags.into(),
+        },
+    )))
 }
 
 /// `@MIX0(t, t) -> t`, `@MIX0(T) -> t`: per step the first member's value
@@ -444,6 +567,7 @@ const MIX0: Function = Function {
     extension: None,
 };
 
+/// The body of [`MIX0`].
 fn mix0(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
     let mut members: Vec<Series> = Vec::new();
     for a in args {

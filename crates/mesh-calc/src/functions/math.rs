@@ -244,6 +244,7 @@ const POWER: Function = Function {
     extension: None,
 };
 
+/// The body of [`POWER`].
 fn power(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
     let mut args = args.into_iter();
     match (args.next(), args.next()) {

@@ -40,6 +40,7 @@ const SUM: Function = Function {
     extension: None,
 };
 
+/// The body of [`SUM`].
 fn sum(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
     match args.into_iter().next() {
         Some(Value::Series(s)) => {
@@ -132,6 +133,7 @@ const MEAN: Function = Function {
     extension: None,
 };
 
+/// The body of [`MEAN`].
 fn mean(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
     match args.into_iter().next() {
         Some(Value::Series(s)) => {
@@ -207,11 +209,14 @@ fn mean_columns(columns: &[ops::Column]) -> ops::Column {
 /// Which extreme MAX and MIN look for.
 #[derive(Clone, Copy, PartialEq)]
 enum Extreme {
+    /// The highest value.
     Max,
+    /// The lowest value.
     Min,
 }
 
 impl Extreme {
+    /// The function's name, for messages.
     fn name(self) -> &'static str {
         match self {
             Extreme::Max => "MAX",
@@ -296,6 +301,7 @@ const MIN: Function = Function {
     extension: None,
 };
 
+/// The body of [`MAX`] and [`MIN`].
 fn extreme(call: &mut Call<'_>, args: Vec<Value>, which: Extreme) -> Result<Value, FnError> {
     let mut args = args.into_iter();
     let (first, second) = (args.next(), args.next());

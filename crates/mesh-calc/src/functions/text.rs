@@ -20,6 +20,7 @@ const COMPARE: Function = Function {
     extension: None,
 };
 
+/// The body of [`COMPARE`].
 fn compare(_: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
     match (args.first(), args.get(1)) {
         (Some(Value::String(a)), Some(Value::String(b))) => {
@@ -47,6 +48,7 @@ const CONCATENATE: Function = Function {
     extension: None,
 };
 
+/// The body of [`CONCATENATE`].
 fn concatenate(_: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
     match (args.first(), args.get(1)) {
         (Some(Value::String(a)), Some(Value::String(b))) => Ok(Value::String(format!("{a}{b}"))),
@@ -83,6 +85,7 @@ const TO_STRING: Function = Function {
     extension: None,
 };
 
+/// The body of [`TO_STRING`].
 fn to_string(_: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
     let x = match args.first() {
         Some(Value::Number(x)) => *x,
@@ -151,6 +154,7 @@ const SIZE: Function = Function {
     extension: None,
 };
 
+/// The body of [`SIZE`].
 fn size(_: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
     let n = match args.first() {
         Some(Value::SeriesArray(a)) => a.len(),
@@ -193,6 +197,7 @@ const AT: Function = Function {
     extension: None,
 };
 
+/// The body of [`AT`].
 fn at(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
     let mut args = args.into_iter();
     let (first, second) = (args.next(), args.next());
