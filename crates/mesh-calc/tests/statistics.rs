@@ -276,3 +276,67 @@ fn wrong_argument_types_name_the_forms() {
     let e = run(&ctx, "## = @MIN(1)").unwrap_err();
     assert!(e.to_string().contains("MIN(TT) -> t"), "{e}");
 }
+
+/// Breakpoint linear series that cross: u rises 0 → 10, w falls 10 → 0
+/// over two hours; c is a staircase 7 (SUSPECT).
+fn crossing() -> Fixed {
+    let mut ctx = Fixed::default();
+    let lin = CurveType::PiecewiseLinear;
+    let brk = Resolution::Breakpoint;
+    ctx.named.insert(
+        "u".into(),
+        series(&[(0, 0.0, 0), (2 * H, 10.0, 0)], brk, lin),
+    );
+    ctx.named.insert(
+        "w".into(),
+        series(&[(0, 10.0, 0), (2 * H, 0.0, 0)], brk, lin),
+    );
+    ctx.named.insert(
+        "c".into(),
+        series(&[(0, 7.0, SUSPECT)], brk, CurveType::StaircaseStartOfStep),
+    );
+    ctx.named.insert(
+        "h".into(),
+        series(
+            &[(0, 0.0, 0), (H, 10.0, 0), (2 * H, 0.0, 0)],
+            Resolution::Hour,
+            lin,
+        ),
+    );
+    ctx.named.insert(
+        "g".into(),
+        series(
+            &[(0, 10.0, 0), (H, 0.0, 0), (2 * H, 10.0, 0)],
+            Resolution::Hour,
+            lin,
+        ),
+    );
+    ctx
+}
+
+fn tvf(s: &Series) -> Vec<(i64, f64, u32)> {
+    s.points()
+        .iter()
+        .map(|p| (p.utc_ms, p.value, p.flags))
+        .collect()
+}
+
+#[test]
+fn linear_breakpoint_extremes_add_crossing_points() {
+    let ctx = crossing();
+    let s = result(&ctx, "## = @MAX(@t('u'), @t('w'))");
+    assert_eq!(s.curve(), CurveType::PiecewiseLinear);
+    assert_eq!(tvf(&s), [(0, 10.0, 0), (H, 5.0, 0), (2 * H, 10.0, 0)]);
+    let s = result(&ctx, "## = @MIN({@t('u'), @t('w')})");
+    assert_eq!(tvf(&s), [(0, 0.0, 0), (H, 5.0, 0), (2 * H, 0.0, 0)]);
+    // A rising segment overtakes a flat one at 7: 1.4 h in.
+    let s = result(&ctx, "## = @MAX(@t('u'), @t('c'))");
+    assert_eq!(
+        tvf(&s),
+        [(0, 7.0, SUSPECT), (7 * H / 5, 7.0, 0), (2 * H, 10.0, 0)]
+    );
+    // Fixed-interval results keep their steps: no crossing points.
+    let s = result(&ctx, "## = @MAX(@t('h'), @t('g'))");
+    assert_eq!(s.resolution(), Resolution::Hour);
+    assert_eq!(s.len(), 3);
+}

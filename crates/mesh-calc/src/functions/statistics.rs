@@ -284,8 +284,8 @@ const EXTREME_FORMS: &[Signature] = &[
 /// page says of `(t,T)`, `(T,t)`, `(T,T)`), a number acting as a constant
 /// series on the other's axis. NaN is ignored unless all are NaN (then
 /// NaN, MISSING); the chosen member's flags are kept (MAX selects a value,
-/// it does not compute one). Crossing points of linear segments are not
-/// added (DECISIONS-lib.md).
+/// it does not compute one). A linear breakpoint result also gets the
+/// points where linear segments cross (see `with_crossings`).
 const MAX: Function = Function {
     name: "MAX",
     signatures: EXTREME_FORMS,
@@ -347,10 +347,23 @@ fn extreme(call: &mut Call<'_>, args: Vec<Value>, which: Extreme) -> Result<Valu
                 .iter()
                 .map(|s| ops::read_at(s, &axis.timestamps))
                 .collect();
-            Ok(Value::Series(ops::series(
-                axis,
-                extreme_columns(&columns, which),
-            )))
+            let best = extreme_columns(&columns, which);
+            // Irregular linear results gain the instants where the leading
+            // member changes between two axis instants (the MAX page's
+            // figure); fixed-interval results keep their steps.
+            if axis.resolution == Resolution::Breakpoint && axis.curve == CurveType::PiecewiseLinear
+            {
+                let linear: Vec<bool> = refs.iter().map(|s| s.is_linear()).collect();
+                let ts = axis.timestamps.values();
+                let (t, column) =
+                    with_crossings(ts, &columns, &linear, best, which, call.points_left)?;
+                let axis = ops::Axis {
+                    timestamps: t.into(),
+                    ..axis
+                };
+                return Ok(Value::Series(ops::series(axis, column)));
+            }
+            Ok(Value::Series(ops::series(axis, best)))
         }
         (None, _) => Err(format!("@{}: argument of no declared form", which.name()).into()),
     }
@@ -393,4 +406,91 @@ fn extreme_columns(columns: &[ops::Column], which: Extreme) -> ops::Column {
         values: best.values,
         flags: ops::zip_u32(&none, &UInt32Array::new_scalar(MISSING), &best.flags),
     }
+}
+
+/// `best` (the per-step extreme on `ts`) with the crossing points of
+/// linear segments added: between two axis instants every member is a
+/// straight segment (a staircase member a flat one), and the extreme of
+/// segments changes hands where the leading one is overtaken. Each
+/// crossing is a point with the leader's value and the new leader's flags.
+/// A member missing at either end of an interval takes no part in it. At
+/// most `limit` points are made, else the call fails with a limit error.
+fn with_crossings(
+    ts: &[i64],
+    columns: &[ops::Column],
+    linear: &[bool],
+    best: ops::Column,
+    which: Extreme,
+    limit: usize,
+) -> Result<(Vec<i64>, ops::Column), FnError> {
+    // MIN is MAX of the negated values.
+    let k = if which == Extreme::Max { 1.0 } else { -1.0 };
+    let (bv, bf) = (best.values.values(), best.flags.values());
+    let mut t_out = Vec::with_capacity(ts.len());
+    let mut v_out = Vec::with_capacity(ts.len());
+    let mut f_out = Vec::with_capacity(ts.len());
+    for i in 0..ts.len() {
+        t_out.push(ts[i]);
+        v_out.push(bv[i]);
+        f_out.push(bf[i]);
+        let Some(&t1) = ts.get(i + 1) else { break };
+        let t0 = ts[i];
+        // Each taking part: (start, slope per unit of the interval, member).
+        let segments: Vec<(f64, f64, usize)> = columns
+            .iter()
+            .enumerate()
+            .filter_map(|(m, c)| {
+                let v0 = c.values.values()[i];
+                let v1 = if linear[m] {
+                    c.values.values()[i + 1]
+                } else {
+                    v0
+                };
+                (!v0.is_nan() && !v1.is_nan()).then_some((k * v0, k * (v1 - v0), m))
+            })
+            .collect();
+        // The leader just after t0: the highest start, the steeper on a tie.
+        let Some(mut leader) = segments.iter().copied().reduce(|a, b| {
+            if b.0 > a.0 || (b.0 == a.0 && b.1 > a.1) {
+                b
+            } else {
+                a
+            }
+        }) else {
+            continue;
+        };
+        let mut at = 0.0;
+        // Each change of leader moves to a strictly steeper segment, so
+        // there are fewer changes than segments.
+        loop {
+            let next = segments
+                .iter()
+                .filter(|s| s.1 > leader.1)
+                .map(|s| ((leader.0 - s.0) / (s.1 - leader.1), *s))
+                .filter(|(x, _)| *x > at && *x < 1.0)
+                .min_by(|a, b| a.0.total_cmp(&b.0));
+            let Some((x, s)) = next else { break };
+            let t = t0 + ((t1 - t0) as f64 * x).round() as i64;
+            if t > t_out.last().copied().unwrap_or(i64::MIN) && t < t1 {
+                if t_out.len() >= limit {
+                    return Err(FnError::Limit(format!(
+                        "@{}: the crossing points would make more than the {limit} points the evaluation may still make",
+                        which.name()
+                    )));
+                }
+                t_out.push(t);
+                v_out.push(k * (leader.0 + leader.1 * x));
+                f_out.push(columns[s.2].flags.values()[i]);
+            }
+            leader = s;
+            at = x;
+        }
+    }
+    Ok((
+        t_out,
+        ops::Column {
+            values: v_out.into(),
+            flags: f_out.into(),
+        },
+    ))
 }
