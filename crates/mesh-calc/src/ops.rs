@@ -294,3 +294,39 @@ pub(crate) fn series(axis: Axis, column: Column) -> Series {
         axis.curve,
     )
 }
+
+// Helpers for the function library (math, statistics, logic): the same
+// kernels as the operators above, for bodies that choose per step.
+
+/// A series' own points as a column, for functions that keep its axis.
+pub(crate) fn column_of(series: &Series) -> Column {
+    Column {
+        values: series.values().clone(),
+        flags: series.flags().clone(),
+    }
+}
+
+/// Where `values` are NaN (any NaN payload).
+pub(crate) fn nan_mask_of(values: &Float64Array) -> BooleanArray {
+    nan_mask(values)
+}
+
+/// `yes` where `mask` holds, else `no`: values (arrays of the mask's
+/// length or scalars).
+pub(crate) fn zip_f64(
+    mask: &BooleanArray,
+    yes: &dyn arrow_array::Datum,
+    no: &dyn arrow_array::Datum,
+) -> Float64Array {
+    f64s(zip(mask, yes, no).expect("same length and type"))
+}
+
+/// `yes` where `mask` holds, else `no`: flags (arrays of the mask's
+/// length or scalars).
+pub(crate) fn zip_u32(
+    mask: &BooleanArray,
+    yes: &dyn arrow_array::Datum,
+    no: &dyn arrow_array::Datum,
+) -> UInt32Array {
+    u32s(zip(mask, yes, no).expect("same length and type"))
+}
