@@ -128,7 +128,7 @@ pointwise_function!(
     /// `@FLOOR(d) -> d`, `@FLOOR(t) -> t`: down to the nearest whole
     /// number, towards −∞ as the name says (`FLOOR(-1.5) = -2`); the page's
     /// "cut the decimals" is what INTEGER does, and the two differ only
-    /// for negative values (DECISIONS-lib.md).
+    /// for negative values (docs/decisions.md).
     FLOOR, "FLOOR", NUMBER_OR_SERIES, f64::floor
 );
 
@@ -142,7 +142,7 @@ pointwise_function!(
     /// `@ROUND(d) -> d`, `@ROUND(t) -> t`: to the nearest whole number,
     /// halves away from zero (`16.5 → 17`, `-16.5 → -17`): the page's
     /// example rounds a half up and says nothing of negatives, and away
-    /// from zero is the usual reading of "round" (DECISIONS-lib.md).
+    /// from zero is the usual reading of "round" (docs/decisions.md).
     ROUND, "ROUND", NUMBER_OR_SERIES, f64::round
 );
 
