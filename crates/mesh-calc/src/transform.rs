@@ -152,16 +152,7 @@ pub fn transform(
         return Ok(series.with_resolution(Resolution::Breakpoint));
     }
     let grid = Grid::with_zone(to, zone);
-    let first = grid.floor(interval.start_ms).unwrap_or(interval.start_ms);
-    let bound = grid
-        .step_count_bound(first, interval.end_ms)
-        .saturating_add(1);
-    if bound > max_points as u64 {
-        return Err(TransformError::Limit(format!(
-            "a transform to {to} of this period makes up to {bound} points, more than the {max_points} the evaluation may still make"
-        )));
-    }
-    let mut starts: Vec<i64> = grid.steps(first, interval.end_ms).collect();
+    let mut starts = steps_overlapping(&grid, interval, max_points)?;
     if to < series.resolution() {
         Ok(finer(series, &grid, starts, interval, method, zone))
     } else {
@@ -200,6 +191,27 @@ pub fn aggregate(
         Resolution::Breakpoint,
         CurveType::StaircaseStartOfStep,
     )
+}
+
+/// The steps of `grid` that overlap `interval`, the first at or before
+/// its start: what a result at that resolution is made of (TRANSFORM, TS,
+/// TIME_MASK). More than `max_points` of them are refused, counted by the
+/// grid's cheap bound before any is made.
+pub fn steps_overlapping(
+    grid: &Grid,
+    interval: Interval,
+    max_points: usize,
+) -> Result<Vec<i64>, TransformError> {
+    let first = grid.floor(interval.start_ms).unwrap_or(interval.start_ms);
+    let bound = grid
+        .step_count_bound(first, interval.end_ms)
+        .saturating_add(1);
+    if bound > max_points as u64 {
+        return Err(TransformError::Limit(format!(
+            "{grid} over this period makes up to {bound} points, more than the {max_points} the evaluation may still make"
+        )));
+    }
+    Ok(grid.steps(first, interval.end_ms).collect())
 }
 
 /// To a finer resolution: the functional value at each step start; a

@@ -178,30 +178,27 @@ fn delta(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
                 flags: flags.into(),
             }
         }
-        Pairing::Step(direction) => {
+        // Otherwise each value pairs with the functional value one step of
+        // the series' own resolution, or a time shift, away.
+        pairing => {
             let grid = Grid::with_zone(input.resolution(), zone);
+            let ahead = match &pairing {
+                Pairing::Step(direction) => *direction > 0,
+                Pairing::Shift(spec) => spec.offsets.first().is_some_and(|o| o.count > 0),
+            };
             let shifted: Int64Array = instants
                 .values()
                 .iter()
-                .map(|&t| step_of(&grid, t, direction).unwrap_or(t))
+                .map(|&t| {
+                    match &pairing {
+                        Pairing::Step(direction) => step_of(&grid, t, *direction),
+                        Pairing::Shift(spec) => spec.shift(t, zone),
+                    }
+                    .unwrap_or(t)
+                })
                 .collect::<Vec<_>>()
                 .into();
             let other = ops::read_at(input, &shifted);
-            if direction < 0 {
-                ops::binary(BinaryOp::Sub, &now, &other)
-            } else {
-                ops::binary(BinaryOp::Sub, &other, &now)
-            }
-        }
-        Pairing::Shift(spec) => {
-            let shifted: Int64Array = instants
-                .values()
-                .iter()
-                .map(|&t| spec.shift(t, zone).unwrap_or(t))
-                .collect::<Vec<_>>()
-                .into();
-            let other = ops::read_at(input, &shifted);
-            let ahead = spec.offsets.first().is_some_and(|o| o.count > 0);
             if ahead {
                 ops::binary(BinaryOp::Sub, &other, &now)
             } else {

@@ -363,15 +363,7 @@ fn time_mask(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
         return Ok(Value::Series(super::shift::cut(&breakpoints, interval)));
     };
     let grid = Grid::with_zone(resolution, zone);
-    let first = grid.floor(interval.start_ms).unwrap_or(interval.start_ms);
-    let bound = grid
-        .step_count_bound(first, interval.end_ms)
-        .saturating_add(1);
-    call.allow(usize::try_from(bound).unwrap_or(usize::MAX))?;
-    let axis: Int64Array = grid
-        .steps(first, interval.end_ms)
-        .collect::<Vec<_>>()
-        .into();
+    let axis: Int64Array = super::transform::steps(&grid, call)?.into();
     let column = crate::ops::read_at(&breakpoints, &axis);
     Ok(Value::Series(Series::from_parts(
         axis,

@@ -70,23 +70,7 @@ fn request<'a>(call: &Call<'_>, args: &'a [Value]) -> Result<Request<'a>, FnErro
         return Err("@TRANSFORM: argument of no declared form".into());
     };
     let to = resolution(to)?;
-    let method = if method.eq_ignore_ascii_case("DEFAULT") {
-        implicit_method(series, to)
-    } else {
-        match Method::parse(method) {
-            Some(m) => m,
-            None if is_undocumented_method(method) => {
-                return Err(FnError::Unimplemented(format!(
-                    "@TRANSFORM: the method '{method}' is not served (its definition is not public)"
-                )))
-            }
-            None => {
-                return Err(FnError::Invalid(format!(
-                    "@TRANSFORM: unknown method '{method}'; expected SUM, SUMI, AVG, AVGI, FIRST, LAST, MIN, MAX or DEFAULT"
-                )))
-            }
-        }
-    };
+    let method = method_of(series, to, method)?;
     let zone = match args.get(3) {
         Some(Value::String(name)) => zone(name, call.settings),
         _ => call.settings.standard_zone,
@@ -104,16 +88,21 @@ fn transform_period(call: &Call<'_>, args: &[Value]) -> Option<Interval> {
     Some(read_period(r.series, call.interval, r.to, r.zone))
 }
 
-/// A method argument of the R2/R3 forms (always aggregating).
-fn method_of(series: &Series, symbol: &str) -> Result<Method, FnError> {
+/// A method argument: a documented method, DEFAULT (by the series and
+/// the target), an undocumented code (`UNIMPLEMENTED`), else invalid.
+fn method_of(series: &Series, to: Resolution, symbol: &str) -> Result<Method, FnError> {
     if symbol.eq_ignore_ascii_case("DEFAULT") {
-        return Ok(implicit_method(series, Resolution::Year));
+        return Ok(implicit_method(series, to));
     }
-    Method::parse(symbol).ok_or_else(|| {
-        FnError::Invalid(format!(
+    match Method::parse(symbol) {
+        Some(m) => Ok(m),
+        None if is_undocumented_method(symbol) => Err(FnError::Unimplemented(format!(
+            "@TRANSFORM: the method '{symbol}' is not served (its definition is not public)"
+        ))),
+        None => Err(FnError::Invalid(format!(
             "@TRANSFORM: unknown method '{symbol}'; expected SUM, SUMI, AVG, AVGI, FIRST, LAST, MIN, MAX or DEFAULT"
-        ))
-    })
+        ))),
+    }
 }
 
 fn transform_periods(call: &mut Call<'_>, args: &[Value]) -> Result<Value, FnError> {
@@ -128,7 +117,7 @@ fn transform_periods(call: &mut Call<'_>, args: &[Value]) -> Result<Value, FnErr
                 .copied()
                 .filter(|&t| t >= interval.start_ms && t < interval.end_ms)
                 .collect();
-            (s, starts, method_of(s, m)?)
+            (s, starts, method_of(s, Resolution::Breakpoint, m)?)
         }
         [Value::Series(s), Value::Number(seconds), Value::String(m)] => {
             if !(*seconds >= 1.0 && *seconds <= 1e12) {
@@ -145,7 +134,7 @@ fn transform_periods(call: &mut Call<'_>, args: &[Value]) -> Result<Value, FnErr
                 .map_while(|k| interval.start_ms.checked_add(k.checked_mul(step)?))
                 .filter(|&t| t < interval.end_ms)
                 .collect();
-            (s, starts, method_of(s, m)?)
+            (s, starts, method_of(s, Resolution::Breakpoint, m)?)
         }
         _ => return Err("@TRANSFORM: argument of no declared form".into()),
     };
@@ -253,6 +242,19 @@ const TS: Function = Function {
     extension: None,
 };
 
+/// The steps of `grid` overlapping the call's period, within its budget.
+pub(crate) fn steps(grid: &Grid, call: &Call<'_>) -> Result<Vec<i64>, FnError> {
+    transform::steps_overlapping(grid, call.interval, call.points_left).map_err(limit)
+}
+
+/// A kernel refusal as the library's error.
+fn limit(error: TransformError) -> FnError {
+    match error {
+        TransformError::Limit(m) => FnError::Limit(m),
+        TransformError::Invalid(m) => FnError::Invalid(m),
+    }
+}
+
 fn curve(symbol: &str) -> Option<CurveType> {
     match symbol.to_ascii_uppercase().as_str() {
         "NONE" | "STEP" => Some(CurveType::StaircaseStartOfStep),
@@ -284,12 +286,7 @@ fn ts(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
         vec![interval.start_ms]
     } else {
         let grid = Grid::with_zone(resolution, call.settings.standard_zone);
-        let first = grid.floor(interval.start_ms).unwrap_or(interval.start_ms);
-        let bound = grid
-            .step_count_bound(first, interval.end_ms)
-            .saturating_add(1);
-        call.allow(usize::try_from(bound).unwrap_or(usize::MAX))?;
-        let mut all: Vec<i64> = grid.steps(first, interval.end_ms).collect();
+        let mut all = steps(&grid, call)?;
         if curve == CurveType::PiecewiseLinear {
             all.extend(grid.ceil(interval.end_ms));
         }
