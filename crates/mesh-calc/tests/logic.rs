@@ -384,9 +384,23 @@ fn mix_with_a_symbol() {
         vf(&points(&ctx, "## = @MIX(@t('p1'), @t('b'), 'END')")),
         &[(5.0, 0), (5.0, 0), (6.0, SUSPECT), (40.0, 0)],
     );
-    let e = run(&ctx, "## = @MIX(@t('a'), @t('b'), 'DAY+1d')").unwrap_err();
+    // A time macro: the first before the instant, the second from it.
+    same(
+        vf(&points(
+            &ctx,
+            "## = @MIX(@t('a'), @t('b'), 'UTC19700101020000')",
+        )),
+        &[
+            (1.0, 0),
+            (f64::NAN, NOT_OK | MISSING),
+            (f64::NAN, MISSING),
+            (40.0, 0),
+        ],
+    );
+    let e = run(&ctx, "## = @MIX(@t('a'), @t('b'), 'NEVER')").unwrap_err();
     assert!(
-        e.to_string().contains("time macros are not served yet"),
+        e.to_string()
+            .contains("'NEVER' is none of END, MERGE, MERGE_ADD, MERGE_POINTS, and no time macro"),
         "{e}"
     );
 }

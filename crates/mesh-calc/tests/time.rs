@@ -295,3 +295,117 @@ fn distribute_spreads_values_over_a_mask() {
     let (v, res) = values(&format!("## = @DISTRIBUTE(@t('ts5'), {holed})"));
     assert_eq!((v, res), (vec![2.0 / 3.0; 3], Resolution::Breakpoint));
 }
+
+/// fn/trans_profile's forms over fn/distribute's data: an hourly value
+/// spread over the quarter hours of the profile {1,2,3,2}.
+#[test]
+fn trans_profile_spreads_values_by_a_profile() {
+    let ctx_with = |value: f64| {
+        let mut ctx = Fixed::default();
+        ctx.named.insert(
+            "ts5".into(),
+            series(
+                &[(Y2025, value, 0)],
+                Resolution::Hour,
+                CurveType::StaircaseStartOfStep,
+            ),
+        );
+        ctx
+    };
+    let ctx = ctx_with(2.0);
+    let period = Interval::new(Y2025, Y2025 + H);
+    let profile =
+        "p = @TIME_MASK('HOUR', {'HOUR','HOUR+15x','HOUR+30x','HOUR+45x'}, {1,2,3,2}, 'MIN15')\n";
+    let values = |ctx: &Fixed, src: &str| -> (Vec<f64>, Resolution) {
+        let (pts, res, _) = points(ctx, &format!("{profile}{src}"), period);
+        (pts.iter().map(|p| p.value).collect(), res)
+    };
+    // R8 is DISTRIBUTE R7 with a mask true everywhere (the page's note).
+    assert_eq!(
+        values(&ctx, "## = @TRANS_PROFILE(@t('ts5'), p)"),
+        (vec![0.25, 0.5, 0.75, 0.5], Resolution::Min15)
+    );
+    assert_eq!(
+        values(&ctx, "## = @TRANS_PROFILE(@t('ts5'), p)"),
+        values(&ctx, "## = @DISTRIBUTE(@t('ts5'), p, p)")
+    );
+    // Ra8: the absolute forms, as Ra7's numbers.
+    assert_eq!(
+        values(&ctx, "## = @TRANS_PROFILE(1, @t('ts5'), p)").0[0],
+        -0.5
+    );
+    assert_eq!(
+        values(&ctx, "## = @TRANS_PROFILE(10, @t('ts5'), p)").0[0],
+        -9.5
+    );
+    // K = 0 is the relative form.
+    assert_eq!(
+        values(&ctx, "## = @TRANS_PROFILE(0, @t('ts5'), p)"),
+        values(&ctx, "## = @TRANS_PROFILE(@t('ts5'), p)")
+    );
+    // R9: SUM is R8; MEAN/AVERAGE make the parts average to the value.
+    assert_eq!(
+        values(&ctx, "## = @TRANS_PROFILE(@t('ts5'), p, 'sum')"),
+        values(&ctx, "## = @TRANS_PROFILE(@t('ts5'), p)")
+    );
+    assert_eq!(
+        values(&ctx, "## = @TRANS_PROFILE(@t('ts5'), p, 'MEAN')").0,
+        vec![1.0, 2.0, 3.0, 2.0]
+    );
+    assert_eq!(
+        values(&ctx, "## = @TRANS_PROFILE(@t('ts5'), p, 'AVERAGE')").0,
+        vec![1.0, 2.0, 3.0, 2.0]
+    );
+    // Ra9 MEAN: A + K·(Pi − M).
+    assert_eq!(
+        values(&ctx, "## = @TRANS_PROFILE(10, @t('ts5'), p, 'MEAN')").0,
+        vec![-8.0, 2.0, 12.0, 2.0]
+    );
+    // A zero value gives Pi − M in the relative forms.
+    let zero = ctx_with(0.0);
+    assert_eq!(
+        values(&zero, "## = @TRANS_PROFILE(@t('ts5'), p)").0,
+        vec![-1.0, 0.0, 1.0, 0.0]
+    );
+    assert_eq!(
+        values(&zero, "## = @TRANS_PROFILE(@t('ts5'), p, 'MEAN')").0,
+        vec![-1.0, 0.0, 1.0, 0.0]
+    );
+    // R10 / R11: a mask chooses the parts (here three of four), a
+    // breakpoint result; the profile's mean is over the chosen points.
+    let holed =
+        "m = @TIME_MASK('HOUR', {'HOUR','HOUR+15x','HOUR+30x','HOUR+45x'}, {1,1,NaN,1}, 'MIN15')\n";
+    let (v, res) = values(
+        &ctx,
+        &format!("{holed}## = @TRANS_PROFILE(@t('ts5'), p, m)"),
+    );
+    assert_eq!(res, Resolution::Breakpoint);
+    let mean = (1.0 + 2.0 + 2.0) / 3.0;
+    let want: Vec<f64> = [1.0, 2.0, 2.0]
+        .iter()
+        .map(|p| 2.0 / 3.0 * (p / mean))
+        .collect();
+    assert_eq!(v, want);
+    assert_eq!(
+        values(
+            &ctx,
+            &format!("{holed}## = @TRANS_PROFILE(@t('ts5'), p, m, 'SUM')")
+        ),
+        values(&ctx, &format!("{holed}## = @DISTRIBUTE(@t('ts5'), m, p)"))
+    );
+    let (v, _) = values(
+        &ctx,
+        &format!("{holed}## = @TRANS_PROFILE(1, @t('ts5'), p, m, 'MEAN')"),
+    );
+    assert_eq!(
+        v,
+        vec![2.0 + (1.0 - mean), 2.0 + (2.0 - mean), 2.0 + (2.0 - mean)]
+    );
+    let err = run(
+        &ctx,
+        &format!("{profile}## = @TRANS_PROFILE(@t('ts5'), p, 'MEDIAN')"),
+        period,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("SUM, MEAN and AVERAGE"), "{err}");
+}

@@ -14,6 +14,7 @@ use mesh_timeseries::{CurveType, Resolution};
 
 use super::{Call, FnError, Function, Signature};
 use crate::ops;
+use crate::timespec::TimeSpec;
 use crate::value::{Series, Value, ValueType as V};
 
 /// The functions of this module.
@@ -392,7 +393,7 @@ fn sign(args: Vec<Value>, positive: bool) -> Result<Value, FnError> {
 /// `'MERGE_ADD'` t2 where it has a value, else t1; `'MERGE_POINTS'` t1
 /// where it has a point with a value at the instant (not a held value),
 /// else t2; `'END'` t1 up to its last point, t2 after it. A time macro as
-/// the symbol is not served yet (UNIMPLEMENTED).
+/// the symbol: t1 before the instant it names (relative to now), t2 from it.
 /// `@MIX(cond, t1, t2) -> t`: t1 where `cond` is true (a value other than
 /// 0 and NaN), else t2 (a NaN condition is false, as the page says, unlike
 /// the `?:` operator).
@@ -425,6 +426,8 @@ enum Merge {
     Points,
     /// Up to t1's last point (`END`).
     End,
+    /// Before an instant (a time macro such as `DAY+1d`).
+    Until(i64),
 }
 
 /// The body of [`MIX`].
@@ -435,11 +438,22 @@ fn mix(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
         Some("MERGE_ADD") => Merge::Add,
         Some("MERGE_POINTS") => Merge::Points,
         Some("END") => Merge::End,
-        Some(other) => {
-            return Err(FnError::Unimplemented(format!(
-                "@MIX: '{other}' is none of END, MERGE, MERGE_ADD, MERGE_POINTS, and time macros are not served yet"
-            )))
-        }
+        Some(other) => match TimeSpec::parse(other) {
+            // A time macro, relative to now as `@Time`'s are.
+            Ok(spec) => match spec.resolve(call.settings.now_ms, call.interval, call.settings) {
+                Some(until) => Merge::Until(until),
+                None => {
+                    return Err(FnError::Invalid(format!(
+                        "@MIX: the time '{other}' is out of range"
+                    )))
+                }
+            },
+            Err(e) => {
+                return Err(FnError::Invalid(format!(
+                    "@MIX: '{other}' is none of END, MERGE, MERGE_ADD, MERGE_POINTS, and no time macro: {e}"
+                )))
+            }
+        },
     };
     if let Some(Value::SeriesArray(_)) = args.get(1) {
         return mix_by_index(call, args);
@@ -471,6 +485,11 @@ fn mix(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
                     }
                     None => BooleanArray::from(vec![false; axis.timestamps.len()]),
                 },
+                Merge::Until(until) => cmp::lt(
+                    &axis.timestamps,
+                    &arrow_array::Int64Array::new_scalar(until),
+                )
+                .expect("same type"),
             };
             (mask, a, b)
         }

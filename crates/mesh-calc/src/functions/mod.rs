@@ -10,6 +10,7 @@ mod hydro;
 mod logic;
 mod lookup;
 mod math;
+mod profile;
 mod quality;
 mod shift;
 mod side;
@@ -205,6 +206,7 @@ const LIBRARY: &[&[&Function]] = &[
     logic::FUNCTIONS,
     lookup::FUNCTIONS,
     math::FUNCTIONS,
+    profile::FUNCTIONS,
     quality::FUNCTIONS,
     shift::FUNCTIONS,
     side::FUNCTIONS,

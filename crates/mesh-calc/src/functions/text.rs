@@ -1,8 +1,10 @@
-//! Strings, arrays and meta functions: AT, Size, Valid, IsValid, Compare, Concatenate, ToString, MeshID, Linear, TS, SET_TS_VALUNIT.
-//!
-//! Served so far: Compare, Concatenate, ToString, Size and AT.
+//! Strings and arrays: Compare, Concatenate, ToString, Size and AT.
+
+use arrow_array::Int64Array;
 
 use super::{Call, FnError, Function, Signature};
+use crate::ops;
+use crate::timespec::TimeSpec;
 use crate::value::{Series, Value, ValueType as V};
 
 /// The functions of this module.
@@ -171,8 +173,8 @@ fn size(_: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
 /// points read may start before the period and, for a linear series, end
 /// one after it, as the page warns); NaN when out of range. Negative
 /// indices are out of range, fractional ones truncated; a NaN or infinite
-/// index is an error. `@AT(t, s)` (a value at a time specification) is
-/// declared but not served yet.
+/// index is an error. `@AT(t, s) -> d`: the value at a time
+/// specification ([`value_at`]).
 const AT: Function = Function {
     name: "AT",
     signatures: &[
@@ -197,6 +199,24 @@ const AT: Function = Function {
     extension: None,
 };
 
+/// `@AT(t, s)`: the functional value of the series at the instant the
+/// time specification names (macros relative to now, as `@Time`'s); NaN
+/// when the text names no valid time, as the page says.
+fn value_at(call: &Call<'_>, series: Option<Value>, text: &str) -> f64 {
+    let Some(Value::Series(series)) = series else {
+        return f64::NAN;
+    };
+    let instant = TimeSpec::parse(text)
+        .ok()
+        .and_then(|spec| spec.resolve(call.settings.now_ms, call.interval, call.settings));
+    match instant {
+        Some(ms) => ops::read_at(&series, &Int64Array::from(vec![ms]))
+            .values
+            .value(0),
+        None => f64::NAN,
+    }
+}
+
 /// The body of [`AT`].
 fn at(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
     let mut args = args.into_iter();
@@ -209,11 +229,7 @@ fn at(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
         Some(Value::Number(i)) => {
             return Err(format!("@AT: the index must be a finite number, not {i}").into())
         }
-        Some(Value::String(_)) => {
-            return Err(FnError::Unimplemented(
-                "@AT(t, s): a value at a time specification is not served yet".to_string(),
-            ))
-        }
+        Some(Value::String(text)) => return Ok(Value::Number(value_at(call, first, &text))),
         _ => return Err("@AT: argument of no declared form".into()),
     };
     match first {

@@ -13,17 +13,10 @@ use crate::value::{Series, Value, ValueType as V};
 use crate::Settings;
 
 /// The functions of this module.
-pub(super) const FUNCTIONS: &[&Function] = &[
-    &TRANSFORM,
-    &TS,
-    &TS_EXPAND,
-    &LINEAR,
-    &SET_TS_VALUNIT,
-    &DISTRIBUTE,
-];
+pub(super) const FUNCTIONS: &[&Function] = &[&TRANSFORM, &TS, &TS_EXPAND, &LINEAR, &SET_TS_VALUNIT];
 
 /// `@TRANSFORM(t, s resolution, s method)` (R1) and `@TRANSFORM(t, s
-/// resolution, s method, s zone)` (R5): the series at another resolution
+/// resolution, s method, s zone)` (R4): the series at another resolution
 /// (calc notes §4.1). The series is read over whole target steps, so a
 /// daily sum of a period starting mid-day sums the whole day.
 /// `@TRANSFORM(t, t points, s method)` (R2): aggregated over the periods
@@ -467,106 +460,3 @@ const SET_TS_VALUNIT: Function = Function {
     },
     extension: None,
 };
-
-/// `@DISTRIBUTE(t, t mask)` (R6): each value of the series spread over
-/// the mask's true points (non-zero, not NaN) inside its step, `A/N` each
-/// (the SUM basis); `@DISTRIBUTE(t, mask, t profile)` (R7): weighted by
-/// the profile, `(A/N)·(Pi/M)` with M the profile's mean over those
-/// points; `@DISTRIBUTE(d K, t, mask, profile)` (Ra7): `A/N + K·(Pi − M)`,
-/// K = 0 being R7 (the page's formulas, checked by its worked numbers).
-/// The result has the mask's resolution when every mask point is true,
-/// else it is a breakpoint series of the true points. A series' step is
-/// from its point to the next step of its resolution (a breakpoint
-/// series': to its next point, the last to the period's end).
-const DISTRIBUTE: Function = Function {
-    name: "DISTRIBUTE",
-    signatures: &[
-        Signature {
-            params: &[V::Series, V::Series],
-            returns: V::Series,
-        },
-        Signature {
-            params: &[V::Series, V::Series, V::Series],
-            returns: V::Series,
-        },
-        Signature {
-            params: &[V::Number, V::Series, V::Series, V::Series],
-            returns: V::Series,
-        },
-    ],
-    body: distribute,
-    extension: None,
-};
-
-fn distribute(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
-    let (k, input, mask, profile) = match args.as_slice() {
-        [Value::Series(t), Value::Series(m)] => (None, t, m, None),
-        [Value::Series(t), Value::Series(m), Value::Series(p)] => (Some(0.0), t, m, Some(p)),
-        [Value::Number(k), Value::Series(t), Value::Series(m), Value::Series(p)] => {
-            (Some(*k), t, m, Some(p))
-        }
-        _ => return Err("@DISTRIBUTE: argument of no declared form".into()),
-    };
-    let interval = call.interval;
-    let mask = crate::functions::shift::cut(mask, interval);
-    let mts = mask.timestamps().values();
-    let truth: Vec<bool> = mask
-        .values()
-        .values()
-        .iter()
-        .map(|v| *v != 0.0 && !v.is_nan())
-        .collect();
-    let weights: Vec<f64> = match profile {
-        Some(p) => crate::ops::read_at(p, mask.timestamps())
-            .values
-            .values()
-            .to_vec(),
-        None => vec![1.0; mts.len()],
-    };
-    let its = input.timestamps().values();
-    let ivs = input.values().values();
-    let grid = Grid::with_zone(input.resolution(), call.settings.standard_zone);
-    let mut out_t = Vec::new();
-    let mut out_v = Vec::new();
-    let mut out_f = Vec::new();
-    let mut m = 0usize;
-    for (i, (&a, &value)) in its.iter().zip(ivs.iter()).enumerate() {
-        let next = its.get(i + 1).copied().unwrap_or(interval.end_ms);
-        let b = if input.resolution().is_breakpoint() {
-            next
-        } else {
-            grid.next_after(a).unwrap_or(next)
-        };
-        m += mts[m..].partition_point(|&t| t < a);
-        let end = m + mts[m..].partition_point(|&t| t < b);
-        let chosen: Vec<usize> = (m..end).filter(|&j| truth[j]).collect();
-        m = end;
-        if chosen.is_empty() {
-            continue;
-        }
-        let n = chosen.len() as f64;
-        let mean = chosen.iter().map(|&j| weights[j]).sum::<f64>() / n;
-        for &j in &chosen {
-            let v = match k {
-                None => value / n,
-                Some(0.0) => value / n * (weights[j] / mean),
-                Some(k) => value / n + k * (weights[j] - mean),
-            };
-            out_t.push(mts[j]);
-            out_v.push(v);
-            out_f.push(if v.is_nan() { MISSING } else { 0 });
-        }
-    }
-    let resolution = if truth.iter().all(|t| *t) {
-        mask.resolution()
-    } else {
-        Resolution::Breakpoint
-    };
-    Ok(Value::Series(Series::from_parts(
-        out_t.into(),
-        out_v.into(),
-        out_f.into(),
-        resolution,
-        CurveType::StaircaseStartOfStep,
-    )))
-}
