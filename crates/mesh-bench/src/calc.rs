@@ -48,6 +48,10 @@ pub struct CalcArgs {
     /// The mesh-server binary to run [default: mesh-server next to mesh-bench].
     #[arg(long)]
     pub server_bin: Option<PathBuf>,
+
+    /// Only the engine figures (no server is started).
+    #[arg(long)]
+    pub engine_only: bool,
 }
 
 /// The model: area `Area` of plants `P0…`, each with `Production`
@@ -183,6 +187,11 @@ fn row(label: &str, seconds: f64, points: u64, peer: f64) {
 /// Runs the benchmark.
 pub async fn run(args: CalcArgs) -> anyhow::Result<()> {
     let began = Instant::now();
+    if args.engine_only {
+        print_engine(args.repeat)?;
+        println!("total run time: {:.1} s", began.elapsed().as_secs_f64());
+        return Ok(());
+    }
     let binary = match &args.server_bin {
         Some(path) => path.clone(),
         None => crate::server::default_binary()?,
@@ -346,15 +355,20 @@ pub async fn run(args: CalcArgs) -> anyhow::Result<()> {
     server.stop().await?;
 
     println!();
-    println!(
-        "== the engine alone (mesh-calc in this process, {} points, median of {} runs) ==",
-        thousands(ENGINE_POINTS as u64),
-        args.repeat
-    );
-    engine(args.repeat)?;
+    print_engine(args.repeat)?;
     println!();
     println!("total run time: {:.1} s", began.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// The engine's figures under their heading.
+fn print_engine(repeat: u64) -> anyhow::Result<()> {
+    println!(
+        "== the engine alone (mesh-calc in this process, {} points, median of {} runs) ==",
+        thousands(ENGINE_POINTS as u64),
+        repeat
+    );
+    engine(repeat)
 }
 
 /// A data port over two fixed hourly series.

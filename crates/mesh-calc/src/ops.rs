@@ -5,15 +5,28 @@
 //! notes §3.2). Numbers are broadcast. The operator then runs as whole
 //! column kernels; the status rules of §3.4 become masks.
 
-use arrow_arith::{boolean, numeric};
 use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, UInt32Array};
-use arrow_ord::cmp;
+use arrow_buffer::BooleanBuffer;
 use arrow_select::zip::zip;
 use mesh_timeseries::flags::{MISSING, NOT_OK, SUSPECT};
 use mesh_timeseries::{CurveType, Resolution};
 
 use crate::ast::BinaryOp;
 use crate::value::Series;
+
+/// The first index at or after `from` whose instant is not before
+/// `bound`, in increasing `instants`: a galloping search from `from`, so a
+/// walk over many short steps touches only the memory near its position
+/// (a binary search over the rest would miss the cache on every probe).
+pub(crate) fn first_not_before(instants: &[i64], from: usize, bound: i64) -> usize {
+    let rest = instants.get(from..).unwrap_or(&[]);
+    let mut reach = 1usize;
+    while reach < rest.len() && rest[reach - 1] < bound {
+        reach = reach.saturating_mul(2);
+    }
+    let window = &rest[reach / 2..reach.min(rest.len())];
+    from + reach / 2 + window.partition_point(|&t| t < bound)
+}
 
 /// One operand read on the common axis.
 pub(crate) struct Column {
@@ -38,12 +51,7 @@ pub(crate) fn axis_bound(series: &[&Series]) -> usize {
 /// (breakpoint counts as finest, its instants being irregular), and the
 /// result is linear if any operand is (calc notes §3.2).
 pub(crate) fn axis(series: &[&Series]) -> Axis {
-    let mut all: Vec<i64> = Vec::with_capacity(axis_bound(series));
-    for s in series {
-        all.extend_from_slice(s.timestamps().values());
-    }
-    all.sort_unstable();
-    all.dedup();
+    let timestamps = shared_instants(series).unwrap_or_else(|| merged_instants(series));
     let resolution = series
         .iter()
         .map(|s| s.resolution())
@@ -55,10 +63,51 @@ pub(crate) fn axis(series: &[&Series]) -> Axis {
         CurveType::StaircaseStartOfStep
     };
     Axis {
-        timestamps: all.into(),
+        timestamps,
         resolution,
         curve,
     }
+}
+
+/// The instants, when every series has the same ones (series of one
+/// resolution over one period, the common case): shared, not copied.
+fn shared_instants(series: &[&Series]) -> Option<Int64Array> {
+    let (first, rest) = series.split_first()?;
+    let instants = first.timestamps();
+    rest.iter()
+        .all(|s| same_instants(s.timestamps(), instants))
+        .then(|| instants.clone())
+}
+
+/// Whether two instant columns are equal: the same buffer, or equal values.
+fn same_instants(a: &Int64Array, b: &Int64Array) -> bool {
+    a.len() == b.len()
+        && (std::ptr::eq(a.values().as_ptr(), b.values().as_ptr()) || a.values() == b.values())
+}
+
+/// The sorted union of increasing instant columns, merged pairwise in
+/// linear passes (series are few; their instants are already sorted).
+fn merged_instants(series: &[&Series]) -> Int64Array {
+    let mut all: Vec<i64> = Vec::new();
+    for s in series {
+        all = merge_sorted(&all, s.timestamps().values());
+    }
+    all.into()
+}
+
+/// The union of two increasing slices, each instant once.
+fn merge_sorted(a: &[i64], b: &[i64]) -> Vec<i64> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let next = a[i].min(b[j]);
+        out.push(next);
+        i += usize::from(a[i] == next);
+        j += usize::from(b[j] == next);
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 /// `series` read at every instant of `axis` by its functional value:
@@ -68,6 +117,10 @@ pub(crate) fn axis(series: &[&Series]) -> Axis {
 /// valid point towards a NaN point the value is NaN MISSING; from a NaN
 /// point on it is NaN with that point's flags.
 pub(crate) fn read_at(series: &Series, axis: &Int64Array) -> Column {
+    if same_instants(series.timestamps(), axis) {
+        // Read at its own instants, a series is its points.
+        return column_of(series);
+    }
     let ts = series.timestamps().values();
     let vs = series.values().values();
     let fs = series.flags().values();
@@ -114,15 +167,11 @@ pub(crate) fn broadcast(value: f64, len: usize) -> Column {
 }
 
 fn nan_mask(values: &Float64Array) -> BooleanArray {
-    values.values().iter().map(|v| Some(v.is_nan())).collect()
-}
-
-fn truthy_mask(values: &Float64Array) -> BooleanArray {
-    values
-        .values()
-        .iter()
-        .map(|x| Some(*x != 0.0 && !x.is_nan()))
-        .collect()
+    let v = values.values();
+    BooleanArray::new(
+        BooleanBuffer::collect_bool(v.len(), |i| v[i].is_nan()),
+        None,
+    )
 }
 
 fn f64s(array: ArrayRef) -> Float64Array {
@@ -141,26 +190,43 @@ fn u32s(array: ArrayRef) -> UInt32Array {
         .unwrap_or_else(|| UInt32Array::from(Vec::<u32>::new()))
 }
 
-fn zero_nan(values: &Float64Array) -> Float64Array {
-    arrow_arith::arity::unary(values, |v: f64| if v.is_nan() { 0.0 } else { v })
+/// The language's truth: a value, not zero (−0 is zero).
+fn truthy(x: f64) -> bool {
+    x != 0.0 && !x.is_nan()
 }
 
-fn bools_to_f64(mask: &BooleanArray) -> Float64Array {
-    mask.iter()
-        .map(|b| Some(if b == Some(true) { 1.0 } else { 0.0 }))
-        .collect()
+/// 1 or 0.
+fn one_if(b: bool) -> f64 {
+    if b {
+        1.0
+    } else {
+        0.0
+    }
 }
 
-/// Where `mask` holds, `value` and flags `flag`; elsewhere keep `column`.
-fn override_where(mask: &BooleanArray, value: f64, flag: u32, column: Column) -> Column {
-    if mask.true_count() == 0 {
-        return column;
+/// One pass over aligned columns of equal length: `step` gives each
+/// step's value and flags from the operands' values and flags.
+///
+/// The status rules make every operator a few masks and selects; as
+/// separate Arrow kernels that was six to eight passes and as many
+/// allocations per operator, so each operator is one fused loop instead
+/// (docs/decisions.md, "The engine's inner loops"). Floats compare by
+/// IEEE 754 here (−0 = 0), not by the total order of Arrow's comparison
+/// kernels.
+fn zip_steps(a: &Column, b: &Column, step: impl Fn(f64, f64, u32, u32) -> (f64, u32)) -> Column {
+    let len = a.values.len().min(b.values.len());
+    let mut values = Vec::with_capacity(len);
+    let mut flags = Vec::with_capacity(len);
+    let operands = a.values.values().iter().zip(b.values.values().iter());
+    let marks = a.flags.values().iter().zip(b.flags.values().iter());
+    for ((&x, &y), (&fx, &fy)) in operands.zip(marks) {
+        let (v, f) = step(x, y, fx, fy);
+        values.push(v);
+        flags.push(f);
     }
     Column {
-        values: f64s(
-            zip(mask, &Float64Array::new_scalar(value), &column.values).expect("same length"),
-        ),
-        flags: u32s(zip(mask, &UInt32Array::new_scalar(flag), &column.flags).expect("same length")),
+        values: values.into(),
+        flags: flags.into(),
     }
 }
 
@@ -168,89 +234,68 @@ fn override_where(mask: &BooleanArray, value: f64, flag: u32, column: Column) ->
 /// calc notes §3.4. The operands' own flags are not carried into the
 /// result (§3.4, SDK evidence of TsCalcAtt): only the rule's flags are.
 pub(crate) fn binary(op: BinaryOp, a: &Column, b: &Column) -> Column {
-    let len = a.values.len();
-    let an = nan_mask(&a.values);
-    let bn = nan_mask(&b.values);
-    let either = boolean::or(&an, &bn).expect("same length");
-    let clean = |values: Float64Array| Column {
-        values,
-        flags: UInt32Array::from_value(0, len),
-    };
     match op {
         // §3.4: a NaN operand of + or − is skipped (read as 0) and the step
         // is SUSPECT (`NaN + 10 = 10`, `10 − NaN = 10`); both NaN gives
         // NaN, MISSING. `NaN − 10` is not covered by the notes: reading the
-        // missing operand as 0 gives −10 (docs/decisions.md).
+        // missing operand as 0 gives −10 (docs/decisions.md). SUSPECT means
+        // "a component is missing" (§3.4), so it stays set through chained
+        // sums (`NaN + x + y`, SUM of an array); other operand bits are
+        // not carried (the TsCalcAtt evidence).
         BinaryOp::Add | BinaryOp::Sub => {
-            let (a0, b0) = (zero_nan(&a.values), zero_nan(&b.values));
-            let v = if op == BinaryOp::Add {
-                numeric::add(&a0, &b0)
-            } else {
-                numeric::sub(&a0, &b0)
-            };
-            let flags = u32s(
-                zip(
-                    &either,
-                    &UInt32Array::new_scalar(SUSPECT),
-                    &UInt32Array::new_scalar(0),
-                )
-                .expect("same length"),
-            );
-            // SUSPECT means "a component is missing" (§3.4), so it stays
-            // set through chained sums (`NaN + x + y`, SUM of an array);
-            // other operand bits are not carried (the TsCalcAtt evidence).
-            let carried =
-                arrow_arith::arity::binary(&a.flags, &b.flags, |x: u32, y: u32| (x | y) & SUSPECT)
-                    .expect("same length");
-            let flags = arrow_arith::bitwise::bitwise_or(&flags, &carried).expect("same length");
-            let column = Column {
-                values: f64s(v.expect("float arithmetic")),
-                flags,
-            };
-            let both = boolean::and(&an, &bn).expect("same length");
-            override_where(&both, f64::NAN, MISSING, column)
+            let sign = if op == BinaryOp::Add { 1.0 } else { -1.0 };
+            zip_steps(a, b, |x, y, fx, fy| match (x.is_nan(), y.is_nan()) {
+                (false, false) => (x + sign * y, (fx | fy) & SUSPECT),
+                (true, true) => (f64::NAN, MISSING),
+                (true, false) => (sign * y, SUSPECT),
+                (false, true) => (x, SUSPECT),
+            })
         }
         // §3.4: `10 * NaN = NaN`, SUSPECT|MISSING. `^` follows `*`.
         BinaryOp::Mul | BinaryOp::Pow => {
-            let v = if op == BinaryOp::Mul {
-                f64s(numeric::mul(&a.values, &b.values).expect("float arithmetic"))
+            let f = if op == BinaryOp::Mul {
+                |x: f64, y: f64| x * y
             } else {
-                arrow_arith::arity::binary(&a.values, &b.values, f64::powf).expect("same length")
+                f64::powf
             };
-            override_where(&either, f64::NAN, SUSPECT | MISSING, clean(v))
+            zip_steps(a, b, |x, y, _, _| {
+                if x.is_nan() || y.is_nan() {
+                    (f64::NAN, SUSPECT | MISSING)
+                } else {
+                    (f(x, y), 0)
+                }
+            })
         }
         // §3.4: `10 / NaN = NaN`, NOT_OK|MISSING; NaN on the left and a
-        // zero divisor are treated alike (docs/decisions.md), so no
-        // infinity leaves the engine.
-        BinaryOp::Div => {
-            let zero = cmp::eq(&b.values, &Float64Array::new_scalar(0.0)).expect("same type");
-            let bad = boolean::or(&either, &zero).expect("same length");
-            let v = f64s(numeric::div(&a.values, &b.values).expect("float arithmetic"));
-            override_where(&bad, f64::NAN, NOT_OK | MISSING, clean(v))
-        }
+        // zero divisor (−0 included) are treated alike
+        // (docs/decisions.md), so no infinity leaves the engine.
+        BinaryOp::Div => zip_steps(a, b, |x, y, _, _| {
+            if x.is_nan() || y.is_nan() || y == 0.0 {
+                (f64::NAN, NOT_OK | MISSING)
+            } else {
+                (x / y, 0)
+            }
+        }),
         // Comparisons and logic give 1/0; a NaN operand gives NaN, MISSING
         // (the notes are silent: docs/decisions.md).
-        BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::Eq | BinaryOp::Ne => {
-            let mask = match op {
-                BinaryOp::Lt => cmp::lt(&a.values, &b.values),
-                BinaryOp::Le => cmp::lt_eq(&a.values, &b.values),
-                BinaryOp::Gt => cmp::gt(&a.values, &b.values),
-                BinaryOp::Ge => cmp::gt_eq(&a.values, &b.values),
-                BinaryOp::Eq => cmp::eq(&a.values, &b.values),
-                _ => cmp::neq(&a.values, &b.values),
-            }
-            .expect("same type");
-            override_where(&either, f64::NAN, MISSING, clean(bools_to_f64(&mask)))
-        }
-        BinaryOp::And | BinaryOp::Or => {
-            let (at, bt) = (truthy_mask(&a.values), truthy_mask(&b.values));
-            let mask = if op == BinaryOp::And {
-                boolean::and(&at, &bt)
-            } else {
-                boolean::or(&at, &bt)
-            }
-            .expect("same length");
-            override_where(&either, f64::NAN, MISSING, clean(bools_to_f64(&mask)))
+        _ => {
+            let test: fn(f64, f64) -> bool = match op {
+                BinaryOp::Lt => |x, y| x < y,
+                BinaryOp::Le => |x, y| x <= y,
+                BinaryOp::Gt => |x, y| x > y,
+                BinaryOp::Ge => |x, y| x >= y,
+                BinaryOp::Eq => |x, y| x == y,
+                BinaryOp::Ne => |x, y| x != y,
+                BinaryOp::And => |x, y| truthy(x) && truthy(y),
+                _ => |x, y| truthy(x) || truthy(y),
+            };
+            zip_steps(a, b, |x, y, _, _| {
+                if x.is_nan() || y.is_nan() {
+                    (f64::NAN, MISSING)
+                } else {
+                    (one_if(test(x, y)), 0)
+                }
+            })
         }
     }
 }
@@ -258,30 +303,43 @@ pub(crate) fn binary(op: BinaryOp, a: &Column, b: &Column) -> Column {
 /// `-a`: flags kept (a sign change does not alter the quality).
 pub(crate) fn negate(a: &Column) -> Column {
     Column {
-        values: f64s(numeric::neg(&a.values).expect("float negation")),
+        values: arrow_arith::arity::unary(&a.values, |v: f64| -v),
         flags: a.flags.clone(),
     }
 }
 
-/// `!a`: 1 where a is 0, else 0; NaN gives NaN, MISSING.
+/// `!a`: 1 where a is 0 (−0 included), else 0; NaN gives NaN, MISSING.
 pub(crate) fn not(a: &Column) -> Column {
-    let zero = cmp::eq(&a.values, &Float64Array::new_scalar(0.0)).expect("same type");
-    let column = Column {
-        values: bools_to_f64(&zero),
-        flags: UInt32Array::from_value(0, a.values.len()),
-    };
-    override_where(&nan_mask(&a.values), f64::NAN, MISSING, column)
+    zip_steps(a, a, |x, _, _, _| {
+        if x.is_nan() {
+            (f64::NAN, MISSING)
+        } else {
+            (one_if(x == 0.0), 0)
+        }
+    })
 }
 
 /// `cond ? yes : no` per step: the chosen operand's value and flags; a
 /// NaN condition gives NaN, MISSING.
 pub(crate) fn select(cond: &Column, yes: &Column, no: &Column) -> Column {
-    let mask = truthy_mask(&cond.values);
-    let column = Column {
-        values: f64s(zip(&mask, &yes.values, &no.values).expect("same length")),
-        flags: u32s(zip(&mask, &yes.flags, &no.flags).expect("same length")),
-    };
-    override_where(&nan_mask(&cond.values), f64::NAN, MISSING, column)
+    let len = cond.values.len().min(yes.values.len()).min(no.values.len());
+    let mut values = Vec::with_capacity(len);
+    let mut flags = Vec::with_capacity(len);
+    for (i, &c) in cond.values.values()[..len].iter().enumerate() {
+        let (v, f) = if c.is_nan() {
+            (f64::NAN, MISSING)
+        } else if truthy(c) {
+            (yes.values.values()[i], yes.flags.values()[i])
+        } else {
+            (no.values.values()[i], no.flags.values()[i])
+        };
+        values.push(v);
+        flags.push(f);
+    }
+    Column {
+        values: values.into(),
+        flags: flags.into(),
+    }
 }
 
 /// A series from the axis and a computed column.
@@ -329,4 +387,27 @@ pub(crate) fn zip_u32(
     no: &dyn arrow_array::Datum,
 ) -> UInt32Array {
     u32s(zip(mask, yes, no).expect("same length and type"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_not_before;
+
+    /// The galloping search agrees with a plain scan everywhere.
+    #[test]
+    fn first_not_before_matches_a_scan() {
+        let instants: Vec<i64> = (0..200).map(|i| i * 10 + (i % 7)).collect();
+        for from in 0..=instants.len() + 1 {
+            for bound in -2..2_010 {
+                let want = (from..instants.len())
+                    .find(|&k| instants[k] >= bound)
+                    .unwrap_or(instants.len().max(from));
+                assert_eq!(
+                    first_not_before(&instants, from, bound),
+                    want,
+                    "{from} {bound}"
+                );
+            }
+        }
+    }
 }

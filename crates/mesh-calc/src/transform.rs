@@ -283,7 +283,7 @@ fn coarser(
     let mut i = ts.partition_point(|&t| t < starts.first().copied().unwrap_or(last_end));
     for (k, &a) in starts.iter().enumerate() {
         let b = starts.get(k + 1).copied().unwrap_or(last_end);
-        let j = i + ts[i..].partition_point(|&t| t < b);
+        let j = ops::first_not_before(ts, i, b);
         let (value, flag) = match method {
             Method::SumI | Method::AvgI => integral(series, &source_grid, i, j, a, b, method),
             // A fixed series' AVG divides by the source steps in the step,

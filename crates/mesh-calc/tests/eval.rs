@@ -139,6 +139,11 @@ fn numbers_follow_the_same_rules() {
     assert_eq!(number(&ctx, "## = 3 > 2 ? 5 : 6"), 5.0);
     assert_eq!(number(&ctx, "## = 1 >= 2 || 1 == 1"), 1.0);
     assert_eq!(number(&ctx, "## = !0 && 2 != 2"), 0.0);
+    // −0 is zero (IEEE 754), as a divisor, in comparisons and for `!`.
+    assert!(number(&ctx, "## = 1 / (0 * -1)").is_nan());
+    assert_eq!(number(&ctx, "## = (0 * -1) == 0"), 1.0);
+    assert_eq!(number(&ctx, "## = (0 * -1) < 0"), 0.0);
+    assert_eq!(number(&ctx, "## = !(0 * -1)"), 1.0);
     assert!(number(&ctx, "## = NaN > 1").is_nan());
 }
 

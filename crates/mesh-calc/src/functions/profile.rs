@@ -260,8 +260,8 @@ impl Spread<'_> {
             } else {
                 grid.next_after(a).unwrap_or(next)
             };
-            m += pts[m..].partition_point(|&t| t < a);
-            let end = m + pts[m..].partition_point(|&t| t < b);
+            m = crate::ops::first_not_before(pts, m, a);
+            let end = crate::ops::first_not_before(pts, m, b);
             let chosen: Vec<usize> = (m..end).filter(|&j| taken[j]).collect();
             m = end;
             if chosen.is_empty() {

@@ -429,7 +429,7 @@ fn accumulate(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
             let mut i = 0;
             while i < n {
                 let end = next_unit(unit, ts[i], zone).unwrap_or(i64::MAX);
-                let j = i + ts[i..].partition_point(|&t| t < end);
+                let j = crate::ops::first_not_before(ts, i, end);
                 let run: Box<dyn Iterator<Item = usize>> = if backwards {
                     Box::new((i..j).rev())
                 } else {
