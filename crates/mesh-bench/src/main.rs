@@ -39,6 +39,10 @@ use clap::{Args, Parser, Subcommand};
 use crate::load::{Measured, Workload};
 use crate::server::{ServerArgs, ServerProcess};
 
+/// The server's allocator: the engine figures are measured as it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// More connections than cores buys nothing on a small machine, but more
 /// than one lets the server's worker threads share the connection work, and
 /// keeps 256 clients below HTTP/2's per-connection stream limits.
