@@ -1,7 +1,7 @@
 //! The function library under arbitrary arguments: every call of the math,
-//! statistics, logic and text functions with arguments of any type and
-//! awkward values (NaN, −0, huge numbers, empty series and arrays) gives
-//! an answer or an error, never a panic.
+//! statistics, logic, text and status functions with arguments of any
+//! type and awkward values (NaN, −0, huge numbers, empty series and
+//! arrays) gives an answer or an error, never a panic.
 
 mod common;
 
@@ -83,6 +83,9 @@ const FUNCTIONS: &[&str] = &[
     "ToString",
     "Size",
     "AT",
+    "RESET_STATUS",
+    "STATUS_MASK",
+    "STATUS_COUNT",
 ];
 
 const ARGS: &[&str] = &[
@@ -108,6 +111,12 @@ const ARGS: &[&str] = &[
     "{@t('empty')}",
     "{1, NaN, -0}",
     "{'a', 'b'}",
+    "'notok|MANUAL|V01'",
+    "'missing'",
+    "'REMOVE'",
+    "'BOOLINV'",
+    "'BLANK'",
+    "'TRUE'",
 ];
 
 fn call(name: &str, args: &[usize]) -> String {

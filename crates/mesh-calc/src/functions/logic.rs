@@ -56,7 +56,7 @@ fn logical(
 }
 
 /// The logical series of `truth` on `s`'s instants and resolution.
-fn logical_like(s: &Series, truth: &BooleanArray) -> Series {
+pub(super) fn logical_like(s: &Series, truth: &BooleanArray) -> Series {
     logical(s.timestamps().clone(), s.resolution(), truth)
 }
 
