@@ -343,3 +343,46 @@ fn ts_iq_fill_examples_step_and_linear() {
     let pts = points(&empty, "## = @TS_IQ_FILL(@t('n'))");
     assert_eq!(flags(&pts), [MISSING, MISSING]);
 }
+
+#[test]
+fn repeat_limits_are_rounded_down_and_a_missing_limit_checks_nothing() {
+    let mut ctx = Fixed::default();
+    hourly(&mut ctx, "g", &[3.0, 3.0, 3.0], 0, STEP);
+    let ok = VALIDATED | V04;
+    // 1.7 allows one repeat, −3 none.
+    let src = "## = @ValidateRepeatValue(@t('g'), @TS('VARINT', 1.7), 0, NaN)";
+    assert_eq!(flags(&points(&ctx, src)), [ok, ok, ok | NOT_OK]);
+    let src = "## = @ValidateRepeatValue(@t('g'), @TS('VARINT', -3), 0, NaN)";
+    assert_eq!(flags(&points(&ctx, src)), [ok, ok | NOT_OK, ok | NOT_OK]);
+    // The limit is missing from 01:00: those values are not checked.
+    ctx.named.insert(
+        "max".into(),
+        series(
+            &[(0, 0.0, 0), (H, NAN, MISSING)],
+            Resolution::Breakpoint,
+            STEP,
+        ),
+    );
+    let src = "## = @ValidateRepeatValue(@t('g'), @t('max'), 0, NaN)";
+    assert_eq!(flags(&points(&ctx, src)), [ok, 0, 0]);
+}
+
+#[test]
+fn a_linear_limit_is_read_by_interpolation() {
+    // The upper limit runs from 200 at 00:00 to 214 at 07:00: 2 per hour.
+    let mut ctx = water_level();
+    ctx.named.insert(
+        "up".into(),
+        series(
+            &[(0, 200.0, 0), (7 * H, 214.0, 0)],
+            Resolution::Breakpoint,
+            LINEAR,
+        ),
+    );
+    let src = "## = @ValidateAbsLimit(@RESET_STATUS(@t('raw')), 0, @t('up'))";
+    // 206 > 200, 207 > 202, 208.5 > 204, 210 > 206, 211 > 208, NaN, 209 ≤ 212, 212 ≤ 214.
+    assert_eq!(
+        flags(&points(&ctx, src)),
+        [FAILED, FAILED, FAILED, FAILED, FAILED, 0, PASSED, PASSED]
+    );
+}

@@ -260,3 +260,49 @@ fn status_count_of_members_of_different_lengths() {
     );
     same(&values(&s.points()), &[1.0, 0.0]);
 }
+
+#[test]
+fn mask_names_alias_and_spacing() {
+    let ctx = raw();
+    // `novalue` is the MISSING bit, as `missing`; spaces around names go.
+    let a = points(&ctx, "## = @STATUS_MASK(@t('raw'), 'novalue', 'BOOLINV')");
+    let b = points(&ctx, "## = @STATUS_MASK(@t('raw'), ' missing ', 'BOOLINV')");
+    assert_eq!(a, b);
+    same(&values(&a), &[0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(
+        number(&ctx, "## = @STATUS_COUNT(@t('raw'), 'notok | suspect')"),
+        2.0
+    );
+}
+
+#[test]
+fn remove_keeps_the_curve_and_counts_are_staircase() {
+    let mut ctx = Fixed::default();
+    let pts = [(0, 1.0, 0), (H, 2.0, NOT_OK), (2 * H, 3.0, 0)];
+    ctx.named.insert(
+        "lin".into(),
+        series(&pts, Resolution::Hour, CurveType::PiecewiseLinear),
+    );
+    ctx.named.insert(
+        "brk".into(),
+        series(&[(H / 2, 1.0, NOT_OK)], Resolution::Breakpoint, STEP),
+    );
+    let s = result(&ctx, "## = @STATUS_MASK(@t('lin'), 'notok', 'REMOVE')");
+    assert_eq!(s.curve(), CurveType::PiecewiseLinear);
+    assert_eq!(s.len(), 2);
+    // Members of different resolutions: the union of their instants, as a
+    // breakpoint series; before its first point a member counts as missing.
+    let s = result(&ctx, "## = @STATUS_COUNT({@t('lin'), @t('brk')}, 'notok')");
+    assert_eq!(s.resolution(), Resolution::Breakpoint);
+    assert_eq!(s.curve(), STEP);
+    let at: Vec<(i64, f64)> = s.points().iter().map(|p| (p.utc_ms, p.value)).collect();
+    assert_eq!(at, [(0, 0.0), (H / 2, 1.0), (H, 2.0), (2 * H, 1.0)]);
+    let s = result(
+        &ctx,
+        "## = @STATUS_COUNT({@t('lin'), @t('brk')}, 'missing')",
+    );
+    assert_eq!(s.points()[0].value, 1.0);
+    // Removing every point leaves a series with none.
+    let s = result(&ctx, "## = @STATUS_MASK(@t('brk'), 'notok', 'REMOVE')");
+    assert!(s.is_empty());
+}

@@ -22,7 +22,7 @@ pub(super) const FUNCTIONS: &[&Function] = &[
 ];
 
 /// A form returning a series.
-const fn series_form(params: &'static [V]) -> Signature {
+pub(super) const fn series_form(params: &'static [V]) -> Signature {
     Signature {
         params,
         returns: V::Series,

@@ -11,9 +11,10 @@
 
 use mesh_timeseries::flags::{MISSING, NOT_OK};
 
+use super::logic::series_form;
 use super::status::{C01, C02, C03, CORRECTED, V01, V04, VALIDATED};
 use super::transform::fill_gaps;
-use super::{Call, FnError, Function, Signature};
+use super::{Call, FnError, Function};
 use crate::ops::{self, Column};
 use crate::value::{Series, Value, ValueType as V};
 
@@ -26,14 +27,6 @@ pub(super) const FUNCTIONS: &[&Function] = &[
     &CORRECT_INTERPOLATE,
     &TS_IQ_FILL,
 ];
-
-/// A form returning a series.
-const fn series_form(params: &'static [V]) -> Signature {
-    Signature {
-        params,
-        returns: V::Series,
-    }
-}
 
 /// `limit` read at each point of `series`: a series by its functional
 /// value, a number as a constant.

@@ -11,7 +11,7 @@ use arrow_array::{BooleanArray, Float64Array, UInt32Array};
 use mesh_timeseries::flags::{MISSING, NOT_OK, SUSPECT};
 use mesh_timeseries::{CurveType, Resolution};
 
-use super::logic::logical_like;
+use super::logic::{logical_like, series_form};
 use super::statistics::members_axis;
 use super::{Call, FnError, Function, Signature};
 use crate::ops;
@@ -135,14 +135,6 @@ const RESET_STATUS: Function = Function {
     body: reset_status,
     extension: None,
 };
-
-/// A form returning a series.
-const fn series_form(params: &'static [V]) -> Signature {
-    Signature {
-        params,
-        returns: V::Series,
-    }
-}
 
 /// The bits a raw number names, checked: flags are 32 bits.
 fn number_bits(d: f64) -> Result<u32, FnError> {
