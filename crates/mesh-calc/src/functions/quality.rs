@@ -9,6 +9,7 @@
 //! [`super::status::STATUS_BITS`]. Every result keeps the input's
 //! instants, resolution and curve.
 
+use mesh_timeseries::echo;
 use mesh_timeseries::flags::{MISSING, NOT_OK};
 
 use super::logic::series_form;
@@ -202,7 +203,8 @@ fn truth(function: &str, symbol: &str) -> Result<bool, FnError> {
         "TRUE" => Ok(true),
         "FALSE" => Ok(false),
         _ => Err(FnError::Invalid(format!(
-            "@{function}: whether corrected values may be used is 'TRUE' or 'FALSE', not '{symbol}'"
+            "@{function}: whether corrected values may be used is 'TRUE' or 'FALSE', not '{}'",
+            echo(symbol)
         ))),
     }
 }

@@ -9,7 +9,7 @@
 
 use arrow_array::{BooleanArray, Float64Array, UInt32Array};
 use mesh_timeseries::flags::{MISSING, NOT_OK, SUSPECT};
-use mesh_timeseries::{CurveType, Resolution};
+use mesh_timeseries::{echo, CurveType, Resolution};
 
 use super::logic::{logical_like, series_form};
 use super::statistics::members_axis;
@@ -99,7 +99,9 @@ pub(crate) fn mask_bits(function: &str, text: &str) -> Result<u32, FnError> {
         let Some((_, b)) = STATUS_BITS.iter().find(|(n, _)| *n == name) else {
             let known: Vec<&str> = STATUS_BITS.iter().map(|(n, _)| *n).collect();
             return Err(FnError::Invalid(format!(
-                "@{function}: unknown status '{name}' in the mask '{text}'; the known ones are {} (case-sensitive)",
+                "@{function}: unknown status '{}' in the mask '{}'; the known ones are {} (case-sensitive)",
+                echo(name),
+                echo(text),
                 known.join(", ")
             )));
         };
@@ -199,7 +201,8 @@ fn mask_op(symbol: &str) -> Result<MaskOp, FnError> {
         "REMOVE" => Ok(MaskOp::Remove),
         "BLANK" => Ok(MaskOp::Blank),
         _ => Err(FnError::Invalid(format!(
-            "@STATUS_MASK: the operation must be BOOL, BOOLINV, REMOVE or BLANK, not '{symbol}'"
+            "@STATUS_MASK: the operation must be BOOL, BOOLINV, REMOVE or BLANK, not '{}'",
+            echo(symbol)
         ))),
     }
 }
