@@ -143,10 +143,7 @@ pub(crate) fn read_at(series: &Series, axis: &Int64Array) -> Column {
             } else if i == ts.len() || vs[i].is_nan() {
                 (f64::NAN, MISSING)
             } else {
-                // Differences as unsigned: instants near both ends of i64 must
-                // not overflow.
-                let w = t.abs_diff(ts[p]) as f64 / ts[i].abs_diff(ts[p]) as f64;
-                (vs[p] + (vs[i] - vs[p]) * w, fs[p])
+                (interpolate((ts[p], vs[p]), (ts[i], vs[i]), t), fs[p])
             }
         };
         values.push(v);
@@ -156,6 +153,15 @@ pub(crate) fn read_at(series: &Series, axis: &Int64Array) -> Column {
         values: values.into(),
         flags: flags.into(),
     }
+}
+
+/// The value at `t` on the straight line through `from` and `to`
+/// (instant, value), `from` before `to`.
+pub(crate) fn interpolate(from: (i64, f64), to: (i64, f64), t: i64) -> f64 {
+    // Differences as unsigned: instants near both ends of i64 must not
+    // overflow.
+    let w = t.abs_diff(from.0) as f64 / to.0.abs_diff(from.0) as f64;
+    from.1 + (to.1 - from.1) * w
 }
 
 /// A number as a column of `len` equal values with no flags.

@@ -75,6 +75,9 @@ const ARGUMENTS: &[&str] = &[
     "'YEAR+1m'",
     "''",
     "@TS('HOUR', 1)",
+    "'notok|MANUAL'",
+    "'REMOVE'",
+    "'FALSE'",
 ];
 
 proptest! {

@@ -1,7 +1,7 @@
 //! The function library under arbitrary arguments: every call of the math,
-//! statistics, logic and text functions with arguments of any type and
-//! awkward values (NaN, −0, huge numbers, empty series and arrays) gives
-//! an answer or an error, never a panic.
+//! statistics, logic, text, status, validation and correction functions
+//! with arguments of any type and awkward values (NaN, −0, huge numbers,
+//! empty series and arrays) gives an answer or an error, never a panic.
 
 mod common;
 
@@ -83,6 +83,15 @@ const FUNCTIONS: &[&str] = &[
     "ToString",
     "Size",
     "AT",
+    "RESET_STATUS",
+    "STATUS_MASK",
+    "STATUS_COUNT",
+    "ValidateAbsLimit",
+    "ValidateRepeatValue",
+    "CorrectConstantValue",
+    "CorrectCopyValue",
+    "CorrectInterpolate",
+    "TS_IQ_FILL",
 ];
 
 const ARGS: &[&str] = &[
@@ -108,6 +117,12 @@ const ARGS: &[&str] = &[
     "{@t('empty')}",
     "{1, NaN, -0}",
     "{'a', 'b'}",
+    "'notok|MANUAL|V01'",
+    "'missing'",
+    "'REMOVE'",
+    "'BOOLINV'",
+    "'BLANK'",
+    "'TRUE'",
 ];
 
 fn call(name: &str, args: &[usize]) -> String {
@@ -131,6 +146,47 @@ fn every_call_of_up_to_two_arguments_answers() {
             eval(&call(name, &[a]));
             for b in 0..ARGS.len() {
                 eval(&call(name, &[a, b]));
+            }
+        }
+    }
+}
+
+/// The documented forms of three and four arguments of the status,
+/// validation and correction functions, over every awkward series,
+/// number and symbol (the random calls below seldom hit a form exactly).
+#[test]
+fn every_status_and_quality_form_answers() {
+    let series = [
+        "@t('lin')",
+        "@t('step')",
+        "@t('brk')",
+        "@t('empty')",
+        "@t('nothing')",
+    ];
+    let numbers = ["1", "-0", "NaN", "1e308", "-1e308", "0.5", "-2"];
+    let limits: Vec<&str> = series.iter().chain(numbers.iter()).copied().collect();
+    for t in series {
+        for lo in &limits {
+            for hi in &limits {
+                eval(&format!("## = @ValidateAbsLimit({t}, {lo}, {hi})"));
+            }
+        }
+        for max in series {
+            for d in numbers {
+                for e in numbers {
+                    eval(&format!("## = @ValidateRepeatValue({t}, {max}, {d}, {e})"));
+                }
+            }
+        }
+        for n in numbers {
+            for sym in ["'TRUE'", "'false'", "'x'", "''"] {
+                eval(&format!("## = @CorrectCopyValue({t}, {n}, {sym})"));
+                eval(&format!("## = @CorrectInterpolate({t}, {n}, {sym})"));
+            }
+        }
+        for mask in ["'notok|MANUAL|V01'", "'missing'", "'x'", "''", "'|'"] {
+            for op in ["'BOOL'", "'boolinv'", "'REMOVE'", "'BLANK'", "'x'"] {
+                eval(&format!("## = @STATUS_MASK({t}, {mask}, {op})"));
             }
         }
     }

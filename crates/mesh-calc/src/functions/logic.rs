@@ -23,7 +23,7 @@ pub(super) const FUNCTIONS: &[&Function] = &[
 ];
 
 /// A form returning a series.
-const fn series_form(params: &'static [V]) -> Signature {
+pub(super) const fn series_form(params: &'static [V]) -> Signature {
     Signature {
         params,
         returns: V::Series,
@@ -57,7 +57,7 @@ fn logical(
 }
 
 /// The logical series of `truth` on `s`'s instants and resolution.
-fn logical_like(s: &Series, truth: &BooleanArray) -> Series {
+pub(super) fn logical_like(s: &Series, truth: &BooleanArray) -> Series {
     logical(s.timestamps().clone(), s.resolution(), truth)
 }
 

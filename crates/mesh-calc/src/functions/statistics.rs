@@ -94,7 +94,7 @@ fn valid_values(s: &Series) -> Float64Array {
 /// instants (§3.2, linear if any is). The MEAN, MAX and MIN pages give the
 /// resolution: the members' own when they all share one, else breakpoint
 /// (not the finer one, as for operators).
-fn members_axis(call: &Call<'_>, members: &[&Series]) -> Result<ops::Axis, FnError> {
+pub(super) fn members_axis(call: &Call<'_>, members: &[&Series]) -> Result<ops::Axis, FnError> {
     call.allow(ops::axis_bound(members))?;
     let mut axis = ops::axis(members);
     let first = members.first().map(|s| s.resolution());

@@ -8,6 +8,7 @@ use mesh_timeseries::{CurveType, Grid, Resolution};
 
 use super::{Call, FnError, Function, Signature};
 use crate::context::Interval;
+use crate::ops;
 use crate::transform::{self, implicit_method, read_period, Method, TransformError};
 use crate::value::{Series, Value, ValueType as V};
 use crate::Settings;
@@ -372,6 +373,26 @@ fn ts_expand(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
         Some(c) => curve_arg("TS_EXPAND", c)? == CurveType::PiecewiseLinear,
         None => series.is_linear(),
     };
+    let (values, flags) = fill_gaps(&series, linear, false);
+    let curve = if linear {
+        CurveType::PiecewiseLinear
+    } else {
+        CurveType::StaircaseStartOfStep
+    };
+    Ok(Value::Series(
+        series
+            .with_columns(values.into(), flags.into())
+            .with_curve(curve),
+    ))
+}
+
+/// The values and flags of `series` with its NaN values filled, each
+/// filled point SUSPECT: a run of NaN takes the valid value before it
+/// (staircase) or the line from it to the valid value after it
+/// (`linear`); a run with no valid value after it holds the one before.
+/// A leading run (no valid value before it) stays NaN, or takes the first
+/// valid value when `leading` (TS_IQ_FILL's "the next value is copied").
+pub(super) fn fill_gaps(series: &Series, linear: bool, leading: bool) -> (Vec<f64>, Vec<u32>) {
     let ts = series.timestamps().values();
     let mut values = series.values().values().to_vec();
     let mut flags = series.flags().values().to_vec();
@@ -385,11 +406,15 @@ fn ts_expand(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
         }
         // A run of NaN from i to j (exclusive).
         let j = i + values[i..].iter().take_while(|v| v.is_nan()).count();
-        if let Some(p) = last_valid {
+        let source = match last_valid {
+            Some(p) => Some(p),
+            None if leading && j < values.len() => Some(j),
+            None => None,
+        };
+        if let Some(p) = source {
             for k in i..j {
-                values[k] = if linear && j < values.len() {
-                    let w = ts[k].abs_diff(ts[p]) as f64 / ts[j].abs_diff(ts[p]) as f64;
-                    values[p] + (values[j] - values[p]) * w
+                values[k] = if linear && p < i && j < values.len() {
+                    ops::interpolate((ts[p], values[p]), (ts[j], values[j]), ts[k])
                 } else {
                     values[p]
                 };
@@ -398,16 +423,7 @@ fn ts_expand(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
         }
         i = j;
     }
-    let curve = if linear {
-        CurveType::PiecewiseLinear
-    } else {
-        CurveType::StaircaseStartOfStep
-    };
-    Ok(Value::Series(
-        series
-            .with_columns(values.into(), flags.into())
-            .with_curve(curve),
-    ))
+    (values, flags)
 }
 
 /// `@Linear(t, s)`: the series with a linear curve for `TRUE` (also `1`,
