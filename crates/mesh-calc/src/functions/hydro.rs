@@ -21,6 +21,7 @@ use crate::value::{Series, Value, ValueType as V};
 /// The functions of this module.
 pub(super) const FUNCTIONS: &[&Function] = &[&RATING_CURVE, &XY, &YX, &GET_Y_FX];
 
+/// A form answering a series.
 const fn series(params: &'static [V]) -> Signature {
     Signature {
         params,
@@ -65,11 +66,15 @@ impl<T> Versions<T> {
 /// (a table cannot answer two values for one x).
 #[derive(Debug, Clone)]
 struct Table {
+    /// Finite, strictly increasing.
     xs: Vec<f64>,
+    /// Finite, one per x.
     ys: Vec<f64>,
 }
 
 impl Table {
+    /// The table of the pairs `(xs[i], ys[i])`, cleaned as the type says;
+    /// members without a partner are ignored.
     fn new(xs: &[f64], ys: &[f64]) -> Table {
         let mut pairs: Vec<(f64, f64)> = xs
             .iter()
@@ -166,11 +171,14 @@ const RATING_CURVE: Function = Function {
 
 /// One version ready for lookups: its segments sorted by bound.
 struct Rating {
+    /// The lowest level covered (`x_range_from`).
     from: f64,
+    /// Segments with a bound, sorted by it.
     segments: Vec<RatingSegment>,
 }
 
 impl Rating {
+    /// `version` ready for lookups.
     fn new(version: &RatingCurveVersion) -> Rating {
         // A NaN bound covers no level; sorting puts the rest in order for
         // the search below (the store sorts them already).
@@ -202,6 +210,7 @@ impl Rating {
     }
 }
 
+/// RatingCurve's body: the current object's rating curve over the levels.
 fn rating_curve(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
     let Some(Value::Series(levels)) = args.first() else {
         return Err("@RatingCurve: argument of no declared form".into());
@@ -260,6 +269,7 @@ enum Direction {
 }
 
 impl Direction {
+    /// The function's name, for messages.
     fn name(self) -> &'static str {
         match self {
             Direction::Forward => "XY",
@@ -283,6 +293,7 @@ fn version_table(version: &XySetVersion, direction: Direction) -> Option<Table> 
     }
 }
 
+/// XY's and YX's body: the XY set the search finds over the input.
 fn xy_lookup(
     call: &mut Call<'_>,
     args: Vec<Value>,
@@ -350,10 +361,13 @@ const GET_Y_FX: Function = Function {
 /// GET_Y_FX's options.
 #[derive(Debug, Default, Clone, Copy)]
 struct Options {
+    /// `INTERPOL`: linear between table points, else a step.
     interpolate: bool,
+    /// `NOHOLD`: a NaN x gives NaN, else the last y.
     no_hold: bool,
 }
 
+/// GET_Y_FX's options from their text (`'INTERPOL,NOHOLD'`).
 fn options(text: &str) -> Result<Options, FnError> {
     let mut options = Options::default();
     for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
@@ -371,6 +385,7 @@ fn options(text: &str) -> Result<Options, FnError> {
     Ok(options)
 }
 
+/// GET_Y_FX's body: the table of the arguments over the input.
 fn get_y_fx(_: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
     let (Some(Value::Series(input)), Some(Value::Numbers(xs)), Some(Value::Numbers(ys))) =
         (args.first(), args.get(1), args.get(2))
