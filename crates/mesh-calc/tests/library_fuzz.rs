@@ -1,12 +1,16 @@
 //! The function library under arbitrary arguments: every call of the math,
-//! statistics, logic, text, status, validation and correction functions
-//! with arguments of any type and awkward values (NaN, −0, huge numbers,
-//! empty series and arrays) gives an answer or an error, never a panic.
+//! statistics, logic, text, status, validation, correction and hydro
+//! functions with arguments of any type and awkward values (NaN, −0, huge
+//! numbers, empty series and arrays; curves with NaN, infinite, unsorted,
+//! duplicate and unpaired members) gives an answer or an error, never a
+//! panic.
 
 mod common;
 
 use common::{interval, series, Fixed, H};
-use mesh_calc::{evaluate, Limits, Series, Settings};
+use mesh_calc::{
+    evaluate, Limits, RatingCurveVersion, RatingSegment, Series, Settings, XyCurve, XySetVersion,
+};
 use mesh_timeseries::{CurveType, Resolution};
 use proptest::prelude::*;
 
@@ -47,7 +51,78 @@ fn ctx() -> Fixed {
         "empty".into(),
         Series::from_points(&[], Resolution::Hour, step).unwrap(),
     );
+    ctx.rating_curve = Some(awkward_rating_curve());
+    ctx.xy_sets.insert(".Curve".into(), awkward_xy_sets());
     ctx
+}
+
+/// Versions out of order and sharing a start, segments unsorted, with NaN
+/// and infinite bounds and factors, negative bases, huge exponents.
+fn awkward_rating_curve() -> Vec<RatingCurveVersion> {
+    let segment = |x_range_until, factor_a, factor_b, factor_c| RatingSegment {
+        x_range_until,
+        factor_a,
+        factor_b,
+        factor_c,
+    };
+    vec![
+        RatingCurveVersion {
+            valid_from_ms: 3 * H,
+            x_range_from: f64::NAN,
+            segments: vec![segment(1.0, 1.0, 0.0, 1.0)],
+        },
+        RatingCurveVersion {
+            valid_from_ms: -H,
+            x_range_from: -1e308,
+            segments: vec![
+                segment(f64::INFINITY, 1e308, 1e308, 1e308),
+                segment(f64::NAN, 1.0, 1.0, 1.0),
+                segment(0.0, -1.0, -5.0, 0.5),
+                segment(0.0, 1.0, 0.0, -1.0),
+                segment(-f64::INFINITY, f64::NAN, 0.0, 1.0),
+            ],
+        },
+        RatingCurveVersion {
+            valid_from_ms: 3 * H,
+            x_range_from: 0.0,
+            segments: Vec::new(),
+        },
+    ]
+}
+
+/// Sets with no curves, empty and unpaired curves, NaN and infinite
+/// members, equal xs, non-monotonic ys, versions sharing a start.
+fn awkward_xy_sets() -> Vec<XySetVersion> {
+    let curve = |reference_value, xs: &[f64], ys: &[f64]| XyCurve {
+        reference_value,
+        xs: xs.to_vec(),
+        ys: ys.to_vec(),
+    };
+    vec![
+        XySetVersion {
+            valid_from_ms: None,
+            curves: vec![curve(
+                f64::NAN,
+                &[1.0, 1.0, f64::NAN, -1e308, 1e308, f64::INFINITY],
+                &[0.0, 1e308, 2.0, -1e308, 3.0],
+            )],
+        },
+        XySetVersion {
+            valid_from_ms: Some(H),
+            curves: vec![
+                curve(1.0, &[0.0, 1.0, 2.0], &[0.0, 1.0, 0.0]),
+                curve(1.0, &[], &[]),
+            ],
+        },
+        XySetVersion {
+            valid_from_ms: Some(H),
+            curves: Vec::new(),
+        },
+        XySetVersion {
+            valid_from_ms: Some(5 * H),
+            curves: vec![curve(0.0, &[-0.0, 0.0], &[1e-308, -1e-308])],
+        },
+    ]
 }
 
 const FUNCTIONS: &[&str] = &[
@@ -92,6 +167,10 @@ const FUNCTIONS: &[&str] = &[
     "CorrectCopyValue",
     "CorrectInterpolate",
     "TS_IQ_FILL",
+    "RatingCurve",
+    "XY",
+    "YX",
+    "GET_Y_FX",
 ];
 
 const ARGS: &[&str] = &[
@@ -106,6 +185,10 @@ const ARGS: &[&str] = &[
     "'COMPRESS'",
     "'BOOL_COMPRESS'",
     "'x'",
+    "'.Curve'",
+    "'NOLOG.Curve'",
+    "'INTERPOL,NOHOLD'",
+    "'nohold'",
     "''",
     "@t('lin')",
     "@t('step')",
@@ -116,6 +199,8 @@ const ARGS: &[&str] = &[
     "{@t('lin'), @t('brk'), @t('empty')}",
     "{@t('empty')}",
     "{1, NaN, -0}",
+    "{5, 5, -1e308}",
+    "{2, -1}",
     "{'a', 'b'}",
     "'notok|MANUAL|V01'",
     "'missing'",
@@ -187,6 +272,29 @@ fn every_status_and_quality_form_answers() {
         for mask in ["'notok|MANUAL|V01'", "'missing'", "'x'", "''", "'|'"] {
             for op in ["'BOOL'", "'boolinv'", "'REMOVE'", "'BLANK'", "'x'"] {
                 eval(&format!("## = @STATUS_MASK({t}, {mask}, {op})"));
+            }
+        }
+    }
+}
+
+#[test]
+fn every_get_y_fx_of_three_arguments_answers() {
+    // The random calls above rarely hit GET_Y_FX's (t, D, D[, s]) forms:
+    // anything first, then arrays, series and lookups (right and wrong
+    // types) for the table.
+    let tables: Vec<&str> = ARGS
+        .iter()
+        .copied()
+        .filter(|a| a.starts_with('{') || a.starts_with('@'))
+        .collect();
+    for a in ARGS {
+        for b in &tables {
+            for c in &tables {
+                let args = [*a, *b, *c].join(", ");
+                eval(&format!("## = @GET_Y_FX({args})"));
+                for options in ["'INTERPOL'", "'NOHOLD,INTERPOL'", "''", "'x'"] {
+                    eval(&format!("## = @GET_Y_FX({args}, {options})"));
+                }
             }
         }
     }

@@ -8,6 +8,11 @@ mod support;
 use mesh_proto::calc::calculation_response::CalculationResultOneof;
 use mesh_proto::calc::calculation_service_client::CalculationServiceClient;
 use mesh_proto::calc::CalculationRequest;
+use mesh_proto::model::model_service_client::ModelServiceClient;
+use mesh_proto::model::{
+    RatingCurveSegment, RatingCurveVersion, UpdateRatingCurveVersionsRequest, UpdateXySetsRequest,
+    XyCurve, XySet,
+};
 use mesh_proto::model_file::model_file_service_client::ModelFileServiceClient;
 use mesh_proto::model_file::ImportModelFileRequest;
 use mesh_proto::session::session_service_client::SessionServiceClient;
@@ -47,7 +52,8 @@ fn path(path: &str) -> Option<MeshId> {
 
 /// A model with one plant: `Raw` connected to an hourly series of
 /// `HOURS` points (value = hour), `Loop` depending on itself, `Ping` and
-/// `Pong` on each other, `Deep` one calculated step above `Raw`.
+/// `Pong` on each other, `Deep` one calculated step above `Raw`; a rating
+/// curve `Rating` and an XY set `Volume`, both empty.
 async fn client(adjust: impl FnOnce(&mut ServerConfig)) -> Client {
     let server = TestServer::start(adjust).await;
     let channel = server.channel().await;
@@ -80,13 +86,17 @@ async fn client(adjust: impl FnOnce(&mut ServerConfig)) -> Client {
                          {{"name": "Loop", "kind": "timeseries", "unit": "MW"}},
                          {{"name": "Ping", "kind": "timeseries", "unit": "MW"}},
                          {{"name": "Pong", "kind": "timeseries", "unit": "MW"}},
-                         {{"name": "Deep", "kind": "timeseries", "unit": "MW"}}],
+                         {{"name": "Deep", "kind": "timeseries", "unit": "MW"}},
+                         {{"name": "Rating", "kind": "rating_curve"}},
+                         {{"name": "Volume", "kind": "xy_set"}}],
      "object_definitions": [{{"name": "Plant", "attributes": [
        {{"type": "Raw"}},
        {{"type": "Loop", "template_expression": "## = @t('.Loop') + 1"}},
        {{"type": "Ping", "template_expression": "## = @t('.Pong')"}},
        {{"type": "Pong", "template_expression": "## = @t('.Ping')"}},
-       {{"type": "Deep", "template_expression": "## = @t('.Raw') * 2"}}]}}]}}],
+       {{"type": "Deep", "template_expression": "## = @t('.Raw') * 2"}},
+       {{"type": "Rating"}},
+       {{"type": "Volume"}}]}}]}}],
   "models": [{{"name": "Nordic", "definition": "Hydro", "objects": [
     {{"name": "P", "definition": "Plant", "values": {{"Raw": {{"timeseries_key": {key}}}}}}}]}}]}}"###
     );
@@ -340,4 +350,103 @@ async fn virtual_series_come_from_the_model_file_and_compute_on_read() {
         "{}",
         refused.message()
     );
+}
+
+/// A rating curve and an XY set made through the model service, then used
+/// by RunCalculation: `Raw` holds the hour as its value, so each point's
+/// level (or x) is known.
+#[tokio::test]
+async fn rating_curves_and_xy_sets_of_the_model_serve_expressions() {
+    let mut client = client(|_| {}).await;
+    let channel = client._server.channel().await;
+    let mut model = ModelServiceClient::new(channel);
+    let stamp = |hours: i64| prost_types::Timestamp {
+        seconds: hours * 3600,
+        nanos: 0,
+    };
+    // Q = 2·(h − 1)^2 for 1 ≤ h < 3, Q = 10·h from 3 on below 100; from
+    // hour 4 on, Q = h.
+    let segment = |x_range_until, factor_a, factor_b, factor_c| RatingCurveSegment {
+        x_range_until,
+        factor_a,
+        factor_b,
+        factor_c,
+    };
+    model
+        .update_rating_curve_versions(UpdateRatingCurveVersionsRequest {
+            session_id: Some(client.session.clone()),
+            interval: Some(UtcInterval::from_millis(0, HOURS * H)),
+            attribute: path("Model/Nordic/P.Rating"),
+            versions: vec![
+                RatingCurveVersion {
+                    from: Some(stamp(0)),
+                    x_range_from: 1.0,
+                    x_value_segments: vec![
+                        segment(3.0, 2.0, -1.0, 2.0),
+                        segment(100.0, 10.0, 0.0, 1.0),
+                    ],
+                },
+                RatingCurveVersion {
+                    from: Some(stamp(4)),
+                    x_range_from: 0.0,
+                    x_value_segments: vec![segment(100.0, 1.0, 0.0, 1.0)],
+                },
+            ],
+        })
+        .await
+        .unwrap();
+    model
+        .update_xy_sets(UpdateXySetsRequest {
+            session_id: Some(client.session.clone()),
+            interval: None,
+            attribute: path("Model/Nordic/P.Volume"),
+            xy_sets: vec![XySet {
+                valid_from_time: None,
+                xy_curves: vec![XyCurve {
+                    reference_value: 0.0,
+                    x_values: vec![0.0, 2.0, 4.0],
+                    y_values: vec![0.0, 10.0, 30.0],
+                }],
+            }],
+        })
+        .await
+        .unwrap();
+
+    let hours = 6;
+    let values = |result: CalculationResultOneof| match result {
+        CalculationResultOneof::TimeseriesResults(t) => {
+            let points = arrow_ipc::decode(&t.timeseries[0].data).unwrap();
+            points.iter().map(|p| p.value).collect::<Vec<f64>>()
+        }
+        other => panic!("not a series: {other:?}"),
+    };
+    let q = values(
+        client
+            .run("## = @RatingCurve(@t('.Raw'))", hours)
+            .await
+            .unwrap(),
+    );
+    // Hour 0: level 0 below x_range_from; 1, 2: 2·(h−1)²; 3: 10·h; then
+    // the second version: Q = h.
+    assert!(q[0].is_nan(), "{q:?}");
+    assert_eq!(q[1..], [0.0, 2.0, 30.0, 4.0, 5.0], "{q:?}");
+
+    let y = values(
+        client
+            .run("## = @XY(@t('.Raw'), '.Volume')", hours)
+            .await
+            .unwrap(),
+    );
+    // Linear between the points, held past the last.
+    assert_eq!(y, [0.0, 5.0, 10.0, 20.0, 30.0, 30.0]);
+    let x = values(
+        client
+            .run(
+                "## = @YX(@XY(@t('.Raw'), '.Volume'), 'NOLOG.Volume')",
+                hours,
+            )
+            .await
+            .unwrap(),
+    );
+    assert_eq!(x, [0.0, 1.0, 2.0, 3.0, 4.0, 4.0]);
 }

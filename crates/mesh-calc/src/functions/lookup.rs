@@ -61,7 +61,7 @@ fn lookup_t(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
 }
 
 /// The one-argument forms log a warning when nothing is found (§2.4).
-fn warn_not_found(call: &Call<'_>, name: &str, reference: &SeriesRef) {
+pub(super) fn warn_not_found(call: &Call<'_>, name: &str, reference: &SeriesRef) {
     let what = match reference {
         SeriesRef::Target => "the target".to_string(),
         SeriesRef::Search(q) => format!("'{}'", crate::error::quote(q)),

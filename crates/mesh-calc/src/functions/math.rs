@@ -55,7 +55,7 @@ const SERIES_ONLY: &[Signature] = &[Signature {
 
 /// A value the function has no answer for is NaN: infinities (`LN(0)`,
 /// an overflowing power) are not results of the language.
-fn finite(x: f64) -> f64 {
+pub(super) fn finite(x: f64) -> f64 {
     if x.is_finite() {
         x
     } else {
@@ -83,7 +83,7 @@ fn map_series(s: &Series, f: fn(f64) -> f64) -> Series {
 
 /// `flags` with MISSING added where `before` had a value and `after` has
 /// none (the function is undefined there).
-fn lost_to_missing(
+pub(super) fn lost_to_missing(
     before: &Float64Array,
     after: &Float64Array,
     flags: &UInt32Array,

@@ -217,8 +217,8 @@ const LIBRARY: &[&[&Function]] = &[
     transform::FUNCTIONS,
 ];
 
-/// Every function served, for listings (the README's table is checked
-/// against it).
+/// Every function served, for listings (tests/readme.rs checks the README's
+/// list against it).
 pub fn all() -> impl Iterator<Item = &'static Function> {
     LIBRARY.iter().flat_map(|m| m.iter().copied())
 }
