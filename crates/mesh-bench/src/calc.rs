@@ -12,7 +12,7 @@
 //! 10 million points, in points per second.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -188,6 +188,7 @@ fn row(label: &str, seconds: f64, points: u64, peer: f64) {
 pub async fn run(args: CalcArgs) -> anyhow::Result<()> {
     let began = Instant::now();
     if args.engine_only {
+        crate::print_header("calc", Path::new("none (--engine-only)"), &[]);
         print_engine(args.repeat)?;
         println!("total run time: {:.1} s", began.elapsed().as_secs_f64());
         return Ok(());

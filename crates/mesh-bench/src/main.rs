@@ -39,9 +39,20 @@ use clap::{Args, Parser, Subcommand};
 use crate::load::{Measured, Workload};
 use crate::server::{ServerArgs, ServerProcess};
 
-/// The server's allocator: the engine figures are measured as it runs.
+/// The allocator of the in-process figures (the engine's): one that keeps
+/// freed blocks for reuse. glibc's unmaps every block above 32 MiB when it
+/// is freed, so each evaluation of a large series faults its result's
+/// pages in again; `--features system-allocator` measures that.
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The allocator the figures were measured under, for the header.
+const ALLOCATOR_NAME: &str = if cfg!(feature = "system-allocator") {
+    "the system allocator"
+} else {
+    "mimalloc"
+};
 
 /// More connections than cores buys nothing on a small machine, but more
 /// than one lets the server's worker threads share the connection work, and
@@ -222,7 +233,7 @@ fn print_header(subcommand: &str, binary: &std::path::Path, clients: &[&str]) {
     } else {
         "release"
     };
-    println!("  build:    {profile}");
+    println!("  build:    {profile}, clients and engine under {ALLOCATOR_NAME}");
     println!("  server:   {}", binary.display());
     for (i, line) in clients.iter().enumerate() {
         let label = if i == 0 { "clients:" } else { "" };
