@@ -3,34 +3,10 @@
 
 mod common;
 
-use common::{interval, series, Fixed, H};
+use common::{interval, number, points, run, same, series, vf, Fixed, H};
 use mesh_calc::{evaluate, EvalError, Limits, Settings, Value};
 use mesh_timeseries::flags::{MISSING, NOT_OK, SUSPECT};
-use mesh_timeseries::{CurveType, Point, Resolution};
-
-fn run(ctx: &Fixed, src: &str) -> Result<Option<Value>, EvalError> {
-    evaluate(
-        src,
-        ctx,
-        interval(),
-        &Settings::default(),
-        &Limits::default(),
-    )
-}
-
-fn points(ctx: &Fixed, src: &str) -> Vec<Point> {
-    match run(ctx, src).unwrap() {
-        Some(Value::Series(s)) => s.points(),
-        other => panic!("{src}: {other:?}"),
-    }
-}
-
-fn number(ctx: &Fixed, src: &str) -> f64 {
-    match run(ctx, src).unwrap() {
-        Some(Value::Number(x)) => x,
-        other => panic!("{src}: {other:?}"),
-    }
-}
+use mesh_timeseries::{CurveType, Resolution};
 
 /// Two hourly staircase series: a = 2, NaN, 10, NaN; b = 10, 10, NaN, NaN.
 fn two() -> Fixed {
@@ -59,21 +35,6 @@ fn two() -> Fixed {
     ctx.named.insert("a".into(), a);
     ctx.named.insert("b".into(), b);
     ctx
-}
-
-fn vf(p: &[Point]) -> Vec<(f64, u32)> {
-    p.iter().map(|p| (p.value, p.flags)).collect()
-}
-
-fn same(got: Vec<(f64, u32)>, want: &[(f64, u32)]) {
-    assert_eq!(got.len(), want.len(), "{got:?}");
-    for (g, w) in got.iter().zip(want) {
-        assert!(
-            (g.0.is_nan() && w.0.is_nan()) || g.0 == w.0,
-            "{got:?} vs {want:?}"
-        );
-        assert_eq!(g.1, w.1, "{got:?} vs {want:?}");
-    }
 }
 
 #[test]

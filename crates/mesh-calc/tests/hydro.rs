@@ -4,54 +4,12 @@
 
 mod common;
 
-use common::{interval, series, Fixed, H};
-use mesh_calc::{
-    evaluate, EvalError, Limits, LogLevel, RatingCurveVersion, RatingSegment, Settings, Value,
-    XyCurve, XySetVersion,
-};
+use common::{close, flags, points, result, run, series, values, Fixed, H};
+use mesh_calc::{LogLevel, RatingCurveVersion, RatingSegment, Value, XyCurve, XySetVersion};
 use mesh_timeseries::flags::{MISSING, SUSPECT};
-use mesh_timeseries::{CurveType, Point, Resolution};
+use mesh_timeseries::{CurveType, Resolution};
 
 const STEP: CurveType = CurveType::StaircaseStartOfStep;
-
-fn run(ctx: &Fixed, src: &str) -> Result<Option<Value>, EvalError> {
-    evaluate(
-        src,
-        ctx,
-        interval(),
-        &Settings::default(),
-        &Limits::default(),
-    )
-}
-
-fn result(ctx: &Fixed, src: &str) -> mesh_calc::Series {
-    match run(ctx, src).unwrap() {
-        Some(Value::Series(s)) => s,
-        other => panic!("{src}: {other:?}"),
-    }
-}
-
-fn points(ctx: &Fixed, src: &str) -> Vec<Point> {
-    result(ctx, src).points()
-}
-
-fn values(pts: &[Point]) -> Vec<f64> {
-    pts.iter().map(|p| p.value).collect()
-}
-
-fn flags(pts: &[Point]) -> Vec<u32> {
-    pts.iter().map(|p| p.flags).collect()
-}
-
-fn close(got: &[f64], want: &[f64]) {
-    assert_eq!(got.len(), want.len(), "{got:?} vs {want:?}");
-    for (g, w) in got.iter().zip(want) {
-        assert!(
-            (g.is_nan() && w.is_nan()) || (g - w).abs() <= 1e-9 * w.abs().max(1.0),
-            "{got:?} vs {want:?}"
-        );
-    }
-}
 
 /// An hourly series `x` of `values` from 0, all flags clear.
 fn hourly(values: &[f64], curve: CurveType) -> mesh_calc::Series {

@@ -5,10 +5,9 @@
 
 mod common;
 
-use common::{interval, series, Fixed, H};
-use mesh_calc::{evaluate, EvalError, Limits, Settings, Value};
+use common::{close, flags, points, run, series, values, Fixed, H};
 use mesh_timeseries::flags::{MISSING, NOT_OK, SUSPECT};
-use mesh_timeseries::{CurveType, Point, Resolution};
+use mesh_timeseries::{CurveType, Resolution};
 
 const STEP: CurveType = CurveType::StaircaseStartOfStep;
 const LINEAR: CurveType = CurveType::PiecewiseLinear;
@@ -46,41 +45,6 @@ fn water_level() -> Fixed {
     let raw = [206.0, 207.0, 208.5, 210.0, 211.0, f64::NAN, 209.0, 212.0];
     hourly(&mut ctx, "raw", &raw, SUSPECT, STEP);
     ctx
-}
-
-fn run(ctx: &Fixed, src: &str) -> Result<Option<Value>, EvalError> {
-    evaluate(
-        src,
-        ctx,
-        interval(),
-        &Settings::default(),
-        &Limits::default(),
-    )
-}
-
-fn points(ctx: &Fixed, src: &str) -> Vec<Point> {
-    match run(ctx, src).unwrap() {
-        Some(Value::Series(s)) => s.points(),
-        other => panic!("{src}: {other:?}"),
-    }
-}
-
-fn values(pts: &[Point]) -> Vec<f64> {
-    pts.iter().map(|p| p.value).collect()
-}
-
-fn flags(pts: &[Point]) -> Vec<u32> {
-    pts.iter().map(|p| p.flags).collect()
-}
-
-fn close(got: &[f64], want: &[f64]) {
-    assert_eq!(got.len(), want.len(), "{got:?} vs {want:?}");
-    for (g, w) in got.iter().zip(want) {
-        assert!(
-            (g.is_nan() && w.is_nan()) || (g - w).abs() < 1e-9,
-            "{got:?} vs {want:?}"
-        );
-    }
 }
 
 const NAN: f64 = f64::NAN;

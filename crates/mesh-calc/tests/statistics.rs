@@ -2,53 +2,10 @@
 
 mod common;
 
-use common::{interval, series, Fixed, H};
-use mesh_calc::{evaluate, EvalError, Limits, Series, Settings, Value};
+use common::{interval, number, points, result, run, same, series, vf, Fixed, H};
+use mesh_calc::Series;
 use mesh_timeseries::flags::{MISSING, NOT_OK, SUSPECT};
-use mesh_timeseries::{CurveType, Point, Resolution};
-
-fn run(ctx: &Fixed, src: &str) -> Result<Option<Value>, EvalError> {
-    evaluate(
-        src,
-        ctx,
-        interval(),
-        &Settings::default(),
-        &Limits::default(),
-    )
-}
-
-fn result(ctx: &Fixed, src: &str) -> Series {
-    match run(ctx, src).unwrap() {
-        Some(Value::Series(s)) => s,
-        other => panic!("{src}: {other:?}"),
-    }
-}
-
-fn points(ctx: &Fixed, src: &str) -> Vec<Point> {
-    result(ctx, src).points()
-}
-
-fn number(ctx: &Fixed, src: &str) -> f64 {
-    match run(ctx, src).unwrap() {
-        Some(Value::Number(x)) => x,
-        other => panic!("{src}: {other:?}"),
-    }
-}
-
-fn vf(p: &[Point]) -> Vec<(f64, u32)> {
-    p.iter().map(|p| (p.value, p.flags)).collect()
-}
-
-fn same(got: Vec<(f64, u32)>, want: &[(f64, u32)]) {
-    assert_eq!(got.len(), want.len(), "{got:?}");
-    for (g, w) in got.iter().zip(want) {
-        assert!(
-            (g.0.is_nan() && w.0.is_nan()) || (g.0 - w.0).abs() < 1e-9,
-            "{got:?} vs {want:?}"
-        );
-        assert_eq!(g.1, w.1, "{got:?} vs {want:?}");
-    }
-}
+use mesh_timeseries::{CurveType, Resolution};
 
 /// Three hourly staircase series (the MEAN page's 01:00 row is step 1)
 /// and a breakpoint one:

@@ -3,10 +3,9 @@
 
 mod common;
 
-use common::{interval, series, Fixed, H};
-use mesh_calc::{evaluate, EvalError, Limits, Settings, Value};
+use common::{flags, number, points, result, run, same_values, series, values, Fixed, H};
 use mesh_timeseries::flags::{MISSING, NOT_OK, SUSPECT};
-use mesh_timeseries::{CurveType, Point, Resolution};
+use mesh_timeseries::{CurveType, Resolution};
 
 const STEP: CurveType = CurveType::StaircaseStartOfStep;
 
@@ -35,56 +34,13 @@ fn raw() -> Fixed {
     ctx
 }
 
-fn run(ctx: &Fixed, src: &str) -> Result<Option<Value>, EvalError> {
-    evaluate(
-        src,
-        ctx,
-        interval(),
-        &Settings::default(),
-        &Limits::default(),
-    )
-}
-
-fn result(ctx: &Fixed, src: &str) -> mesh_calc::Series {
-    match run(ctx, src).unwrap() {
-        Some(Value::Series(s)) => s,
-        other => panic!("{src}: {other:?}"),
-    }
-}
-
-fn points(ctx: &Fixed, src: &str) -> Vec<Point> {
-    result(ctx, src).points()
-}
-
-fn number(ctx: &Fixed, src: &str) -> f64 {
-    match run(ctx, src).unwrap() {
-        Some(Value::Number(d)) => d,
-        other => panic!("{src}: {other:?}"),
-    }
-}
-
-fn values(pts: &[Point]) -> Vec<f64> {
-    pts.iter().map(|p| p.value).collect()
-}
-
-fn flags(pts: &[Point]) -> Vec<u32> {
-    pts.iter().map(|p| p.flags).collect()
-}
-
-fn same(got: &[f64], want: &[f64]) {
-    assert_eq!(got.len(), want.len(), "{got:?} vs {want:?}");
-    for (g, w) in got.iter().zip(want) {
-        assert!((g.is_nan() && w.is_nan()) || g == w, "{got:?} vs {want:?}");
-    }
-}
-
 #[test]
 fn reset_status_clears_everything_or_the_named_bits() {
     let ctx = raw();
     let all = points(&ctx, "## = @RESET_STATUS(@t('raw'))");
     assert!(all.iter().all(|p| p.flags == 0), "{all:?}");
     // Values stay, the missing one included.
-    same(
+    same_values(
         &values(&all),
         &[1.0, f64::NAN, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0],
     );
@@ -141,19 +97,19 @@ fn status_mask_bool_and_boolinv_as_the_page_shows() {
         &ctx,
         "## = @STATUS_MASK(@t('raw'), 'missing|MANUAL', 'BOOL')",
     );
-    same(&values(&pts), &[1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]);
+    same_values(&values(&pts), &[1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]);
     assert!(pts.iter().all(|p| p.flags == 0));
     // ... and to 1 with BOOLINV; the operation is case-insensitive.
     let pts = points(
         &ctx,
         "## = @STATUS_MASK(@t('raw'), 'missing|MANUAL', 'boolinv')",
     );
-    same(&values(&pts), &[0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    same_values(&values(&pts), &[0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
     // 'manual' is both kinds, 'MANUAL' only the changed ones.
     let pts = points(&ctx, "## = @STATUS_MASK(@t('raw'), 'manual', 'BOOLINV')");
-    same(&values(&pts), &[0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
+    same_values(&values(&pts), &[0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
     let pts = points(&ctx, "## = @STATUS_MASK(@t('raw'), 'V01', 'BOOLINV')");
-    same(&values(&pts), &[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+    same_values(&values(&pts), &[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
 }
 
 #[test]
@@ -161,7 +117,7 @@ fn status_mask_blank_and_remove() {
     let ctx = raw();
     // "Sets all the manually changed values to NaN."
     let pts = points(&ctx, "## = @STATUS_MASK(@t('raw'), 'MANUAL', 'BLANK')");
-    same(
+    same_values(
         &values(&pts),
         &[1.0, f64::NAN, f64::NAN, 4.0, 5.0, 6.0, 7.0, 8.0],
     );
@@ -233,7 +189,7 @@ fn status_count_of_an_array_counts_per_step() {
         &ctx,
         "## = @STATUS_COUNT({@t('a'), @t('b'), @t('c')}, 'notok')",
     );
-    same(&values(&s.points()), &[2.0, 0.0, 2.0]);
+    same_values(&values(&s.points()), &[2.0, 0.0, 2.0]);
     assert_eq!(s.resolution(), Resolution::Hour);
     assert!(s.points().iter().all(|p| p.flags == 0));
     // An empty array gives the empty series: one NaN point.
@@ -258,7 +214,7 @@ fn status_count_of_members_of_different_lengths() {
         &ctx,
         "## = @STATUS_COUNT({@t('long'), @t('late')}, 'missing')",
     );
-    same(&values(&s.points()), &[1.0, 0.0]);
+    same_values(&values(&s.points()), &[1.0, 0.0]);
 }
 
 #[test]
@@ -268,7 +224,7 @@ fn mask_names_alias_and_spacing() {
     let a = points(&ctx, "## = @STATUS_MASK(@t('raw'), 'novalue', 'BOOLINV')");
     let b = points(&ctx, "## = @STATUS_MASK(@t('raw'), ' missing ', 'BOOLINV')");
     assert_eq!(a, b);
-    same(&values(&a), &[0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    same_values(&values(&a), &[0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
     assert_eq!(
         number(&ctx, "## = @STATUS_COUNT(@t('raw'), 'notok | suspect')"),
         2.0

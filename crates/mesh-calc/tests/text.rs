@@ -2,27 +2,10 @@
 
 mod common;
 
-use common::{interval, series, Fixed, H};
-use mesh_calc::{evaluate, EvalError, Limits, Settings, Value};
+use common::{number, run, series, Fixed, H};
+use mesh_calc::Value;
 use mesh_timeseries::flags::MISSING;
 use mesh_timeseries::{CurveType, Resolution};
-
-fn run(ctx: &Fixed, src: &str) -> Result<Option<Value>, EvalError> {
-    evaluate(
-        src,
-        ctx,
-        interval(),
-        &Settings::default(),
-        &Limits::default(),
-    )
-}
-
-fn number(ctx: &Fixed, src: &str) -> f64 {
-    match run(ctx, src).unwrap() {
-        Some(Value::Number(x)) => x,
-        other => panic!("{src}: {other:?}"),
-    }
-}
 
 fn text(ctx: &Fixed, src: &str) -> String {
     match run(ctx, src).unwrap() {
