@@ -411,6 +411,27 @@ def test_history_and_forecast_functions_are_unimplemented(calc, session, plant, 
     assert "history" in caught.value.details()
 
 
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "## = @Revision('All')\n",
+        "## = @Restriction('ProductionMin[MW]', 'Proposed|Recommended', @t('.TsRawAtt'), 'Minimum')\n",
+    ],
+)
+def test_availability_functions_are_unimplemented(calc, session, plant, expression):
+    with pytest.raises(grpc.RpcError) as caught:
+        calc.run(session, expression, plant["raw"])
+    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED, caught.value.details()
+    assert "availability" in caught.value.details()
+
+
+def test_a_function_not_served_is_invalid_and_named(calc, session, plant):
+    with pytest.raises(grpc.RpcError) as caught:
+        calc.run(session, "## = @PERCENTILE(@t(), 50)\n", plant["raw"])
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT, caught.value.details()
+    assert "PERCENTILE" in caught.value.details()
+
+
 # --- results of other types ---------------------------------------------------------
 
 

@@ -5,6 +5,7 @@
 //! library is cut by subject, one module each; every module exports its
 //! `FUNCTIONS`, and [`lookup`] searches them all.
 
+mod availability;
 mod history;
 mod hydro;
 mod logic;
@@ -201,6 +202,7 @@ impl Function {
 
 /// Every module's functions.
 const LIBRARY: &[&[&Function]] = &[
+    availability::FUNCTIONS,
     history::FUNCTIONS,
     hydro::FUNCTIONS,
     logic::FUNCTIONS,
