@@ -13,6 +13,7 @@
 
 mod codec;
 mod error;
+mod history;
 mod keys;
 mod overlay;
 pub mod redb_store;
@@ -20,7 +21,10 @@ mod store;
 mod types;
 
 pub use error::{Result, StoreError};
+pub use history::{as_of, Undo};
 pub use overlay::{first_at_or_after_overlay, read_overlay, read_overlay_at_most, series_overlay};
 pub use redb_store::{BackupStats, ChunkInfo, RedbStore, SpaceUsage, StoreOptions};
 pub use store::{Snapshot, Store, StoreHandle};
-pub use types::{ChangeSet, CommitStats, Point, Replace, SeriesChange, SeriesMeta, TokenRow};
+pub use types::{
+    ChangeSet, CommitStats, Point, Replace, SeriesChange, SeriesMeta, TokenRow, Write,
+};

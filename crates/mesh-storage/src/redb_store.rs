@@ -11,7 +11,14 @@
 //!   scan, whatever the size of the series or the file.
 //! - `paths`: full path (`SeriesMeta::full_path`) → series key, so that no
 //!   two committed series share a path.
-//! - `info`: the layout version, checked on open.
+//! - `info`: the layout version, checked on open; the last commit's number
+//!   and time.
+//! - History (`history.rs`): `commits`: commit number → its time and
+//!   author; `writes`: (series key, commit number, part) → the replaced
+//!   interval; `replaced`: (series key, commit number, part, chunk start)
+//!   → the points that write replaced, in chunks of the same codec. A
+//!   series written once adds one `writes` row: only overwritten points are
+//!   kept twice.
 //!
 //! # Chunk sizes
 //!
@@ -43,9 +50,10 @@ use crate::codec;
 use crate::error::{Result, StoreError};
 use crate::keys::KeyReserve;
 use crate::store::{Snapshot, Store};
-use crate::types::{ChangeSet, CommitStats, Point, Replace, SeriesMeta, TokenRow};
+use crate::types::{ChangeSet, CommitStats, Point, Replace, SeriesMeta, TokenRow, Write};
 
 mod backup;
+mod history;
 mod tokens;
 pub use backup::BackupStats;
 
@@ -64,7 +72,9 @@ const NEXT_KEY: &str = "next_key";
 // 2: chunk format 2 (a value encoding byte). Files of layout 1 only ever
 // existed in development builds.
 // 3: the `paths` index. Opening a layout 2 file builds it.
-const LAYOUT_VERSION: u64 = 3;
+// 4: history (`commits`, `writes`, `replaced`). A layout 3 file opens with
+//    empty history: its past writes were never kept.
+const LAYOUT_VERSION: u64 = 4;
 
 /// Tuning of a [`RedbStore`]; the defaults suit production.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,6 +223,9 @@ impl RedbStore {
                     index_paths(&txn)?;
                     info.insert(LAYOUT_KEY, LAYOUT_VERSION)?;
                 }
+                Some(3) => {
+                    info.insert(LAYOUT_KEY, LAYOUT_VERSION)?;
+                }
                 Some(found) => {
                     return Err(StoreError::UnsupportedLayout {
                         path,
@@ -225,6 +238,7 @@ impl RedbStore {
             txn.open_table(PATHS)?;
             txn.open_table(RECORDS)?;
             txn.open_table(TOKENS)?;
+            history::create_tables(&txn)?;
             let meta = txn.open_table(META)?;
             let last = meta.last()?.map(|(k, _)| k.value());
             last
@@ -325,6 +339,10 @@ impl RedbStore {
 
     fn apply(&self, txn: &WriteTransaction, changes: &ChangeSet) -> Result<CommitStats> {
         let mut stats = CommitStats::default();
+        let commit = history::begin_commit(txn, &changes.author)?;
+        stats.seq = commit.seq;
+        stats.commit_ms = commit.commit_ms;
+        let mut log = history::Log::open(txn, commit)?;
         let mut meta = txn.open_table(META)?;
         let mut chunks = txn.open_table(CHUNKS)?;
         let mut paths = txn.open_table(PATHS)?;
@@ -356,8 +374,9 @@ impl RedbStore {
                     }
                 }
             }
-            for r in &change.replaces {
-                self.apply_replace(&mut chunks, key, r, &mut stats)?;
+            for (part, r) in change.replaces.iter().enumerate() {
+                let part = u32::try_from(part).unwrap_or(u32::MAX);
+                self.apply_replace(&mut chunks, &mut log, key, part, r, &mut stats)?;
             }
         }
         let mut records = txn.open_table(RECORDS)?;
@@ -378,7 +397,9 @@ impl RedbStore {
     fn apply_replace(
         &self,
         table: &mut Table<(i64, i64), &'static [u8]>,
+        log: &mut history::Log<'_>,
         key: i64,
+        part: u32,
         r: &Replace,
         stats: &mut CommitStats,
     ) -> Result<()> {
@@ -388,6 +409,9 @@ impl RedbStore {
         if s >= e {
             return Ok(());
         }
+        // History first, while the points this write replaces are still
+        // where they were.
+        log.record(table, key, part, s, e)?;
 
         // The chunk starting before the interval; its tail may reach into it.
         let left = chunk_before(table, key, s)?;
@@ -725,6 +749,18 @@ impl Snapshot for RedbSnapshot {
             });
         }
         Ok(Some(meta))
+    }
+
+    fn writes(&self, key: i64, start_ms: i64, end_ms: i64) -> Result<Vec<Write>> {
+        self.history_writes(key, start_ms, end_ms)
+    }
+
+    fn replaced(&self, key: i64, write: &Write, start_ms: i64, end_ms: i64) -> Result<Vec<Point>> {
+        self.history_replaced(key, write, start_ms, end_ms)
+    }
+
+    fn author(&self, seq: u64) -> Result<Option<String>> {
+        self.history_author(seq)
     }
 
     fn read_ranges(

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::error::{Result, StoreError};
 use crate::redb_store::BackupStats;
-use crate::types::{ChangeSet, CommitStats, Point, SeriesMeta, TokenRow};
+use crate::types::{ChangeSet, CommitStats, Point, SeriesMeta, TokenRow, Write};
 
 /// Durable storage of everything committed.
 ///
@@ -133,6 +133,27 @@ pub trait Snapshot: Send {
 
     /// The first point of series `key` at or after `t_ms`.
     fn first_at_or_after(&self, key: i64, t_ms: i64) -> Result<Option<Point>>;
+
+    /// The committed writes of series `key` whose interval meets
+    /// `[start_ms, end_ms)`, oldest first. A store that keeps no history
+    /// has none.
+    fn writes(&self, key: i64, start_ms: i64, end_ms: i64) -> Result<Vec<Write>> {
+        let _ = (key, start_ms, end_ms);
+        Ok(Vec::new())
+    }
+
+    /// The points `write` of series `key` replaced, inside `[start_ms,
+    /// end_ms)`: the series as it was just before that write.
+    fn replaced(&self, key: i64, write: &Write, start_ms: i64, end_ms: i64) -> Result<Vec<Point>> {
+        let _ = (key, write, start_ms, end_ms);
+        Ok(Vec::new())
+    }
+
+    /// The identity that made commit `seq`, if the store knows it.
+    fn author(&self, seq: u64) -> Result<Option<String>> {
+        let _ = seq;
+        Ok(None)
+    }
 
     /// The points of series `key` in `[start_ms, end_ms)`, in time order.
     fn read(&self, key: i64, start_ms: i64, end_ms: i64) -> Result<Vec<Point>> {

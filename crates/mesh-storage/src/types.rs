@@ -100,6 +100,9 @@ pub struct ChangeSet {
     /// Records of the model to write (`Some`) or delete (`None`), by key.
     /// The store keeps them opaque; the model crate gives them meaning.
     pub records: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Who commits it (the session's identity), kept with the commit in
+    /// the series' history; empty when unknown.
+    pub author: String,
     /// Full path → key of the series this change set creates or updates,
     /// so that a duplicate path is found without a scan of every series.
     by_path: BTreeMap<String, i64>,
@@ -165,9 +168,34 @@ impl ChangeSet {
     }
 }
 
+/// One committed write of a series, as its history keeps it: one replace
+/// of one commit. The points it replaced (the series as it was before it,
+/// in its interval) are kept with it, so the current state is stored once
+/// and only overwritten data adds history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Write {
+    /// The commit's number: strictly increasing over the store's commits,
+    /// so it orders commits of the same millisecond.
+    pub seq: u64,
+    /// Which of the commit's replaces of this series (0, 1, …), in the
+    /// order they were applied.
+    pub part: u32,
+    /// The commit time, ms since the Unix epoch: one per commit, never
+    /// decreasing as `seq` grows.
+    pub commit_ms: i64,
+    /// The replaced interval, `[start_ms, end_ms)`.
+    pub start_ms: i64,
+    /// End of the replaced interval (exclusive).
+    pub end_ms: i64,
+}
+
 /// What a commit did, for logs and metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CommitStats {
+    /// The commit's number ([`Write::seq`]); 0 for a commit of nothing.
+    pub seq: u64,
+    /// The commit time ([`Write::commit_ms`]); 0 for a commit of nothing.
+    pub commit_ms: i64,
     /// Series touched (metadata or points).
     pub series: u64,
     /// Metadata records written.

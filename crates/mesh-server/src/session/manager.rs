@@ -58,7 +58,15 @@ impl Session {
     pub async fn commit(&self, store: StoreHandle) -> Result<CommitStats, CommitError> {
         let workspace = self.workspace.clone();
         let model = self.model.clone();
-        tokio::spawn(async move { workspace.lock_owned().await.commit(store, &model).await })
+        // The series' history keeps who committed.
+        let author = self.owner.identifier.clone();
+        tokio::spawn(async move {
+            workspace
+                .lock_owned()
+                .await
+                .commit(store, &model, author)
+                .await
+        })
             .await
             .map_err(|stopped| CommitError::Store(StoreError::Backend(Box::new(stopped))))?
     }

@@ -68,7 +68,8 @@ impl Workspace {
     }
 
     /// Makes the pending changes permanent: all of them or none, on disk
-    /// before this returns. On failure they stay pending.
+    /// before this returns, with `author` (the session's identity) in the
+    /// series' history. On failure they stay pending.
     ///
     /// Dropping this future between the store write and the clearing would
     /// leave committed changes pending; callers run it to completion in a
@@ -77,7 +78,11 @@ impl Workspace {
         &mut self,
         store: StoreHandle,
         model: &SharedModel,
+        author: String,
     ) -> Result<CommitStats, CommitError> {
+        if !self.changes.is_empty() || !self.model.is_empty() {
+            Arc::make_mut(&mut self.changes).author = author;
+        }
         if self.model.is_empty() {
             if self.changes.is_empty() {
                 return Ok(CommitStats::default());

@@ -1,4 +1,4 @@
-//! Online backup of a [`RedbStore`]: every table copied from one read
+//! Online backup of a [`RedbStore`]: every table (history included) copied from one read
 //! transaction into a new file, while commits go on.
 //!
 //! redb's readers work on a snapshot and never hold up the writer, so the
@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use redb::{Database, Durability, ReadTransaction, ReadableTable, TableDefinition};
 
+use super::history::{COMMITS, REPLACED, WRITES};
 use super::{RedbStore, CHUNKS, INFO, META, PATHS, RECORDS, TOKENS};
 use crate::error::{Result, StoreError};
 
@@ -112,6 +113,11 @@ fn copy_all(source: &ReadTransaction, path: &Path) -> Result<BackupStats> {
     // Issued access tokens (digests only): a server restored from the
     // backup keeps its users signed in.
     copy_table(source, &target, TOKENS)?;
+    // The series' history: a restored server answers as-of reads as the
+    // original did.
+    copy_table(source, &target, COMMITS)?;
+    copy_table(source, &target, WRITES)?;
+    copy_table(source, &target, REPLACED)?;
     // One durable commit makes every batch before it durable.
     let mut last = target.begin_write()?;
     last.set_durability(Durability::Immediate);

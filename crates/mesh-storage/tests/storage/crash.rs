@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mesh_storage::{ChangeSet, Point, RedbStore, Store, StoreOptions};
+use mesh_storage::{as_of, ChangeSet, Point, RedbStore, Store, StoreOptions, Undo};
 
 use crate::common::*;
 
@@ -97,6 +97,24 @@ fn committed_count(dir: &Path) -> i64 {
         store.series(RENAMED_SERIES).unwrap().unwrap().name,
         format!("commit {}", count - 1)
     );
+    // History too: the series every commit overwrites has one write per
+    // commit, and as of each its point of that commit.
+    let snapshot = store.snapshot().unwrap();
+    let writes = snapshot.writes(LATEST_SERIES, 0, i64::MAX).unwrap();
+    assert_eq!(writes.len() as i64, count, "writes kept of {count} commits");
+    for (n, write) in writes.iter().enumerate() {
+        let n = n as i64;
+        let then = as_of(
+            &*snapshot,
+            LATEST_SERIES,
+            0,
+            i64::MAX,
+            &writes,
+            Undo::From(write.seq + 1),
+        )
+        .unwrap();
+        assert_eq!(then, vec![Point::new(n, 0, n as f64)], "as of commit {n}");
+    }
     count
 }
 

@@ -3,6 +3,7 @@
 mod backup;
 mod common;
 mod crash;
+mod history;
 mod model;
 mod paths_and_limits;
 mod replace;

@@ -14,7 +14,7 @@ use crate::common::*;
 const KEYS: [i64; 3] = [1, 2, 3];
 const DOMAIN: i64 = 3000;
 
-fn random_replace(rng: &mut Rng) -> Replace {
+pub(crate) fn random_replace(rng: &mut Rng) -> Replace {
     let start = rng.range(-100, DOMAIN);
     let len = match rng.next() % 6 {
         0 => 0,
@@ -43,7 +43,7 @@ fn random_replace(rng: &mut Rng) -> Replace {
     replace(start, end, points)
 }
 
-fn random_window(rng: &mut Rng) -> (i64, i64) {
+pub(crate) fn random_window(rng: &mut Rng) -> (i64, i64) {
     let a = rng.range(-200, DOMAIN + 200);
     let len = match rng.next() % 4 {
         0 => rng.range(0, 5),

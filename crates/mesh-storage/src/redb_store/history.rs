@@ -1,0 +1,213 @@
+//! The history tables: every commit's number, time and author; every
+//! committed write of a series with the points it replaced.
+//!
+//! Written in the commit's own transaction, so a commit and its history
+//! are durable together or not at all.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use redb::{ReadableTable, Table, TableDefinition, WriteTransaction};
+
+use super::{decode, RedbSnapshot, INFO};
+use crate::codec;
+use crate::error::{Result, StoreError};
+use crate::types::{Point, Write};
+
+/// Commit number → commit time (ms) and author (UTF-8), see [`encode_commit`].
+pub(super) const COMMITS: TableDefinition<u64, &[u8]> = TableDefinition::new("commits");
+/// (series key, commit number, part) → (commit time, start, end) of the
+/// replaced interval.
+pub(super) const WRITES: TableDefinition<(i64, u64, u32), (i64, i64, i64)> =
+    TableDefinition::new("writes");
+/// (series key, commit number, part, chunk start) → a chunk of the points
+/// that write replaced.
+pub(super) const REPLACED: TableDefinition<(i64, u64, u32, i64), &[u8]> =
+    TableDefinition::new("replaced");
+
+/// In `info`: the number of the last commit.
+const LAST_SEQ: &str = "last_commit_seq";
+/// In `info`: the time of the last commit (ms, as u64).
+const LAST_MS: &str = "last_commit_ms";
+
+/// Creates the history tables (a new file, or one of layout 3).
+pub(super) fn create_tables(txn: &WriteTransaction) -> Result<()> {
+    txn.open_table(COMMITS)?;
+    txn.open_table(WRITES)?;
+    txn.open_table(REPLACED)?;
+    Ok(())
+}
+
+/// A commit's number and time.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Commit {
+    pub seq: u64,
+    pub commit_ms: i64,
+}
+
+/// Numbers the commit in `txn` and gives it its time: now, or the last
+/// commit's time if the clock went back, so times never decrease as
+/// numbers grow (as-of by time and by number then agree).
+pub(super) fn begin_commit(txn: &WriteTransaction, author: &str) -> Result<Commit> {
+    let mut info = txn.open_table(INFO)?;
+    let last_seq = info.get(LAST_SEQ)?.map_or(0, |v| v.value());
+    let last_ms = info.get(LAST_MS)?.map_or(0, |v| v.value() as i64);
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let commit = Commit {
+        seq: last_seq + 1,
+        commit_ms: now_ms.max(last_ms),
+    };
+    info.insert(LAST_SEQ, commit.seq)?;
+    info.insert(LAST_MS, commit.commit_ms as u64)?;
+    txn.open_table(COMMITS)?.insert(
+        commit.seq,
+        encode_commit(commit.commit_ms, author).as_slice(),
+    )?;
+    Ok(commit)
+}
+
+fn encode_commit(commit_ms: i64, author: &str) -> Vec<u8> {
+    let mut bytes = commit_ms.to_le_bytes().to_vec();
+    bytes.extend_from_slice(author.as_bytes());
+    bytes
+}
+
+fn decode_author(seq: u64, bytes: &[u8]) -> Result<String> {
+    let author = bytes.get(8..).ok_or_else(|| {
+        StoreError::Backend(format!("corrupt commit record {seq}: shorter than its time").into())
+    })?;
+    String::from_utf8(author.to_vec()).map_err(|_| {
+        StoreError::Backend(format!("corrupt commit record {seq}: its author is not UTF-8").into())
+    })
+}
+
+/// The history tables of one commit's transaction.
+pub(super) struct Log<'txn> {
+    commit: Commit,
+    writes: Table<'txn, (i64, u64, u32), (i64, i64, i64)>,
+    replaced: Table<'txn, (i64, u64, u32, i64), &'static [u8]>,
+}
+
+impl<'txn> Log<'txn> {
+    pub(super) fn open(txn: &'txn WriteTransaction, commit: Commit) -> Result<Log<'txn>> {
+        Ok(Log {
+            commit,
+            writes: txn.open_table(WRITES)?,
+            replaced: txn.open_table(REPLACED)?,
+        })
+    }
+
+    /// Keeps write `part` of series `key` over `[s, e)` and, before it
+    /// happens, the points it replaces: chunks lying wholly inside the
+    /// interval as they are stored, the parts of the two that reach across
+    /// its ends re-encoded.
+    pub(super) fn record(
+        &mut self,
+        chunks: &Table<(i64, i64), &'static [u8]>,
+        key: i64,
+        part: u32,
+        s: i64,
+        e: i64,
+    ) -> Result<()> {
+        let id = (key, self.commit.seq, part);
+        self.writes.insert(id, (self.commit.commit_ms, s, e))?;
+        let mut scratch = Vec::new();
+        // The chunk starting before `s` may reach into the interval.
+        if let Some(entry) = chunks.range((key, i64::MIN)..(key, s))?.next_back() {
+            let (k, v) = entry?;
+            decode(key, k.value().1, v.value(), &mut scratch)?;
+            self.keep_inside(id, &scratch, s, e)?;
+        }
+        let inside: Vec<(i64, Vec<u8>)> = chunks
+            .range((key, s)..(key, e))?
+            .map(|entry| entry.map(|(k, v)| (k.value().1, v.value().to_vec())))
+            .collect::<std::result::Result<_, _>>()?;
+        let last = inside.len().saturating_sub(1);
+        for (i, (start, bytes)) in inside.into_iter().enumerate() {
+            if i == last {
+                // The last may reach beyond the interval's end.
+                scratch.clear();
+                decode(key, start, &bytes, &mut scratch)?;
+                if scratch.last().is_some_and(|p| p.utc_ms >= e) {
+                    self.keep_inside(id, &scratch, s, e)?;
+                    continue;
+                }
+            }
+            self.replaced
+                .insert((key, id.1, part, start), bytes.as_slice())?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the points of `points` inside `[s, e)`, if any, as one chunk.
+    fn keep_inside(&mut self, id: (i64, u64, u32), points: &[Point], s: i64, e: i64) -> Result<()> {
+        let from = points.partition_point(|p| p.utc_ms < s);
+        let to = points.partition_point(|p| p.utc_ms < e);
+        if let Some(first) = points[from..to].first() {
+            let bytes = codec::encode_chunk(&points[from..to]);
+            self.replaced
+                .insert((id.0, id.1, id.2, first.utc_ms), bytes.as_slice())?;
+        }
+        Ok(())
+    }
+}
+
+impl RedbSnapshot {
+    /// The writes of `key` meeting `[start, end)`, oldest first.
+    pub(super) fn history_writes(&self, key: i64, start: i64, end: i64) -> Result<Vec<Write>> {
+        let table = self.txn.open_table(WRITES)?;
+        let mut out = Vec::new();
+        for entry in table.range((key, 0, 0)..=(key, u64::MAX, u32::MAX))? {
+            let (k, v) = entry?;
+            let (_, seq, part) = k.value();
+            let (commit_ms, start_ms, end_ms) = v.value();
+            if start_ms < end && start < end_ms {
+                out.push(Write {
+                    seq,
+                    part,
+                    commit_ms,
+                    start_ms,
+                    end_ms,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The points `write` replaced inside `[start, end)`.
+    pub(super) fn history_replaced(
+        &self,
+        key: i64,
+        write: &Write,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<Point>> {
+        let table = self.txn.open_table(REPLACED)?;
+        let (seq, part) = (write.seq, write.part);
+        let mut out = Vec::new();
+        let mut scratch = Vec::new();
+        for entry in table.range((key, seq, part, i64::MIN)..=(key, seq, part, i64::MAX))? {
+            let (k, v) = entry?;
+            let chunk_start = k.value().3;
+            if chunk_start >= end {
+                break;
+            }
+            scratch.clear();
+            decode(key, chunk_start, v.value(), &mut scratch)?;
+            let from = scratch.partition_point(|p| p.utc_ms < start);
+            let to = scratch.partition_point(|p| p.utc_ms < end);
+            out.extend_from_slice(&scratch[from..to]);
+        }
+        Ok(out)
+    }
+
+    /// Who made commit `seq`.
+    pub(super) fn history_author(&self, seq: u64) -> Result<Option<String>> {
+        let table = self.txn.open_table(COMMITS)?;
+        let Some(bytes) = table.get(seq)? else {
+            return Ok(None);
+        };
+        decode_author(seq, bytes.value()).map(Some)
+    }
+}
