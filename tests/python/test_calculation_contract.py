@@ -391,24 +391,54 @@ def test_read_transformed_refuses_bad_enums(api, session, plant):
         assert text in caught.value.details()
 
 
-# --- history and forecasts: with the history issue ----------------------------------
+# --- history and forecasts (test_history_*, test_forecast_*) -------------------------
+# The raw series was written once, now: as of 2016 it held nothing, it has
+# no earlier version, and no series has forecasts (none can be created).
 
 
 @pytest.mark.parametrize(
-    "expression",
-    [
-        f"## = @GetTsAsOfTime(@t(),'{sdk_time(datetime(2016, 1, 5, 17, 48, 11, 123000))}')\n",
-        "## = @GetTsHistoricalVersions(@t(),2)\n",
-        "## = @GetAllForecasts(@t())\n",
-        "## = @GetForecast(@t())\n",
-        "## = @GetForecast(@t(),'UTC20160102000000000','UTC20160108000000000')\n",
-    ],
+    "when", [datetime(2016, 1, 5, 17, 48, 11, 123000), datetime(2016, 1, 1, 5)]
 )
-def test_history_and_forecast_functions_are_unimplemented(calc, session, plant, expression):
-    with pytest.raises(grpc.RpcError) as caught:
-        calc.run(session, expression, plant["raw"])
-    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED, caught.value.details()
-    assert "history" in caught.value.details()
+def test_as_of_a_time_before_the_first_write_is_one_series_of_nothing(calc, session, plant, when):
+    for target in targets(plant["raw"]):
+        table = single_series(calc.run(session, f"## = @GetTsAsOfTime(@t(),'{sdk_time(when)}')\n", target))
+        values = table.column("value").to_pylist()
+        assert values and all(math.isnan(v) for v in values), values
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_a_series_written_once_has_no_historical_versions(calc, session, plant, n):
+    for target in targets(plant["raw"]):
+        assert series_results(calc.run(session, f"## = @GetTsHistoricalVersions(@t(),{n})\n", target)) == []
+
+
+def comparable(found):
+    """Rows with NaN as None, which compares equal to itself."""
+    return [(t, f, None if math.isnan(v) else v) for t, f, v in found]
+
+
+def test_as_of_its_audit_time_a_series_is_what_that_commit_wrote(calc, session, plant):
+    for target in targets(plant["raw"]):
+        reply = calc.run(session, "## = @GetTsAuditTimes(@t(), 5)\n", target)
+        assert len(reply.numeric_results.value) == 1
+        now = single_series(
+            calc.run(session, "## = @GetTsAsOfTime(@t(), @AT(@GetTsAuditTimes(@t(), 5), 0))\n", target)
+        )
+        current = single_series(calc.run(session, "## = @t()\n", target))
+        assert comparable(rows(now)) == comparable(rows(current))
+
+
+def test_no_series_has_forecasts(calc, session, plant):
+    for target in targets(plant["raw"]):
+        assert series_results(calc.run(session, "## = @GetAllForecasts(@t())\n", target)) == []
+        for expression in [
+            "## = @GetForecast(@t())\n",
+            f"## = @GetForecast(@t(),'{sdk_time(datetime(2016, 1, 5, 17, 48, 11, 123000))}')\n",
+            "## = @GetForecast(@t(),'UTC20160102000000000','UTC20160108000000000')\n",
+            "## = @GetForecast(@t(),'UTC20160102000000000','UTC20160108000000000','UTC20160105174811123')\n",
+        ]:
+            values = single_series(calc.run(session, expression, target)).column("value").to_pylist()
+            assert all(math.isnan(v) for v in values), values
 
 
 @pytest.mark.parametrize(

@@ -96,6 +96,29 @@ pub struct XySetVersion {
     pub curves: Vec<XyCurve>,
 }
 
+/// Which committed writes an as-of read leaves out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsOf {
+    /// Those committed after this time (ms since the Unix epoch).
+    After(i64),
+    /// Those of commit `seq` and later: the state just before it.
+    Before(u64),
+}
+
+/// One committed write of a stored series, as the history functions see
+/// it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteInfo {
+    /// The commit's number; commits of one millisecond differ in it.
+    pub seq: u64,
+    /// The commit time, ms since the Unix epoch.
+    pub commit_ms: i64,
+    /// The interval it replaced, `[start_ms, end_ms)`.
+    pub start_ms: i64,
+    /// End of the replaced interval (exclusive).
+    pub end_ms: i64,
+}
+
 /// What `@MeshID` and messages may tell of an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectInfo {
@@ -176,6 +199,31 @@ pub trait Context {
         interval: Interval,
     ) -> Result<Option<Vec<XySetVersion>>, ContextError> {
         let _ = (query, interval);
+        Ok(None)
+    }
+
+    /// The committed writes of the stored series `reference` names that
+    /// meet `interval`, oldest first; `None` when it names no stored
+    /// series. History is of committed data: pending writes have no commit
+    /// time.
+    fn writes(
+        &self,
+        reference: &SeriesRef,
+        interval: Interval,
+    ) -> Result<Option<Vec<WriteInfo>>, ContextError> {
+        let _ = (reference, interval);
+        Ok(None)
+    }
+
+    /// The stored series `reference` names over `interval` (read as
+    /// [`Context::series`] reads it) with the writes `at` names undone.
+    fn series_as_of(
+        &self,
+        reference: &SeriesRef,
+        interval: Interval,
+        at: AsOf,
+    ) -> Result<Option<Series>, ContextError> {
+        let _ = (reference, interval, at);
         Ok(None)
     }
 

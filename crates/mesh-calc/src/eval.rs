@@ -233,8 +233,10 @@ impl<'a> Evaluator<'a> {
                         span: e.span,
                         error,
                     })?;
-                let series =
-                    found.unwrap_or_else(|| Series::empty_at(self.periods.current().start_ms));
+                let series = match found {
+                    Some(series) => series.with_origin(reference),
+                    None => Series::empty_at(self.periods.current().start_ms),
+                };
                 self.charge(series.len(), e.span)?;
                 Ok(Value::Series(series))
             }

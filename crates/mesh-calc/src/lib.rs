@@ -26,8 +26,8 @@ pub mod transform;
 pub mod value;
 
 pub use context::{
-    Context, Interval, LogLevel, ObjectInfo, RatingCurveVersion, RatingSegment, SeriesRef, XyCurve,
-    XySetVersion,
+    AsOf, Context, Interval, LogLevel, ObjectInfo, RatingCurveVersion, RatingSegment, SeriesRef,
+    WriteInfo, XyCurve, XySetVersion,
 };
 pub use error::{ContextError, EvalError, ParseError};
 pub use eval::evaluate;

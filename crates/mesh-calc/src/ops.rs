@@ -306,6 +306,20 @@ pub(crate) fn binary(op: BinaryOp, a: &Column, b: &Column) -> Column {
     }
 }
 
+/// `a op b` as [`binary`], but NaN MISSING wherever either operand is NaN
+/// (history's `DeltaNaNIsNaN`).
+pub(crate) fn binary_nan_is_nan(op: BinaryOp, a: &Column, b: &Column) -> Column {
+    let plain = binary(op, a, b);
+    let marks = zip_steps(a, b, |x, y, _, _| (one_if(x.is_nan() || y.is_nan()), 0));
+    zip_steps(&plain, &marks, |v, nan, f, _| {
+        if nan == 1.0 {
+            (f64::NAN, MISSING)
+        } else {
+            (v, f)
+        }
+    })
+}
+
 /// `-a`: flags kept (a sign change does not alter the quality).
 pub(crate) fn negate(a: &Column) -> Column {
     Column {

@@ -32,13 +32,23 @@ pub fn ms_to_ticks(ms: i64) -> Option<i64> {
     ms.checked_mul(TICKS_PER_MS)?.checked_add(EPOCH_TICKS)
 }
 
-/// .NET ticks as milliseconds since the Unix epoch (truncated towards the
-/// past); `None` for a number that is no whole tick count in range.
+/// .NET ticks as milliseconds since the Unix epoch, to the nearest
+/// millisecond; `None` for a number that is no tick count in range.
+///
+/// Nearest, not truncated: a double holds today's tick counts (about
+/// 6.4·10¹⁷) only to 128 ticks, so the ticks of an exact millisecond may
+/// come back a little below it, and truncating would give the millisecond
+/// before (an as-of read at an audit time would miss that very commit).
 pub fn ticks_to_ms(ticks: f64) -> Option<i64> {
     if !ticks.is_finite() || ticks.abs() > 9.2e18 {
         return None;
     }
-    Some((ticks as i64 - EPOCH_TICKS).div_euclid(TICKS_PER_MS))
+    let since_epoch = (ticks as i64).checked_sub(EPOCH_TICKS)?;
+    Some(
+        since_epoch
+            .saturating_add(TICKS_PER_MS / 2)
+            .div_euclid(TICKS_PER_MS),
+    )
 }
 
 /// Which calendar a specification reads in.

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use arrow_array::{Array, Float64Array, Int64Array, UInt32Array};
 use mesh_timeseries::{CurveType, Point, Resolution};
 
+use crate::context::SeriesRef;
+
 /// A time series as columns: the shape Arrow kernels compute over.
 ///
 /// Invariants (checked by [`Series::new`]): the three columns have the same
@@ -16,9 +18,21 @@ use mesh_timeseries::{CurveType, Point, Resolution};
 /// The columns sit behind one `Arc`: a series is passed around by value
 /// (variables, arrays, operands) and a clone should cost a count, not
 /// three array handles.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Series {
     inner: Arc<Columns>,
+    /// The stored series it was read from, for the functions that look at
+    /// a series' history (`@GetTsAsOfTime(@t('.X'), …)`); `None` for
+    /// anything computed.
+    origin: Option<Arc<SeriesRef>>,
+}
+
+/// Series are equal when their points, resolution and curve are: where
+/// they were read from is not part of the value.
+impl PartialEq for Series {
+    fn eq(&self, other: &Series) -> bool {
+        self.inner == other.inner
+    }
 }
 
 #[derive(Debug, PartialEq)]
@@ -93,6 +107,7 @@ impl Series {
     ) -> Series {
         debug_assert!(timestamps.len() == values.len() && values.len() == flags.len());
         Series {
+            origin: None,
             inner: Arc::new(Columns {
                 timestamps,
                 values,
@@ -113,6 +128,18 @@ impl Series {
             Resolution::Breakpoint,
             CurveType::StaircaseStartOfStep,
         )
+    }
+
+    /// This series, marked as read from the stored series `reference`
+    /// names.
+    pub fn with_origin(mut self, reference: SeriesRef) -> Series {
+        self.origin = Some(Arc::new(reference));
+        self
+    }
+
+    /// The stored series this one was read from, if it was read as it is.
+    pub fn origin(&self) -> Option<&SeriesRef> {
+        self.origin.as_deref()
     }
 
     /// The same points under another resolution (TRANSFORM to `VARINT`).

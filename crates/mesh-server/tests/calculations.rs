@@ -450,3 +450,228 @@ async fn rating_curves_and_xy_sets_of_the_model_serve_expressions() {
     );
     assert_eq!(x, [0.0, 1.0, 2.0, 3.0, 4.0, 4.0]);
 }
+
+impl Client {
+    /// Every series of an answer, as values.
+    async fn all_values(&mut self, expression: &str, hours: i64) -> Vec<Vec<f64>> {
+        match self.run(expression, hours).await.unwrap() {
+            CalculationResultOneof::TimeseriesResults(t) => t
+                .timeseries
+                .iter()
+                .map(|s| {
+                    let points = arrow_ipc::decode(&s.data).unwrap();
+                    points.iter().map(|p| p.value).collect()
+                })
+                .collect(),
+            other => panic!("not series: {other:?}"),
+        }
+    }
+
+    /// The numbers of an answer.
+    async fn numbers(&mut self, expression: &str, hours: i64) -> Vec<f64> {
+        match self.run(expression, hours).await.unwrap() {
+            CalculationResultOneof::NumericResults(n) => n.value,
+            other => panic!("not numbers: {other:?}"),
+        }
+    }
+
+    /// Writes `values` over hours 0..4 (NaN: no point) and commits, in a
+    /// millisecond of its own, so that every commit has its own time.
+    async fn commit_version(&mut self, values: [f64; 4]) {
+        let before = now_ms();
+        while now_ms() == before {
+            std::hint::spin_loop();
+        }
+        let points: Vec<Point> = (0..4)
+            .filter(|&h| !values[h as usize].is_nan())
+            .map(|h| Point::new(h * H, 0, values[h as usize]))
+            .collect();
+        self.series
+            .write_timeseries(WriteTimeseriesRequest {
+                session_id: Some(self.session.clone()),
+                timeseries: Some(Timeseries {
+                    id: Some(MeshId {
+                        id: None,
+                        path: None,
+                        timeseries_key: Some(self.raw_key),
+                    }),
+                    resolution: None,
+                    interval: Some(UtcInterval::from_millis(0, 4 * H)),
+                    data: arrow_ipc::encode(&points),
+                }),
+            })
+            .await
+            .unwrap();
+        self.sessions.commit(self.session.clone()).await.unwrap();
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+fn same(got: &[f64], want: &[f64]) {
+    assert_eq!(got.len(), want.len(), "{got:?} vs {want:?}");
+    for (g, w) in got.iter().zip(want) {
+        assert!((g.is_nan() && w.is_nan()) || g == w, "{got:?} vs {want:?}");
+    }
+}
+
+/// fn/get_ts_as_of_time's worked example: four writes of four value
+/// times, read back as of each write, as deltas, as versions and as the
+/// values each write made, over RunCalculation.
+#[tokio::test]
+async fn history_answers_the_worked_example_of_the_as_of_page() {
+    let mut client = client(|_| {}).await;
+    let nan = f64::NAN;
+    // Oldest first: Ts_3, Ts_2, Ts_1, then Ts_0 (the current state).
+    let versions = [
+        [1.0, 3.0, 8.0, nan],
+        [1.0, 3.0, 7.0, nan],
+        [2.0, 5.0, 3.0, 2.0],
+        [1.0, 7.0, 8.0, 10.0],
+    ];
+    for v in versions {
+        client.commit_version(v).await;
+    }
+    let raw = "@t('.Raw')";
+    // Five commits changed hours 0..4: the four and the first write.
+    let times = client
+        .numbers(&format!("## = @GetTsAuditTimes({raw}, 10)"), 4)
+        .await;
+    assert_eq!(times.len(), 5, "{times:?}");
+    assert!(
+        times.windows(2).all(|w| w[0] > w[1]),
+        "newest first: {times:?}"
+    );
+    assert_eq!(
+        client
+            .numbers(&format!("## = @GetTsAuditTimes({raw}, 2)"), 4)
+            .await,
+        times[..2]
+    );
+    let at = |i: usize| format!("@AT(@GetTsAuditTimes({raw}, 10), {i})");
+    // As of each write: that version; before the first: nothing.
+    for (i, want) in versions.iter().rev().enumerate() {
+        let got = client
+            .all_values(&format!("## = @GetTsAsOfTime({raw}, {})", at(i)), 4)
+            .await;
+        same(&got[0], want);
+    }
+    same(
+        &client
+            .all_values(&format!("## = @GetTsAsOfTime({raw}, {})", at(4)), 4)
+            .await[0],
+        &[0.0, 1.0, 2.0, 3.0],
+    );
+    let before = client
+        .all_values(&format!("## = @GetTsAsOfTime({raw}, {} - 10000)", at(4)), 4)
+        .await;
+    same(&before[0], &[nan; 4]);
+    // The page's delta: Ts_0 − Ts_1.
+    let delta = client
+        .all_values(
+            &format!("## = @GetTsAsOfTime({raw}, {}, 'Delta')", at(1)),
+            4,
+        )
+        .await;
+    same(&delta[0], &[-1.0, 2.0, 5.0, 8.0]);
+    // Against Ts_2, whose hour 3 is missing: Delta reads it as 0, the
+    // NaN-is-NaN delta keeps it missing.
+    let delta = client
+        .all_values(
+            &format!("## = @GetTsAsOfTime({raw}, {}, 'Delta')", at(2)),
+            4,
+        )
+        .await;
+    same(&delta[0], &[0.0, 4.0, 1.0, 10.0]);
+    let delta = client
+        .all_values(
+            &format!("## = @GetTsAsOfTime({raw}, {}, 'DeltaNaNIsNaN')", at(2)),
+            4,
+        )
+        .await;
+    same(&delta[0], &[0.0, 4.0, 1.0, nan]);
+    // Versions, newest first, before each change; the state before the
+    // first write is none.
+    let all = client
+        .all_values(&format!("## = @GetTsHistoricalVersions({raw}, 10)"), 4)
+        .await;
+    assert_eq!(all.len(), 4, "{all:?}");
+    same(&all[0], &versions[2]);
+    same(&all[3], &[0.0, 1.0, 2.0, 3.0]);
+    // Exactly what the commit at a time wrote; an array of times.
+    let exact = client
+        .all_values(
+            &format!("## = @GetTsAsOfTime({raw}, @GetTsAuditTimes({raw}, 2), 'ExactTime')"),
+            4,
+        )
+        .await;
+    assert_eq!(exact.len(), 2);
+    same(&exact[1], &versions[2]);
+    // Hours no write of the period touched have no history: a later hour
+    // was written once, so it has no version.
+    let later = client
+        .all_values(&format!("## = @GetTsHistoricalVersions({raw}, 10)"), 8)
+        .await;
+    assert_eq!(later.len(), 4);
+}
+
+#[tokio::test]
+async fn history_refuses_what_it_cannot_answer() {
+    let mut client = client(|_| {}).await;
+    for (expression, says) in [
+        (
+            "## = @GetTsAsOfTime(@t('.Raw'), 'not a time')",
+            "does not parse",
+        ),
+        (
+            "## = @GetTsAsOfTime(@t('.Raw'), 'UTC29990101')",
+            "in the future",
+        ),
+        (
+            "## = @GetTsAsOfTime(@t('.Raw') * 2, 'UTC20200101')",
+            "computed series",
+        ),
+        (
+            "## = @GetTsAsOfTime(@t('.Deep'), 'UTC20200101')",
+            "is calculated",
+        ),
+        (
+            "## = @GetTsAsOfTime(@t('.Raw'), 'UTC20200101', 'Sideways')",
+            "unknown mode",
+        ),
+        (
+            "## = @GetTsHistoricalVersions(@t('.Raw'), -1)",
+            "at least 0",
+        ),
+    ] {
+        let refused = client.run(expression, 4).await.unwrap_err();
+        assert_eq!(
+            refused.code(),
+            Code::InvalidArgument,
+            "{expression}: {refused:?}"
+        );
+        assert!(
+            refused.message().contains(says),
+            "{expression}: {}",
+            refused.message()
+        );
+    }
+    // Forecasts: a server without forecast sets has none.
+    match client
+        .run("## = @GetAllForecasts(@t('.Raw'))", 4)
+        .await
+        .unwrap()
+    {
+        CalculationResultOneof::TimeseriesResults(t) => assert!(t.timeseries.is_empty()),
+        other => panic!("{other:?}"),
+    }
+    same(
+        &client.all_values("## = @GetForecast(@t('.Raw'))", 4).await[0],
+        &[f64::NAN; 4],
+    );
+}

@@ -24,7 +24,8 @@ pub enum Undo {
 }
 
 impl Undo {
-    fn undoes(self, write: &Write) -> bool {
+    /// Whether this undoes `write`.
+    pub fn undoes(self, write: &Write) -> bool {
         match self {
             Undo::After(ms) => write.commit_ms > ms,
             Undo::From(seq) => write.seq >= seq,

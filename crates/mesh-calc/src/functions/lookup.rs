@@ -51,7 +51,7 @@ fn lookup_t(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
     let reference = reference(&mut args);
     let found = call.context.series(&reference, call.interval)?;
     Ok(Value::Series(match (found, args.next()) {
-        (Some(s), _) => s,
+        (Some(s), _) => s.with_origin(reference),
         (None, Some(Value::Series(default))) => default,
         (None, _) => {
             warn_not_found(call, "t", &reference);

@@ -6,6 +6,7 @@
 //! `FUNCTIONS`, and [`lookup`] searches them all.
 
 mod availability;
+mod forecast;
 mod history;
 mod hydro;
 mod logic;
@@ -203,6 +204,7 @@ impl Function {
 /// Every module's functions.
 const LIBRARY: &[&[&Function]] = &[
     availability::FUNCTIONS,
+    forecast::FUNCTIONS,
     history::FUNCTIONS,
     hydro::FUNCTIONS,
     logic::FUNCTIONS,

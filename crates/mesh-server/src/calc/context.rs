@@ -5,11 +5,12 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use mesh_calc::{
-    Context, ContextError, EvalError, Interval, LogLevel, ObjectInfo, RatingCurveVersion,
-    RatingSegment, Series, SeriesRef, Settings, Value, XyCurve, XySetVersion,
+    AsOf, Context, ContextError, EvalError, Interval, LogLevel, ObjectInfo, RatingCurveVersion,
+    RatingSegment, Series, SeriesRef, Settings, Value, WriteInfo, XyCurve, XySetVersion,
 };
 use mesh_model::search::{self, Budget};
 use mesh_model::{AttributeRef, DefinitionRules, Held, Model};
+use mesh_storage::Undo;
 use uuid::Uuid;
 
 use super::{as_series, CalcError, CalcSettings, Target};
@@ -226,9 +227,7 @@ impl<'a> SessionContext<'a> {
         ) {
             Ok(answer) => answer,
             Err(ViewError::NotFound(_)) => return Ok(None),
-            Err(ViewError::TooLarge(m)) => return Err(ContextError::Limit(m)),
-            Err(ViewError::InvalidArgument(m)) => return Err(ContextError::Invalid(m)),
-            Err(e) => return Err(ContextError::Failed(e.to_string())),
+            Err(e) => return Err(view_error(e)),
         };
         if let Some(expression) = &answer.meta.virtual_expression {
             return self
@@ -236,14 +235,7 @@ impl<'a> SessionContext<'a> {
                 .map(Some)
                 .map_err(|e| nested_error(&format!("virtual time series {key}"), e));
         }
-        let read = self.shared.points_read.get() + answer.points.len();
-        self.shared.points_read.set(read);
-        if read > self.settings.max_points {
-            return Err(ContextError::Limit(format!(
-                "the evaluation reads more than {} points",
-                self.settings.max_points
-            )));
-        }
+        self.count_read(answer.points.len())?;
         Series::from_points(
             &answer.points,
             answer.meta.resolution,
@@ -251,6 +243,19 @@ impl<'a> SessionContext<'a> {
         )
         .map(Some)
         .map_err(|e| ContextError::Failed(format!("series {key}: {e}")))
+    }
+
+    /// Counts `points` read against the evaluation's budget.
+    fn count_read(&self, points: usize) -> Result<(), ContextError> {
+        let read = self.shared.points_read.get() + points;
+        self.shared.points_read.set(read);
+        if read > self.settings.max_points {
+            return Err(ContextError::Limit(format!(
+                "the evaluation reads more than {} points",
+                self.settings.max_points
+            )));
+        }
+        Ok(())
     }
 
     /// What `query` finds from the current object (nothing without one).
@@ -341,6 +346,68 @@ impl<'a> SessionContext<'a> {
         }
     }
 
+    /// The key of the stored (physical) series `reference` names, for
+    /// the history functions; `None` when it names nothing. A calculated
+    /// attribute or a virtual series has no history of its own: refused.
+    fn stored_key(&self, reference: &SeriesRef) -> Result<Option<i64>, ContextError> {
+        let calculated = |what: String| {
+            ContextError::Invalid(format!(
+                "{what} is calculated: history is kept of stored series only"
+            ))
+        };
+        let of_attribute = |found: &AttributeRef<'_>| {
+            let (key, _) = found.slot.timeseries();
+            if key != 0 {
+                Ok(Some(key))
+            } else if expression_of(found).is_some_and(|e| !e.trim().is_empty()) {
+                let path = self.model.attribute_path(found.slot.id).unwrap_or_default();
+                Err(calculated(format!("attribute {path}")))
+            } else {
+                Ok(None)
+            }
+        };
+        let key = match reference {
+            SeriesRef::Target => match self.target {
+                Target::Object(_) | Target::Nothing => None,
+                Target::Key(key) => Some(key),
+                Target::Attribute(id) => match self.model.attribute(id) {
+                    Some(found) => of_attribute(&found)?,
+                    None => None,
+                },
+            },
+            SeriesRef::Resource(path) => self
+                .snapshot
+                .series_at_path(path.strip_prefix("Resource").unwrap_or(path))
+                .map_err(|e| ContextError::Failed(e.to_string()))?,
+            SeriesRef::Search(query) => {
+                let mut first = None;
+                for found in self.found(query)? {
+                    if matches!(
+                        found.attribute_type.kind,
+                        mesh_model::TypeKind::Timeseries { .. }
+                    ) {
+                        if let Some(key) = of_attribute(&found)? {
+                            first = Some(key);
+                            break;
+                        }
+                    }
+                }
+                first
+            }
+        };
+        let Some(key) = key else {
+            return Ok(None);
+        };
+        match self.snapshot.series(key) {
+            Ok(meta) if meta.virtual_expression.is_some() => {
+                Err(calculated(format!("virtual time series {key}")))
+            }
+            Ok(_) => Ok(Some(key)),
+            Err(ViewError::NotFound(_)) => Ok(None),
+            Err(e) => Err(ContextError::Failed(e.to_string())),
+        }
+    }
+
     fn object_info(&self, id: Uuid) -> Option<ObjectInfo> {
         let object = self.model.object(id)?;
         Some(ObjectInfo {
@@ -392,6 +459,15 @@ fn expression_of(found: &AttributeRef<'_>) -> Option<String> {
 }
 
 /// A nested calculated series' failure, as the port reports it.
+/// A read's failure as the engine's.
+fn view_error(error: ViewError) -> ContextError {
+    match error {
+        ViewError::TooLarge(m) => ContextError::Limit(m),
+        ViewError::InvalidArgument(m) => ContextError::Invalid(m),
+        e => ContextError::Failed(e.to_string()),
+    }
+}
+
 fn nested_error(what: &str, error: CalcError) -> ContextError {
     let message = format!("{what}: {error}");
     match error {
@@ -521,6 +597,63 @@ impl Context for SessionContext<'_> {
             .hits(query)?
             .first()
             .and_then(|hit| self.object_info(hit.object)))
+    }
+
+    fn writes(
+        &self,
+        reference: &SeriesRef,
+        interval: Interval,
+    ) -> Result<Option<Vec<WriteInfo>>, ContextError> {
+        let Some(key) = self.stored_key(reference)? else {
+            return Ok(None);
+        };
+        let writes = self
+            .snapshot
+            .writes(key, (interval.start_ms, interval.end_ms))
+            .map_err(|e| ContextError::Failed(e.to_string()))?;
+        Ok(Some(
+            writes
+                .into_iter()
+                .map(|w| WriteInfo {
+                    seq: w.seq,
+                    commit_ms: w.commit_ms,
+                    start_ms: w.start_ms,
+                    end_ms: w.end_ms,
+                })
+                .collect(),
+        ))
+    }
+
+    fn series_as_of(
+        &self,
+        reference: &SeriesRef,
+        interval: Interval,
+        at: AsOf,
+    ) -> Result<Option<Series>, ContextError> {
+        let Some(key) = self.stored_key(reference)? else {
+            return Ok(None);
+        };
+        let undo = match at {
+            AsOf::After(ms) => Undo::After(ms),
+            AsOf::Before(seq) => Undo::From(seq),
+        };
+        let answer = self
+            .snapshot
+            .read_as_of(
+                key,
+                (interval.start_ms, interval.end_ms),
+                self.settings.read_limit,
+                undo,
+            )
+            .map_err(view_error)?;
+        self.count_read(answer.points.len())?;
+        Series::from_points(
+            &answer.points,
+            answer.meta.resolution,
+            answer.meta.curve_type,
+        )
+        .map(Some)
+        .map_err(|e| ContextError::Failed(format!("series {key}: {e}")))
     }
 
     fn log(&self, level: LogLevel, message: &str) {

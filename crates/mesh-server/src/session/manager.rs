@@ -67,8 +67,8 @@ impl Session {
                 .commit(store, &model, author)
                 .await
         })
-            .await
-            .map_err(|stopped| CommitError::Store(StoreError::Backend(Box::new(stopped))))?
+        .await
+        .map_err(|stopped| CommitError::Store(StoreError::Backend(Box::new(stopped))))?
     }
 
     /// The committed model this session works on.

@@ -1,6 +1,6 @@
 //! Reading points as the session sees them.
 
-use mesh_storage::SeriesMeta;
+use mesh_storage::{SeriesMeta, Snapshot, Undo, Write};
 use mesh_timeseries::{segment, CurveType, Point, Resolution};
 
 use super::series::grid;
@@ -48,16 +48,59 @@ impl SessionView {
     }
 }
 
+/// Where a read's points come from.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    /// What the session sees: the committed state under its pending
+    /// changes.
+    Session,
+    /// The committed state with later writes undone (the session's own
+    /// pending changes have no commit time, so no history either).
+    AsOf(Undo),
+}
+
 impl SnapshotView<'_> {
     /// [`SessionView::read`] on this snapshot.
     pub fn read(
         &self,
         key: i64,
-        (start, end): (i64, i64),
+        range: (i64, i64),
         limit: ReadLimit,
     ) -> Result<ReadAnswer, ViewError> {
+        self.read_from(key, range, limit, Source::Session)
+    }
+
+    /// [`SnapshotView::read`] of series `key` as it was committed with the
+    /// writes `undo` names undone: the same shape (steps filled, the linear
+    /// end point), from committed data only.
+    pub fn read_as_of(
+        &self,
+        key: i64,
+        range: (i64, i64),
+        limit: ReadLimit,
+        undo: Undo,
+    ) -> Result<ReadAnswer, ViewError> {
+        self.read_from(key, range, limit, Source::AsOf(undo))
+    }
+
+    /// The committed writes of series `key` meeting `[start, end)`, oldest
+    /// first.
+    pub fn writes(&self, key: i64, (start, end): (i64, i64)) -> Result<Vec<Write>, ViewError> {
+        Ok(self.snapshot.writes(key, start, end)?)
+    }
+
+    fn read_from(
+        &self,
+        key: i64,
+        (start, end): (i64, i64),
+        limit: ReadLimit,
+        source: Source,
+    ) -> Result<ReadAnswer, ViewError> {
         let snapshot = self.snapshot;
-        let pending = self.changes.get(key);
+        let pending = match source {
+            Source::Session => self.changes.get(key),
+            Source::AsOf(_) => None,
+        };
         let meta =
             mesh_storage::series_overlay(snapshot, pending, key)?.ok_or_else(|| not_found(key))?;
         let grid = grid(&meta)?;
@@ -75,21 +118,32 @@ impl SnapshotView<'_> {
                 return Err(too_large(&steps.to_string(), limit));
             }
         }
-        let stored = mesh_storage::read_overlay_at_most(
-            snapshot,
-            pending,
-            key,
-            start,
-            filled_end,
-            limit.max_points,
-        )?
+        let stored = match source {
+            Source::Session => mesh_storage::read_overlay_at_most(
+                snapshot,
+                pending,
+                key,
+                start,
+                filled_end,
+                limit.max_points,
+            )?,
+            Source::AsOf(undo) => {
+                let writes = snapshot.writes(key, start, filled_end)?;
+                let points = mesh_storage::as_of(snapshot, key, start, filled_end, &writes, undo)?;
+                (points.len() <= limit.max_points).then_some(points)
+            }
+        }
         .ok_or_else(|| too_large(&format!("more than {}", limit.max_points), limit))?;
         let mut points = segment::fill(&stored, start, filled_end, &grid)
             .map_err(|e| ViewError::InvalidArgument(e.to_string()))?;
         if piecewise_linear && breakpoint {
-            if let Some(next) =
-                mesh_storage::first_at_or_after_overlay(snapshot, pending, key, end)?
-            {
+            let next = match source {
+                Source::Session => {
+                    mesh_storage::first_at_or_after_overlay(snapshot, pending, key, end)?
+                }
+                Source::AsOf(undo) => first_as_of(snapshot, key, end, undo)?,
+            };
+            if let Some(next) = next {
                 points.push(next);
             }
         }
@@ -102,6 +156,34 @@ impl SnapshotView<'_> {
             interval,
             points,
         })
+    }
+}
+
+/// The first point at or after `t` of series `key` with the writes
+/// `undo` names undone. Past the end of every undone write that reaches
+/// beyond `t`, the series is its current self; before that, the as-of
+/// state decides.
+fn first_as_of(
+    snapshot: &dyn Snapshot,
+    key: i64,
+    t: i64,
+    undo: Undo,
+) -> Result<Option<Point>, mesh_storage::StoreError> {
+    let writes = snapshot.writes(key, t, i64::MAX)?;
+    let current = snapshot.first_at_or_after(key, t)?;
+    let undone_end = writes
+        .iter()
+        .filter(|w| undo.undoes(w))
+        .map(|w| w.end_ms)
+        .max();
+    let Some(bound) = undone_end else {
+        return Ok(current);
+    };
+    let bound = current.map_or(bound, |c| bound.max(c.utc_ms.saturating_add(1)));
+    let before = mesh_storage::as_of(snapshot, key, t, bound, &writes, undo)?;
+    match before.first() {
+        Some(p) => Ok(Some(*p)),
+        None => snapshot.first_at_or_after(key, bound),
     }
 }
 
