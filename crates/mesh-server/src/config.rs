@@ -185,6 +185,13 @@ pub struct ServerConfig {
     )]
     pub kerberos_service_principal: Option<String>,
 
+    /// How long the history of series writes is kept (e.g. 90days, 1y):
+    /// older commits' writes are pruned, and as-of reads of earlier times
+    /// are refused. The current state is never pruned. Default: keep
+    /// everything.
+    #[arg(long, env = "MESH_HISTORY_RETENTION", value_parser = humantime::parse_duration)]
+    pub history_retention: Option<Duration>,
+
     /// How long an access token issued after a Kerberos sign-in stays valid.
     #[arg(long, env = "MESH_ACCESS_TOKEN_LIFETIME", default_value = "1h", value_parser = parse_timeout)]
     pub access_token_lifetime: Duration,
@@ -227,6 +234,7 @@ impl ServerConfig {
             kerberos_keytab: None,
             kerberos_service_principal: None,
             access_token_lifetime: Duration::from_secs(3600),
+            history_retention: None,
         }
     }
 }

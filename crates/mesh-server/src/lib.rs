@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod model;
 pub mod open_files;
 pub mod reflection;
+pub mod retention;
 pub mod server;
 pub mod services;
 pub mod session;

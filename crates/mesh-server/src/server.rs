@@ -204,6 +204,9 @@ pub async fn serve(
         model,
     );
     let sweeper = sessions.start_expiry();
+    let pruner = config
+        .history_retention
+        .map(|retention| tokio::spawn(crate::retention::prune_forever(store.clone(), retention)));
     // Calls are counted only when someone can read the counts.
     let call_metrics = metrics_listener
         .as_ref()
@@ -383,6 +386,9 @@ pub async fn serve(
         }
     }
     sweeper.abort();
+    if let Some(task) = pruner {
+        task.abort();
+    }
     if let Some(task) = metrics_task {
         task.abort();
     }

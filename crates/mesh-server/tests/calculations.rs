@@ -675,3 +675,36 @@ async fn history_refuses_what_it_cannot_answer() {
         &[f64::NAN; 4],
     );
 }
+
+/// With `--history-retention`, old history goes and as-of reads before
+/// it are refused; the current state stays.
+#[tokio::test]
+async fn history_older_than_the_retention_is_pruned_and_the_current_state_kept() {
+    let mut client =
+        client(|config| config.history_retention = Some(std::time::Duration::from_millis(300)))
+            .await;
+    let latest = [4.0, 3.0, 2.0, 1.0];
+    client.commit_version([9.0; 4]).await;
+    client.commit_version(latest).await;
+    // Two earlier versions, until pruning takes them.
+    let versions = "## = @GetTsHistoricalVersions(@t('.Raw'), 5)";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !client.all_values(versions, 4).await.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "history was never pruned"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let refused = client
+        .run("## = @GetTsAsOfTime(@t('.Raw'), 'UTC20200101')", 4)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    assert!(
+        refused.message().contains("history is kept from"),
+        "{}",
+        refused.message()
+    );
+    same(&client.all_values("## = @t('.Raw')", 4).await[0], &latest);
+}

@@ -661,6 +661,10 @@ impl Store for RedbStore {
         self.backup_to(dir)
     }
 
+    fn prune_history(&self, before_ms: i64) -> Result<u64> {
+        self.prune_history_before(before_ms)
+    }
+
     fn disk_bytes(&self) -> Option<u64> {
         self.file_bytes().ok()
     }
@@ -761,6 +765,10 @@ impl Snapshot for RedbSnapshot {
 
     fn author(&self, seq: u64) -> Result<Option<String>> {
         self.history_author(seq)
+    }
+
+    fn history_since(&self) -> Result<i64> {
+        self.history_kept_since()
     }
 
     fn read_ranges(

@@ -87,6 +87,15 @@ pub trait Store: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Drops the history of commits made before `before_ms` (their writes
+    /// and the points those replaced); the current state is untouched.
+    /// Afterwards the store answers history from `before_ms` on only
+    /// ([`Snapshot::history_since`]). Returns how many writes it dropped.
+    fn prune_history(&self, before_ms: i64) -> Result<u64> {
+        let _ = before_ms;
+        Ok(0)
+    }
+
     /// Every token row, to load at start.
     fn tokens(&self) -> Result<Vec<([u8; 32], TokenRow)>> {
         Ok(Vec::new())
@@ -147,6 +156,13 @@ pub trait Snapshot: Send {
     fn replaced(&self, key: i64, write: &Write, start_ms: i64, end_ms: i64) -> Result<Vec<Point>> {
         let _ = (key, write, start_ms, end_ms);
         Ok(Vec::new())
+    }
+
+    /// The earliest time history is kept from: as-of reads of earlier
+    /// times cannot be answered, their writes having been pruned.
+    /// `i64::MIN` when everything is kept.
+    fn history_since(&self) -> Result<i64> {
+        Ok(i64::MIN)
     }
 
     /// The identity that made commit `seq`, if the store knows it.
@@ -211,6 +227,12 @@ impl StoreHandle {
     pub async fn backup(&self, dir: PathBuf) -> Result<BackupStats> {
         let store = self.store.clone();
         self.run(move || store.backup(&dir)).await
+    }
+
+    /// [`Store::prune_history`].
+    pub async fn prune_history(&self, before_ms: i64) -> Result<u64> {
+        let store = self.store.clone();
+        self.run(move || store.prune_history(before_ms)).await
     }
 
     /// [`Store::allocate_key`]; a key at hand is taken at once, without a

@@ -101,6 +101,16 @@ impl SnapshotView<'_> {
             Source::Session => self.changes.get(key),
             Source::AsOf(_) => None,
         };
+        if let Source::AsOf(Undo::After(ms)) = source {
+            let since = snapshot.history_since()?;
+            if ms < since {
+                return Err(ViewError::InvalidArgument(format!(
+                    "history is kept from {} on (--history-retention); {} is earlier",
+                    utc(since),
+                    utc(ms)
+                )));
+            }
+        }
         let meta =
             mesh_storage::series_overlay(snapshot, pending, key)?.ok_or_else(|| not_found(key))?;
         let grid = grid(&meta)?;
@@ -185,6 +195,12 @@ fn first_as_of(
         Some(p) => Ok(Some(*p)),
         None => snapshot.first_at_or_after(key, bound),
     }
+}
+
+/// An instant for messages: RFC 3339, or the milliseconds if out of range.
+fn utc(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map_or_else(|| format!("{ms} ms"), |t| t.to_rfc3339())
 }
 
 fn too_large(points: &str, limit: ReadLimit) -> ViewError {

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use redb::{ReadableTable, Table, TableDefinition, WriteTransaction};
 
-use super::{decode, RedbSnapshot, INFO};
+use super::{decode, RedbSnapshot, RedbStore, INFO};
 use crate::codec;
 use crate::error::{Result, StoreError};
 use crate::types::{Point, Write};
@@ -28,6 +28,19 @@ pub(super) const REPLACED: TableDefinition<(i64, u64, u32, i64), &[u8]> =
 const LAST_SEQ: &str = "last_commit_seq";
 /// In `info`: the time of the last commit (ms, as u64).
 const LAST_MS: &str = "last_commit_ms";
+
+/// In `info`: history is kept of commits made from this time on (ms, as
+/// an offset from `i64::MIN` so that "everything" is 0).
+const SINCE: &str = "history_since";
+
+/// `i64` times stored as `u64`, order kept.
+fn to_stored(ms: i64) -> u64 {
+    (ms as u64) ^ (1 << 63)
+}
+
+fn from_stored(stored: u64) -> i64 {
+    (stored ^ (1 << 63)) as i64
+}
 
 /// Creates the history tables (a new file, or one of layout 3).
 pub(super) fn create_tables(txn: &WriteTransaction) -> Result<()> {
@@ -153,7 +166,68 @@ impl<'txn> Log<'txn> {
     }
 }
 
+impl RedbStore {
+    /// [`crate::Store::prune_history`]: commits are numbered in time order,
+    /// so the pruned ones are those up to the last made before
+    /// `before_ms`; their writes go in one durable transaction.
+    pub(super) fn prune_history_before(&self, before_ms: i64) -> Result<u64> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(redb::Durability::Immediate);
+        let dropped = {
+            let mut commits = txn.open_table(COMMITS)?;
+            let mut last = None;
+            for entry in commits.iter()? {
+                let (seq, bytes) = entry?;
+                let commit_ms = commit_time(seq.value(), bytes.value())?;
+                if commit_ms >= before_ms {
+                    break;
+                }
+                last = Some(seq.value());
+            }
+            let Some(last) = last else {
+                return Ok(0);
+            };
+            commits.retain_in(..=last, |_, _| false)?;
+            let mut dropped = 0u64;
+            txn.open_table(WRITES)?.retain(|(_, seq, _), _| {
+                let keep = seq > last;
+                dropped += u64::from(!keep);
+                keep
+            })?;
+            txn.open_table(REPLACED)?
+                .retain(|(_, seq, _, _), _| seq > last)?;
+            let mut info = txn.open_table(INFO)?;
+            let since = info
+                .get(SINCE)?
+                .map_or(i64::MIN, |v| from_stored(v.value()));
+            info.insert(SINCE, to_stored(since.max(before_ms)))?;
+            dropped
+        };
+        txn.commit()?;
+        Ok(dropped)
+    }
+}
+
+fn commit_time(seq: u64, bytes: &[u8]) -> Result<i64> {
+    let time: [u8; 8] = bytes
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| {
+            StoreError::Backend(
+                format!("corrupt commit record {seq}: shorter than its time").into(),
+            )
+        })?;
+    Ok(i64::from_le_bytes(time))
+}
+
 impl RedbSnapshot {
+    /// [`crate::Snapshot::history_since`].
+    pub(super) fn history_kept_since(&self) -> Result<i64> {
+        let info = self.txn.open_table(INFO)?;
+        let since = info.get(SINCE)?.map(|v| from_stored(v.value()));
+        Ok(since.unwrap_or(i64::MIN))
+    }
+
     /// The writes of `key` meeting `[start, end)`, oldest first.
     pub(super) fn history_writes(&self, key: i64, start: i64, end: i64) -> Result<Vec<Write>> {
         let table = self.txn.open_table(WRITES)?;

@@ -130,7 +130,7 @@ fn check(store: &RedbStore, seen: &[Seen], seed: u64) {
 fn as_of_every_commit_equals_what_was_read_then() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path(), points_limit(16));
-    let seen = random_commits(&store, 150, 7);
+    let seen = random_commits(&store, 100, 7);
     check(&store, &seen, 11);
 
     // Commit numbers increase, times never decrease.
@@ -187,4 +187,49 @@ fn a_write_covers_its_interval_and_clears_keep_what_they_cleared() {
     // Writes outside a window are not listed.
     assert_eq!(snapshot.writes(1, 60, 100).unwrap().len(), 1);
     assert_eq!(snapshot.writes(2, ALL.0, ALL.1).unwrap(), vec![]);
+}
+
+#[test]
+fn pruning_drops_old_history_and_keeps_the_rest_and_the_current_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), points_limit(16));
+    let seen = random_commits(&store, 60, 3);
+    let current: Vec<Vec<Point>> = KEYS
+        .iter()
+        .map(|&k| store.read(k, ALL.0, ALL.1).unwrap())
+        .collect();
+    assert_eq!(store.snapshot().unwrap().history_since().unwrap(), i64::MIN);
+    // Nothing is older than the first commit.
+    assert_eq!(store.prune_history(i64::MIN).unwrap(), 0);
+
+    let before = seen[30].commit_ms;
+    let dropped = store.prune_history(before).unwrap();
+    assert!(dropped > 0);
+    let snapshot = store.snapshot().unwrap();
+    assert_eq!(snapshot.history_since().unwrap(), before);
+    for (i, &key) in KEYS.iter().enumerate() {
+        assert_eq!(store.read(key, ALL.0, ALL.1).unwrap(), current[i]);
+        let writes = snapshot.writes(key, ALL.0, ALL.1).unwrap();
+        assert!(writes.iter().all(|w| w.commit_ms >= before), "{writes:?}");
+        for s in seen.iter().filter(|s| s.commit_ms >= before) {
+            let got = as_of(
+                &*snapshot,
+                key,
+                ALL.0,
+                ALL.1,
+                &writes,
+                Undo::From(s.seq + 1),
+            )
+            .unwrap();
+            same(
+                &got,
+                &s.states[i],
+                &format!("series {key} after commit {} (kept)", s.seq),
+            );
+        }
+    }
+    // An earlier horizon does not move it back.
+    drop(snapshot);
+    store.prune_history(before - 1_000).unwrap();
+    assert_eq!(store.snapshot().unwrap().history_since().unwrap(), before);
 }
