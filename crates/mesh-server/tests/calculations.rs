@@ -708,3 +708,88 @@ async fn history_older_than_the_retention_is_pruned_and_the_current_state_kept()
     );
     same(&client.all_values("## = @t('.Raw')", 4).await[0], &latest);
 }
+
+impl Client {
+    /// Writes `values` from hour `from` on in session `session`.
+    async fn write_in(&mut self, session: &Guid, from: i64, values: &[f64]) {
+        let points: Vec<Point> = values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| Point::new((from + i as i64) * H, 0, v))
+            .collect();
+        let end = (from + values.len() as i64) * H;
+        self.series
+            .write_timeseries(WriteTimeseriesRequest {
+                session_id: Some(session.clone()),
+                timeseries: Some(Timeseries {
+                    id: Some(MeshId {
+                        id: None,
+                        path: None,
+                        timeseries_key: Some(self.raw_key),
+                    }),
+                    resolution: None,
+                    interval: Some(UtcInterval::from_millis(from * H, end)),
+                    data: arrow_ipc::encode(&points),
+                }),
+            })
+            .await
+            .unwrap();
+    }
+}
+
+/// Three sessions write overlapping windows and commit in turn; a read
+/// after each commit is recorded. Afterwards, the series as of every
+/// commit's time is exactly what was read right after that commit.
+#[tokio::test]
+async fn as_of_every_commit_of_interleaved_sessions_is_what_was_read_then() {
+    let mut client = client(|_| {}).await;
+    let mut writers = Vec::new();
+    for _ in 0..3 {
+        writers.push(
+            client
+                .sessions
+                .start_session(())
+                .await
+                .unwrap()
+                .into_inner()
+                .session_id
+                .unwrap(),
+        );
+    }
+    let hours = 20;
+    let mut seen = Vec::new();
+    // Values unlike the first write's (value = hour), so every commit
+    // changes something.
+    let mut value = 1_000.0;
+    for round in 0..12i64 {
+        // Every writer adds a window to its pending changes; one commits.
+        for (w, session) in writers.clone().iter().enumerate() {
+            let from = (round * 5 + w as i64 * 7) % (hours - 6);
+            let values: Vec<f64> = (0..6).map(|i| value + i as f64).collect();
+            value += 10.0;
+            client.write_in(session, from, &values).await;
+        }
+        let committing = writers[(round % 3) as usize].clone();
+        let before = now_ms();
+        while now_ms() == before {
+            std::hint::spin_loop();
+        }
+        client.sessions.commit(committing).await.unwrap();
+        seen.push(client.all_values("## = @t('.Raw')", hours).await.remove(0));
+    }
+    let raw = "@t('.Raw')";
+    let times = client
+        .numbers(&format!("## = @GetTsAuditTimes({raw}, 100)"), hours)
+        .await;
+    // The twelve commits and the first write, newest first.
+    assert_eq!(times.len(), seen.len() + 1, "{times:?}");
+    for (i, want) in seen.iter().rev().enumerate() {
+        let got = client
+            .all_values(
+                &format!("## = @GetTsAsOfTime({raw}, @AT(@GetTsAuditTimes({raw}, 100), {i}))"),
+                hours,
+            )
+            .await;
+        same(&got[0], want);
+    }
+}
