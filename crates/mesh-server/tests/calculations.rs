@@ -140,9 +140,21 @@ impl Client {
 
     async fn write(&mut self, key: i64, points: &[Point]) {
         let (start, end) = (points[0].utc_ms, points[points.len() - 1].utc_ms + H);
+        let session = self.session.clone();
+        self.write_over(&session, key, (start, end), points).await;
+    }
+
+    /// Replaces `[start, end)` of series `key` with `points` in `session`.
+    async fn write_over(
+        &mut self,
+        session: &Guid,
+        key: i64,
+        (start, end): (i64, i64),
+        points: &[Point],
+    ) {
         self.series
             .write_timeseries(WriteTimeseriesRequest {
-                session_id: Some(self.session.clone()),
+                session_id: Some(session.clone()),
                 timeseries: Some(Timeseries {
                     id: Some(MeshId {
                         id: None,
@@ -486,22 +498,8 @@ impl Client {
             .filter(|&h| !values[h as usize].is_nan())
             .map(|h| Point::new(h * H, 0, values[h as usize]))
             .collect();
-        self.series
-            .write_timeseries(WriteTimeseriesRequest {
-                session_id: Some(self.session.clone()),
-                timeseries: Some(Timeseries {
-                    id: Some(MeshId {
-                        id: None,
-                        path: None,
-                        timeseries_key: Some(self.raw_key),
-                    }),
-                    resolution: None,
-                    interval: Some(UtcInterval::from_millis(0, 4 * H)),
-                    data: arrow_ipc::encode(&points),
-                }),
-            })
-            .await
-            .unwrap();
+        let (session, key) = (self.session.clone(), self.raw_key);
+        self.write_over(&session, key, (0, 4 * H), &points).await;
         self.sessions.commit(self.session.clone()).await.unwrap();
     }
 }
@@ -718,22 +716,9 @@ impl Client {
             .map(|(i, &v)| Point::new((from + i as i64) * H, 0, v))
             .collect();
         let end = (from + values.len() as i64) * H;
-        self.series
-            .write_timeseries(WriteTimeseriesRequest {
-                session_id: Some(session.clone()),
-                timeseries: Some(Timeseries {
-                    id: Some(MeshId {
-                        id: None,
-                        path: None,
-                        timeseries_key: Some(self.raw_key),
-                    }),
-                    resolution: None,
-                    interval: Some(UtcInterval::from_millis(from * H, end)),
-                    data: arrow_ipc::encode(&points),
-                }),
-            })
-            .await
-            .unwrap();
+        let key = self.raw_key;
+        self.write_over(session, key, (from * H, end), &points)
+            .await;
     }
 }
 

@@ -14,7 +14,7 @@ use mesh_storage::Undo;
 use uuid::Uuid;
 
 use super::{as_series, CalcError, CalcSettings, Target};
-use crate::view::{SnapshotView, ViewError};
+use crate::view::{ReadAnswer, SnapshotView, ViewError};
 
 /// The most objects one search of an expression may visit (as for the
 /// model service's searches).
@@ -235,13 +235,18 @@ impl<'a> SessionContext<'a> {
                 .map(Some)
                 .map_err(|e| nested_error(&format!("virtual time series {key}"), e));
         }
+        self.counted(key, &answer).map(Some)
+    }
+
+    /// A read's points as a series, counted against the evaluation's
+    /// budget.
+    fn counted(&self, key: i64, answer: &ReadAnswer) -> Result<Series, ContextError> {
         self.count_read(answer.points.len())?;
         Series::from_points(
             &answer.points,
             answer.meta.resolution,
             answer.meta.curve_type,
         )
-        .map(Some)
         .map_err(|e| ContextError::Failed(format!("series {key}: {e}")))
     }
 
@@ -646,14 +651,7 @@ impl Context for SessionContext<'_> {
                 undo,
             )
             .map_err(view_error)?;
-        self.count_read(answer.points.len())?;
-        Series::from_points(
-            &answer.points,
-            answer.meta.resolution,
-            answer.meta.curve_type,
-        )
-        .map(Some)
-        .map_err(|e| ContextError::Failed(format!("series {key}: {e}")))
+        self.counted(key, &answer).map(Some)
     }
 
     fn log(&self, level: LogLevel, message: &str) {

@@ -3,7 +3,7 @@
 //! series as of every commit equals what a read returned right after that
 //! commit; across a restart and in a backup too.
 
-use mesh_storage::{as_of, ChangeSet, Point, RedbStore, Store, Undo};
+use mesh_storage::{as_of, ChangeSet, Point, RedbStore, Snapshot, Store, Undo, Write};
 
 use crate::common::*;
 use crate::model::{random_replace, random_window};
@@ -57,6 +57,13 @@ fn random_commits(store: &RedbStore, rounds: usize, seed: u64) -> Vec<Seen> {
     seen
 }
 
+/// Series `key` (the `i`th) as of commit `s` is what was read after it.
+fn same_after(snapshot: &dyn Snapshot, key: i64, writes: &[Write], s: &Seen, i: usize, note: &str) {
+    let got = as_of(snapshot, key, ALL.0, ALL.1, writes, Undo::From(s.seq + 1)).unwrap();
+    let what = format!("series {key} after commit {}{note}", s.seq);
+    same(&got, &s.states[i], &what);
+}
+
 /// Every recorded state comes back as of its commit, whole and in windows;
 /// as of a time, the state after the last commit of that millisecond.
 fn check(store: &RedbStore, seen: &[Seen], seed: u64) {
@@ -68,20 +75,7 @@ fn check(store: &RedbStore, seen: &[Seen], seed: u64) {
             .windows(2)
             .all(|w| (w[0].seq, w[0].part) < (w[1].seq, w[1].part)));
         for (n, s) in seen.iter().enumerate() {
-            let got = as_of(
-                &*snapshot,
-                key,
-                ALL.0,
-                ALL.1,
-                &writes,
-                Undo::From(s.seq + 1),
-            )
-            .unwrap();
-            same(
-                &got,
-                &s.states[i],
-                &format!("series {key} after commit {}", s.seq),
-            );
+            same_after(&*snapshot, key, &writes, s, i, "");
             let (a, b) = random_window(&mut rng);
             let window = snapshot.writes(key, a, b).unwrap();
             let got = as_of(&*snapshot, key, a, b, &window, Undo::From(s.seq + 1)).unwrap();
@@ -212,20 +206,7 @@ fn pruning_drops_old_history_and_keeps_the_rest_and_the_current_state() {
         let writes = snapshot.writes(key, ALL.0, ALL.1).unwrap();
         assert!(writes.iter().all(|w| w.commit_ms >= before), "{writes:?}");
         for s in seen.iter().filter(|s| s.commit_ms >= before) {
-            let got = as_of(
-                &*snapshot,
-                key,
-                ALL.0,
-                ALL.1,
-                &writes,
-                Undo::From(s.seq + 1),
-            )
-            .unwrap();
-            same(
-                &got,
-                &s.states[i],
-                &format!("series {key} after commit {} (kept)", s.seq),
-            );
+            same_after(&*snapshot, key, &writes, s, i, " (kept)");
         }
     }
     // An earlier horizon does not move it back.
