@@ -6,7 +6,8 @@
 //!   restart all three series, and a model attribute the same commits set,
 //!   must show one and the same commit (atomicity),
 //!   at least the last one the server acknowledged (durability) and none
-//!   that was never sent.
+//!   that was never sent; the history of a series must hold every durable
+//!   commit, and as of each of the newest its points.
 //! - `graceful_restart_keeps_committed_and_drops_uncommitted_changes`:
 //!   SIGTERM, then a restart on the same data directory.
 //!
@@ -20,6 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use mesh_proto::calc::calculation_response::CalculationResultOneof;
 use mesh_proto::model::attribute_value::ValueOneof;
 use mesh_proto::model::{
     AttributeValue, CreateModelRequest, CreateObjectRequest, GetAttributeRequest,
@@ -215,6 +217,42 @@ fn commit_number(points: &[Point], series: u32) -> Option<u64> {
     (commit_points(n, series) == points).then_some(n)
 }
 
+/// The history of series `key` (series number 0) after a restart: one
+/// change per durable commit, and as of the newest three of them exactly
+/// those commits' points. History is written in the commit's transaction,
+/// so a SIGKILL loses none of an acknowledged commit's either.
+async fn check_history(
+    clients: &Clients,
+    session: &Guid,
+    key: i64,
+    durable: &[u64],
+    context: &str,
+) {
+    let times = match clients
+        .calculate(session, key, "## = @GetTsAuditTimes(@t(), 1000)", WINDOW)
+        .await
+    {
+        Ok(CalculationResultOneof::NumericResults(n)) => n.value,
+        other => panic!("{context}: audit times: {other:?}"),
+    };
+    assert_eq!(
+        times.len(),
+        durable.len(),
+        "{context}: audit times {times:?} for commits {durable:?}"
+    );
+    for (k, n) in durable.iter().rev().take(3).enumerate() {
+        let expression =
+            format!("## = @GetTsAsOfTime(@t(), @AT(@GetTsAuditTimes(@t(), 1000), {k}))");
+        let points = match clients.calculate(session, key, &expression, WINDOW).await {
+            Ok(CalculationResultOneof::TimeseriesResults(t)) => {
+                mesh_timeseries::arrow_ipc::decode(&t.timeseries[0].data).unwrap()
+            }
+            other => panic!("{context}: as of audit time {k}: {other:?}"),
+        };
+        assert_eq!(points, commit_points(*n, 0), "{context}: as of commit {n}");
+    }
+}
+
 /// How the killer picks its moment.
 #[derive(Debug, Clone, Copy)]
 enum KillPlan {
@@ -385,6 +423,9 @@ async fn sigkill_during_commits_loses_nothing_acknowledged_and_shows_no_partial_
     // restart. 0 means none yet (empty series).
     let mut durable = 0;
     let mut next_n = 1;
+    // Every commit known to be on disk, in order: what the history of the
+    // series must hold.
+    let mut durable_commits: Vec<u64> = Vec::new();
     for round in 1..=ROUNDS {
         let context = format!("seed {seed}, round {round}");
         let plan = if round % 2 == 1 {
@@ -443,6 +484,11 @@ async fn sigkill_during_commits_loses_nothing_acknowledged_and_shows_no_partial_
             panic!("{context}: reading the counter after restart: {status:?}")
         });
         seen.push(model_n);
+        durable_commits.extend(next_n..=outcome.last_acknowledged.unwrap_or(0));
+        if outcome.in_flight.is_some() && outcome.in_flight == seen.first().copied() {
+            durable_commits.extend(outcome.in_flight);
+        }
+        check_history(&clients, &session, keys[0], &durable_commits, &context).await;
         clients.end_session(&session).await.unwrap();
 
         let floor = outcome.last_acknowledged.unwrap_or(durable).max(durable);

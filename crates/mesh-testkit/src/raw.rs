@@ -9,6 +9,9 @@
 use std::fmt;
 use std::time::Duration;
 
+use mesh_proto::calc::calculation_response::CalculationResultOneof;
+use mesh_proto::calc::calculation_service_client::CalculationServiceClient;
+use mesh_proto::calc::CalculationRequest;
 use mesh_proto::model::model_service_client::ModelServiceClient;
 use mesh_proto::model_definition::model_definition_service_client::ModelDefinitionServiceClient;
 use mesh_proto::model_definition::ListUnitsOfMeasurementRequest;
@@ -70,6 +73,8 @@ pub struct Clients {
     pub models: ModelDefinitionServiceClient<Channel>,
     /// Models, objects and attributes.
     pub objects: ModelServiceClient<Channel>,
+    /// Expressions.
+    pub calc: CalculationServiceClient<Channel>,
 }
 
 impl Clients {
@@ -94,7 +99,8 @@ impl Clients {
             sessions: SessionServiceClient::new(channel.clone()),
             series: TimeseriesServiceClient::new(channel.clone()),
             models: ModelDefinitionServiceClient::new(channel.clone()),
-            objects: ModelServiceClient::new(channel),
+            objects: ModelServiceClient::new(channel.clone()),
+            calc: CalculationServiceClient::new(channel),
         }
     }
 
@@ -248,6 +254,32 @@ impl Clients {
             )));
         };
         decode(series, key)
+    }
+}
+
+impl Clients {
+    /// `expression` evaluated over `[start, end)` relative to series `key`.
+    pub async fn calculate(
+        &self,
+        session: &Guid,
+        key: i64,
+        expression: &str,
+        (start, end): (i64, i64),
+    ) -> Result<CalculationResultOneof, Error> {
+        let answer = self
+            .calc
+            .clone()
+            .run_calculation(CalculationRequest {
+                session_id: Some(session.clone()),
+                expression: expression.into(),
+                interval: Some(UtcInterval::from_millis(start, end)),
+                relative_to: Some(MeshId::by_timeseries_key(key)),
+            })
+            .await?
+            .into_inner();
+        answer
+            .calculation_result_oneof
+            .ok_or_else(|| Error::BadAnswer(format!("{expression} answered no result")))
     }
 }
 
