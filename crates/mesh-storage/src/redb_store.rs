@@ -409,10 +409,6 @@ impl RedbStore {
         if s >= e {
             return Ok(());
         }
-        // History first, while the points this write replaces are still
-        // where they were.
-        log.record(table, key, part, s, e)?;
-
         // The chunk starting before the interval; its tail may reach into it.
         let left = chunk_before(table, key, s)?;
         // The last chunk starting inside the interval; its tail may reach
@@ -422,6 +418,9 @@ impl RedbStore {
             .next_back()
             .map(|entry| decode_entry(key, entry))
             .transpose()?;
+        // History first, while the points this write replaces are still
+        // where they were; the two chunks at its ends are decoded already.
+        log.record(table, key, part, (s, e), left.as_ref(), last_inner.as_ref())?;
         let mut removed = 0u64;
         table.retain_in(
             (Bound::Included((key, s)), Bound::Excluded((key, e))),
@@ -884,7 +883,7 @@ fn decode(key: i64, start: i64, bytes: &[u8], out: &mut Vec<Point>) -> Result<()
 }
 
 /// A chunk read back: its start, its points and its encoded size.
-struct Decoded {
+pub(super) struct Decoded {
     start: i64,
     points: Vec<Point>,
     bytes: usize,

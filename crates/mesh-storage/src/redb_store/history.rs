@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use redb::{ReadableTable, Table, TableDefinition, WriteTransaction};
 
-use super::{decode, RedbSnapshot, RedbStore, INFO};
+use super::{decode, Decoded, RedbSnapshot, RedbStore, INFO};
 use crate::codec;
 use crate::error::{Result, StoreError};
 use crate::types::{Point, Write};
@@ -114,43 +114,32 @@ impl<'txn> Log<'txn> {
     /// Keeps write `part` of series `key` over `[s, e)` and, before it
     /// happens, the points it replaces: chunks lying wholly inside the
     /// interval as they are stored, the parts of the two that reach across
-    /// its ends re-encoded.
+    /// its ends (`left`, the chunk starting before `s`, and `last`, the
+    /// last one starting inside; both decoded by the caller) re-encoded.
     pub(super) fn record(
         &mut self,
         chunks: &Table<(i64, i64), &'static [u8]>,
         key: i64,
         part: u32,
-        s: i64,
-        e: i64,
+        (s, e): (i64, i64),
+        left: Option<&Decoded>,
+        last: Option<&Decoded>,
     ) -> Result<()> {
         let id = (key, self.commit.seq, part);
         self.writes.insert(id, (self.commit.commit_ms, s, e))?;
-        let mut scratch = Vec::new();
-        // The chunk starting before `s` may reach into the interval.
-        if let Some(entry) = chunks.range((key, i64::MIN)..(key, s))?.next_back() {
+        if let Some(left) = left {
+            self.keep_inside(id, &left.points, s, e)?;
+        }
+        let Some(last) = last else {
+            return Ok(());
+        };
+        // Every chunk before the last lies wholly inside: copied as stored.
+        for entry in chunks.range((key, s)..(key, last.start))? {
             let (k, v) = entry?;
-            decode(key, k.value().1, v.value(), &mut scratch)?;
-            self.keep_inside(id, &scratch, s, e)?;
-        }
-        let inside: Vec<(i64, Vec<u8>)> = chunks
-            .range((key, s)..(key, e))?
-            .map(|entry| entry.map(|(k, v)| (k.value().1, v.value().to_vec())))
-            .collect::<std::result::Result<_, _>>()?;
-        let last = inside.len().saturating_sub(1);
-        for (i, (start, bytes)) in inside.into_iter().enumerate() {
-            if i == last {
-                // The last may reach beyond the interval's end.
-                scratch.clear();
-                decode(key, start, &bytes, &mut scratch)?;
-                if scratch.last().is_some_and(|p| p.utc_ms >= e) {
-                    self.keep_inside(id, &scratch, s, e)?;
-                    continue;
-                }
-            }
             self.replaced
-                .insert((key, id.1, part, start), bytes.as_slice())?;
+                .insert((key, id.1, part, k.value().1), v.value())?;
         }
-        Ok(())
+        self.keep_inside(id, &last.points, s, e)
     }
 
     /// Keeps the points of `points` inside `[s, e)`, if any, as one chunk.
