@@ -48,6 +48,7 @@ use redb::{Database, Durability, ReadableTable, Table, TableDefinition, WriteTra
 
 use crate::codec;
 use crate::error::{Result, StoreError};
+use crate::history::Undo;
 use crate::keys::KeyReserve;
 use crate::store::{Snapshot, Store};
 use crate::types::{ChangeSet, CommitStats, Point, Replace, SeriesMeta, TokenRow, Write};
@@ -756,6 +757,16 @@ impl Snapshot for RedbSnapshot {
 
     fn writes(&self, key: i64, start_ms: i64, end_ms: i64) -> Result<Vec<Write>> {
         self.history_writes(key, start_ms, end_ms)
+    }
+
+    fn writes_undone(
+        &self,
+        key: i64,
+        start_ms: i64,
+        end_ms: i64,
+        undo: Undo,
+    ) -> Result<Vec<Write>> {
+        self.history_writes_undone(key, start_ms, end_ms, undo)
     }
 
     fn replaced(&self, key: i64, write: &Write, start_ms: i64, end_ms: i64) -> Result<Vec<Point>> {

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{Result, StoreError};
+use crate::history::Undo;
 use crate::redb_store::BackupStats;
 use crate::types::{ChangeSet, CommitStats, Point, SeriesMeta, TokenRow, Write};
 
@@ -149,6 +150,22 @@ pub trait Snapshot: Send {
     fn writes(&self, key: i64, start_ms: i64, end_ms: i64) -> Result<Vec<Write>> {
         let _ = (key, start_ms, end_ms);
         Ok(Vec::new())
+    }
+
+    /// The writes of series `key` meeting `[start_ms, end_ms)` that `undo`
+    /// undoes, oldest first: all an as-of read needs. Commits are numbered
+    /// in time order, so a store can find them from the newest back and
+    /// stop at the first one kept, at a cost of the later writes only.
+    fn writes_undone(
+        &self,
+        key: i64,
+        start_ms: i64,
+        end_ms: i64,
+        undo: Undo,
+    ) -> Result<Vec<Write>> {
+        let mut writes = self.writes(key, start_ms, end_ms)?;
+        writes.retain(|w| undo.undoes(w));
+        Ok(writes)
     }
 
     /// The points `write` of series `key` replaced, inside `[start_ms,

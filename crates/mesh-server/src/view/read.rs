@@ -138,7 +138,7 @@ impl SnapshotView<'_> {
                 limit.max_points,
             )?,
             Source::AsOf(undo) => {
-                let writes = snapshot.writes(key, start, filled_end)?;
+                let writes = snapshot.writes_undone(key, start, filled_end, undo)?;
                 let points = mesh_storage::as_of(snapshot, key, start, filled_end, &writes, undo)?;
                 (points.len() <= limit.max_points).then_some(points)
             }
@@ -179,13 +179,9 @@ fn first_as_of(
     t: i64,
     undo: Undo,
 ) -> Result<Option<Point>, mesh_storage::StoreError> {
-    let writes = snapshot.writes(key, t, i64::MAX)?;
+    let writes = snapshot.writes_undone(key, t, i64::MAX, undo)?;
     let current = snapshot.first_at_or_after(key, t)?;
-    let undone_end = writes
-        .iter()
-        .filter(|w| undo.undoes(w))
-        .map(|w| w.end_ms)
-        .max();
+    let undone_end = writes.iter().map(|w| w.end_ms).max();
     let Some(bound) = undone_end else {
         return Ok(current);
     };

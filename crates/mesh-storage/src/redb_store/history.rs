@@ -11,6 +11,7 @@ use redb::{ReadableTable, Table, TableDefinition, WriteTransaction};
 use super::{decode, Decoded, RedbSnapshot, RedbStore, INFO};
 use crate::codec;
 use crate::error::{Result, StoreError};
+use crate::history::Undo;
 use crate::types::{Point, Write};
 
 /// Commit number → commit time (ms) and author (UTF-8), see [`encode_commit`].
@@ -235,6 +236,39 @@ impl RedbSnapshot {
                 });
             }
         }
+        Ok(out)
+    }
+
+    /// [`crate::Snapshot::writes_undone`]: from the newest write back,
+    /// until the first that `undo` keeps.
+    pub(super) fn history_writes_undone(
+        &self,
+        key: i64,
+        start: i64,
+        end: i64,
+        undo: Undo,
+    ) -> Result<Vec<Write>> {
+        let table = self.txn.open_table(WRITES)?;
+        let mut out = Vec::new();
+        for entry in table.range((key, 0, 0)..=(key, u64::MAX, u32::MAX))?.rev() {
+            let (k, v) = entry?;
+            let (_, seq, part) = k.value();
+            let (commit_ms, start_ms, end_ms) = v.value();
+            let write = Write {
+                seq,
+                part,
+                commit_ms,
+                start_ms,
+                end_ms,
+            };
+            if !undo.undoes(&write) {
+                break;
+            }
+            if start_ms < end && start < end_ms {
+                out.push(write);
+            }
+        }
+        out.reverse();
         Ok(out)
     }
 

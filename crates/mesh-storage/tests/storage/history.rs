@@ -78,6 +78,10 @@ fn check(store: &RedbStore, seen: &[Seen], seed: u64) {
             same_after(&*snapshot, key, &writes, s, i, "");
             let (a, b) = random_window(&mut rng);
             let window = snapshot.writes(key, a, b).unwrap();
+            // The undone ones, found from the newest back, are the same.
+            let undo = Undo::From(s.seq + 1);
+            let undone: Vec<Write> = window.iter().filter(|w| undo.undoes(w)).cloned().collect();
+            assert_eq!(snapshot.writes_undone(key, a, b, undo).unwrap(), undone);
             let got = as_of(&*snapshot, key, a, b, &window, Undo::From(s.seq + 1)).unwrap();
             let want: Vec<Point> = s.states[i]
                 .iter()
