@@ -202,6 +202,12 @@ pub enum PointsCommand {
         /// End, excluded.
         #[arg(long, allow_hyphen_values = true)]
         to: String,
+        /// Export the series as it was committed at this time (RFC 3339
+        /// or epoch milliseconds), from the history the server keeps;
+        /// value times no commit had written then are NaN with the
+        /// missing flag [default: as it is now].
+        #[arg(long, allow_hyphen_values = true)]
+        as_of: Option<String>,
         /// File format [default: from the file's extension, else csv].
         #[arg(long)]
         format: Option<Format>,

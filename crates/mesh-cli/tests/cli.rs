@@ -648,6 +648,72 @@ fn calculations_print_series_numbers_and_texts() {
     assert!(refused.contains("line 1, column"), "{refused}");
 }
 
+/// Milliseconds since the Unix epoch now, on this machine's clock (the
+/// server's, which runs in this process).
+fn now_ms() -> i64 {
+    mesh::chrono::Utc::now().timestamp_millis()
+}
+
+#[test]
+fn points_export_as_of_a_time_reads_the_history() {
+    let server = Server::start();
+    let key = server.create("AsOf", "HOUR");
+    let first: Vec<(i64, u32, f64)> = (0..24).map(|h| (Y2000 + h * HOUR, 0, 1.0)).collect();
+    let second: Vec<(i64, u32, f64)> = (0..24).map(|h| (Y2000 + h * HOUR, 0, 2.0)).collect();
+    let csv = server.path("as-of-in.csv");
+    let series = key.to_string();
+    let import = |points: &[(i64, u32, f64)]| {
+        write_csv(&csv, points);
+        server.ok(&[
+            "points",
+            "import",
+            csv.to_str().unwrap(),
+            "--series",
+            &series,
+        ]);
+    };
+    // Commit times are milliseconds: a few between the commits and the
+    // time in between keep them apart.
+    import(&first);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let between = now_ms();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    import(&second);
+
+    let out = server.path("as-of-out.csv");
+    let (from, to) = (Y2000.to_string(), (Y2000 + 24 * HOUR).to_string());
+    let mut args = vec!["points", "export", &series, "--from", &from, "--to", &to];
+    args.extend(["-o", out.to_str().unwrap()]);
+    server.json(&args);
+    assert_eq!(bits(&read_csv(&out)), bits(&second));
+    let between = between.to_string();
+    args.extend(["--as-of", &between]);
+    let answer = server.json(&args);
+    assert_eq!(answer["points"], 24);
+    assert_eq!(answer["as_of"], rfc3339(between.parse().unwrap()));
+    assert_eq!(bits(&read_csv(&out)), bits(&first));
+
+    // Before the first commit nothing was written: NaN, flagged missing.
+    let before = (Y2000 - HOUR).to_string();
+    let mut args = vec!["points", "export", &series, "--from", &from, "--to", &to];
+    args.extend(["-o", out.to_str().unwrap(), "--as-of", &before]);
+    server.json(&args);
+    let nothing = read_csv(&out);
+    assert_eq!(nothing.len(), 24);
+    assert!(nothing
+        .iter()
+        .all(|&(_, flags, value)| value.is_nan() && flags & mesh::flags::MISSING != 0));
+
+    // A bad time is the command's refusal; a future one the server's.
+    let mut args = vec!["points", "export", &series, "--from", &from, "--to", &to];
+    args.extend(["--as-of", "yesterday"]);
+    assert!(server.fails(&args).contains("--as-of"));
+    let future = (now_ms() + 86_400_000).to_string();
+    let mut args = vec!["points", "export", &series, "--from", &from, "--to", &to];
+    args.extend(["--as-of", &future]);
+    assert!(server.fails(&args).contains("future"));
+}
+
 #[test]
 fn a_backup_restores_as_a_server() {
     let server = Server::start();

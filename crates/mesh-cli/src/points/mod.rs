@@ -34,11 +34,22 @@ pub async fn run(
             series,
             from,
             to,
+            as_of,
             format,
             output,
         } => {
             let format = format_of(output.as_deref(), format);
-            export::export(connection, &series, (&from, &to), format, output, out).await
+            let interval = (from.as_str(), to.as_str());
+            export::export(
+                connection,
+                &series,
+                interval,
+                as_of.as_deref(),
+                format,
+                output,
+                out,
+            )
+            .await
         }
         PointsCommand::Import {
             file,
