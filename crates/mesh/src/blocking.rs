@@ -658,6 +658,18 @@ impl Session {
             .block_on(self.inner.audit_times(relative_to, start, end, n))
     }
 
+    /// See [`crate::Session::list_writes`].
+    pub fn list_writes(
+        &self,
+        series: impl Into<crate::calc::RelativeTo>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        max: u32,
+    ) -> Result<crate::WriteHistory> {
+        self.runtime
+            .block_on(self.inner.list_writes(series, start, end, max))
+    }
+
     /// See [`crate::Session::read_timeseries_points_at`].
     pub fn read_timeseries_points_at(
         &self,

@@ -33,7 +33,8 @@ pub enum RelativeTo {
 }
 
 impl RelativeTo {
-    fn to_proto(&self) -> MeshId {
+    /// The id as the wire names it (a key, else an id or a path).
+    pub(crate) fn to_proto(&self) -> MeshId {
         match self {
             RelativeTo::Target(target) => target.to_proto(),
             RelativeTo::Key(key) => MeshId {

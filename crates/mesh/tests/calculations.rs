@@ -1,7 +1,7 @@
 //! The SDK's calculations against a real server: expressions relative to
 //! an object, an attribute and a key; the typed helpers; calculated
 //! attributes read like any other; history (as of a time, versions,
-//! audit times); the blocking facade.
+//! audit times, the writes with their authors); the blocking facade.
 
 mod common;
 
@@ -103,6 +103,18 @@ async fn expressions_helpers_and_calculated_attributes() {
         (0..48).map(|h| 2.0 * f64::from(h)).collect::<Vec<_>>()
     );
 
+    // A calculated attribute has no history to list.
+    let calculated = format!("{PLANT}.Doubled");
+    match session
+        .list_writes(calculated.as_str(), start, end, 5)
+        .await
+    {
+        Err(mesh::Error::Status(status)) => {
+            assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+
     // Two days of hours to days, summed in UTC; through a search from
     // the plant, and from the attribute itself.
     let daily = Transform::new(Resolution::Day, Method::Sum).in_zone(Zone::Utc);
@@ -176,6 +188,9 @@ fn the_blocking_facade_calculates_too() {
         .historical_versions(key, start, one_hour, 5)
         .unwrap()
         .is_empty());
+    let history = session.list_writes(key, start, one_hour, 5).unwrap();
+    assert_eq!(history.writes.len(), 1);
+    assert_eq!(history.writes[0].commit_time, times[0]);
 }
 
 /// Writes `value` at every hour of `[t0, t0 + 3h)` of `key` and commits;
@@ -253,4 +268,50 @@ async fn history_as_of_versions_and_audit_times() {
         .await
         .unwrap_err();
     assert!(refused.to_string().contains("future"), "{refused}");
+
+    // The writes behind those audit times, with who committed them and
+    // the points each left, through the history extension.
+    let identity = connection.get_user_identity().await.unwrap();
+    let author = Some(identity.identifier).filter(|a| !a.is_empty());
+    let history = session.list_writes(key, start, end, 10).await.unwrap();
+    assert!(!history.more);
+    assert_eq!(history.writes.len(), 2, "{history:?}");
+    let listed: Vec<_> = history.writes.iter().map(|w| w.commit_time).collect();
+    assert_eq!(listed, times);
+    assert!(history.writes[0].commit_seq > history.writes[1].commit_seq);
+    for write in &history.writes {
+        assert_eq!((write.start, write.end, write.points), (start, end, 3));
+        assert_eq!(write.author, author);
+    }
+    // Counted inside the interval asked about; bounded, saying so.
+    let one = session
+        .list_writes(key, start, start + Duration::hours(1), 1)
+        .await
+        .unwrap();
+    assert!(one.more);
+    assert_eq!(one.writes.len(), 1);
+    assert_eq!(one.writes[0].points, 1);
+    assert_eq!(one.writes[0].commit_seq, history.writes[0].commit_seq);
+    // Bad input: refused before the call, or by the server precisely.
+    assert!(matches!(
+        session.list_writes(key, start, end, 0).await,
+        Err(mesh::Error::InvalidArgument(_))
+    ));
+    for (series, interval_end, code) in [
+        (key, start, tonic::Code::InvalidArgument),
+        (key + 1000, end, tonic::Code::NotFound),
+    ] {
+        match session.list_writes(series, start, interval_end, 5).await {
+            Err(mesh::Error::Status(status)) => assert_eq!(status.code(), code, "{status:?}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    // Pending writes are no history yet.
+    let point = Point::new(t0().timestamp_millis(), 0, 9.0);
+    session
+        .write_timeseries_point_slice(key, start, start + Duration::hours(1), &[point])
+        .await
+        .unwrap();
+    let still = session.list_writes(key, start, end, 10).await.unwrap();
+    assert_eq!(still.writes.len(), 2);
 }
