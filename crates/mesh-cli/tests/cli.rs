@@ -655,7 +655,7 @@ fn now_ms() -> i64 {
 }
 
 #[test]
-fn points_export_as_of_a_time_reads_the_history() {
+fn points_export_as_of_and_history_read_the_kept_writes() {
     let server = Server::start();
     let key = server.create("AsOf", "HOUR");
     let first: Vec<(i64, u32, f64)> = (0..24).map(|h| (Y2000 + h * HOUR, 0, 1.0)).collect();
@@ -712,6 +712,48 @@ fn points_export_as_of_a_time_reads_the_history() {
     let mut args = vec!["points", "export", &series, "--from", &from, "--to", &to];
     args.extend(["--as-of", &future]);
     assert!(server.fails(&args).contains("future"));
+
+    // The two commits, newest first, by whoever this is, 24 points each.
+    let me = server.json(&["whoami"]);
+    let author = me["identifier"].as_str().filter(|a| !a.is_empty());
+    let history = server.json(&["points", "history", &series]);
+    assert_eq!(history["series"], key);
+    assert_eq!(history["more"], false);
+    let writes = history["writes"].as_array().unwrap();
+    assert_eq!(writes.len(), 2, "{history}");
+    assert!(writes[0]["commit"].as_u64() > writes[1]["commit"].as_u64());
+    for write in writes {
+        assert_eq!(write["points"], 24);
+        assert_eq!(write["start"], rfc3339(Y2000));
+        assert_eq!(write["end"], rfc3339(Y2000 + 23 * HOUR + 1));
+        assert_eq!(write["author"].as_str(), author);
+    }
+    // Bounded, saying so; counted inside --from/--to.
+    let one = server.json(&[
+        "points",
+        "history",
+        &series,
+        "--max",
+        "1",
+        "--to",
+        &rfc3339(Y2000 + HOUR),
+    ]);
+    assert_eq!(one["more"], true);
+    assert_eq!(one["writes"][0]["points"], 1);
+    assert_eq!(one["writes"][0]["commit"], writes[0]["commit"]);
+    // For people: a header and a line per write.
+    let table = server.ok(&["points", "history", &series]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(lines[0].starts_with("commit  time"), "{table}");
+    assert!(lines[1].ends_with("24"), "{table}");
+    // Bad bounds are refused with the reason.
+    for max in ["0", "1001"] {
+        let refused = server.fails(&["points", "history", &series, "--max", max]);
+        assert!(refused.contains("1000"), "{refused}");
+    }
+    let refused = server.fails(&["points", "history", &series, "--from", &to, "--to", &from]);
+    assert!(refused.contains("not before"), "{refused}");
 }
 
 #[test]

@@ -24,7 +24,7 @@ use mesh::chrono::{DateTime, Utc};
 use mesh::{Connection, Resolution, Session};
 use serde_json::json;
 
-use super::time::{parse_utc_ms, show};
+use super::time::{interval, option_ms, show, utc};
 use super::{csv, parquet, NewFile};
 use crate::args::Format;
 use crate::output::Output;
@@ -152,17 +152,9 @@ pub async fn export(
     output: Option<PathBuf>,
     out: &Output,
 ) -> anyhow::Result<()> {
-    let from = parse_utc_ms(from).map_err(|reason| anyhow!("--from {reason}"))?;
-    let to = parse_utc_ms(to).map_err(|reason| anyhow!("--to {reason}"))?;
-    if from >= to {
-        bail!("--from {} is not before --to {}", show(from), show(to));
-    }
+    let (from, to) = interval(from, to)?;
     let as_of = as_of
-        .map(|text| {
-            parse_utc_ms(text)
-                .map_err(|reason| anyhow!("--as-of {reason}"))
-                .and_then(utc)
-        })
+        .map(|text| option_ms("--as-of", text).and_then(utc))
         .transpose()?;
     let mut sink = PointsSink::open(format, output)?;
     let session = connection.open_session().await?;
@@ -278,9 +270,4 @@ pub fn inside(batch: &RecordBatch, end: i64) -> anyhow::Result<RecordBatch> {
             column("value")?.slice(0, rows),
         ],
     )?)
-}
-
-fn utc(ms: i64) -> anyhow::Result<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(ms)
-        .ok_or_else(|| anyhow!("{ms} ms is outside the times this program handles"))
 }
