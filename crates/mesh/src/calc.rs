@@ -7,7 +7,7 @@
 //! [`Session::audit_times`]). Calculated attributes need nothing of
 //! their own: [`Session::read_timeseries_points_at`] reads them.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use mesh_proto::calc::calculation_response::CalculationResultOneof;
 use mesh_proto::calc::calculation_service_client::CalculationServiceClient;
 use mesh_proto::calc::CalculationRequest;
@@ -284,14 +284,17 @@ const EPOCH_TICKS: i64 = 621_355_968_000_000_000;
 /// Ticks per millisecond.
 const TICKS_PER_MS: i64 = 10_000;
 
-/// `time` as the language's time number, .NET ticks, to the millisecond
-/// (the server keeps commit times in milliseconds). Written as an integer
-/// so that no year, before 1000 or after 9999, needs a specification.
-fn to_ticks(time: DateTime<Utc>) -> Result<i64> {
-    to_ms(time)
-        .checked_mul(TICKS_PER_MS)
-        .and_then(|ticks| ticks.checked_add(EPOCH_TICKS))
-        .ok_or_else(|| Error::InvalidArgument(format!("{time} is out of the range of ticks")))
+/// `time` as the time specification the official SDK writes, `UTC` and
+/// the digits of the time to the millisecond (commit times are kept in
+/// milliseconds): the form every Mesh server reads. Years 1 to 9999, the
+/// ones the language has times for.
+fn time_spec(time: DateTime<Utc>) -> Result<String> {
+    if !(1..=9999).contains(&time.year()) {
+        return Err(Error::InvalidArgument(format!(
+            "{time} is outside the years 1 to 9999 the calculation language has times for"
+        )));
+    }
+    Ok(time.format("'UTC%Y%m%d%H%M%S%3f'").to_string())
 }
 
 /// A time number the server answered (ticks) as a UTC time, to the
@@ -417,7 +420,7 @@ impl Session {
         end: DateTime<Utc>,
         time: DateTime<Utc>,
     ) -> Result<CalculatedSeries> {
-        let expression = format!("## = @GetTsAsOfTime(@t(), {})\n", to_ticks(time)?);
+        let expression = format!("## = @GetTsAsOfTime(@t(), {})\n", time_spec(time)?);
         self.run_calculation(&expression, start, end, relative_to)
             .await?
             .into_series()
@@ -442,6 +445,9 @@ impl Session {
             .await?
         {
             CalculationResult::Series(all) => Ok(all),
+            // A server may leave the result unset for an empty array, as
+            // the official SDK expects.
+            CalculationResult::Nothing => Ok(Vec::new()),
             other => Err(unexpected(&other, "series")),
         }
     }
@@ -464,6 +470,7 @@ impl Session {
             .await?
         {
             CalculationResult::Numbers(all) => all.into_iter().map(from_ticks).collect(),
+            CalculationResult::Nothing => Ok(Vec::new()),
             other => Err(unexpected(&other, "numbers")),
         }
     }
@@ -494,10 +501,14 @@ mod tests {
     }
 
     #[test]
-    fn times_go_to_ticks_and_back_to_the_millisecond() {
+    fn times_are_written_as_specifications_and_read_from_ticks() {
         let time = DateTime::from_timestamp_millis(1_704_067_200_123).unwrap();
-        let ticks = to_ticks(time).unwrap();
-        assert_eq!(ticks, 638_396_640_001_230_000);
+        assert_eq!(time_spec(time).unwrap(), "'UTC20240101000000123'");
+        let early = DateTime::from_timestamp_millis(-62_000_000_000_000).unwrap();
+        assert_eq!(time_spec(early).unwrap(), "'UTC00050419094640000'");
+        let late = DateTime::from_timestamp_millis(253_402_300_800_000).unwrap();
+        assert!(time_spec(late).is_err());
+        let ticks: i64 = 638_396_640_001_230_000;
         // The double the server answers is a little off: still that ms.
         assert_eq!(from_ticks(ticks as f64 - 60.0).unwrap(), time);
         assert_eq!(from_ticks(ticks as f64).unwrap(), time);
