@@ -314,4 +314,28 @@ async fn history_as_of_versions_and_audit_times() {
         .unwrap();
     let still = session.list_writes(key, start, end, 10).await.unwrap();
     assert_eq!(still.writes.len(), 2);
+    // Committed, it is the newest write, of its one hour and one point;
+    // an earlier write keeps the count it left, and a delete left none.
+    session.commit().await.unwrap();
+    let second_hour = (start + Duration::hours(1), start + Duration::hours(2));
+    session
+        .write_timeseries_point_slice(key, second_hour.0, second_hour.1, &[])
+        .await
+        .unwrap();
+    session.commit().await.unwrap();
+    let history = session.list_writes(key, start, end, 10).await.unwrap();
+    let counts: Vec<_> = history
+        .writes
+        .iter()
+        .map(|w| (w.start, w.end, w.points))
+        .collect();
+    assert_eq!(
+        counts,
+        vec![
+            (second_hour.0, second_hour.1, 0),
+            (start, start + Duration::hours(1), 1),
+            (start, end, 3),
+            (start, end, 3),
+        ]
+    );
 }
