@@ -20,6 +20,7 @@ const FILES: &[&str] = &[
     // mesh-rs's own extensions, outside the Mesh API's packages.
     "mesh_rs/model_file/v1/model_file.proto",
     "mesh_rs/admin/v1/admin.proto",
+    "mesh_rs/history/v1/history.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

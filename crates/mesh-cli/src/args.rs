@@ -202,12 +202,35 @@ pub enum PointsCommand {
         /// End, excluded.
         #[arg(long, allow_hyphen_values = true)]
         to: String,
+        /// Export the series as it was committed at this time (RFC 3339
+        /// or epoch milliseconds), from the history the server keeps;
+        /// value times no commit had written then are NaN with the
+        /// missing flag [default: as it is now].
+        #[arg(long, allow_hyphen_values = true)]
+        as_of: Option<String>,
         /// File format [default: from the file's extension, else csv].
         #[arg(long)]
         format: Option<Format>,
         /// The file to write [default: stdout].
         #[arg(long, short = 'o')]
         output: Option<PathBuf>,
+    },
+    /// Lists the commits that changed a series, newest first: commit
+    /// time, the identity that committed, the interval each write
+    /// replaced and the points it left in [--from, --to).
+    History {
+        /// Series key, or the path or id of a time series attribute.
+        series: String,
+        /// Writes meeting [--from, --to) are listed: RFC 3339 or epoch
+        /// milliseconds [default: the year 1].
+        #[arg(long, allow_hyphen_values = true)]
+        from: Option<String>,
+        /// End, excluded [default: the end of the year 9999].
+        #[arg(long, allow_hyphen_values = true)]
+        to: Option<String>,
+        /// The most writes to list, 1 to 1000.
+        #[arg(long, default_value_t = 100)]
+        max: u32,
     },
     /// Reads points from a file into a series, in one session, and commits
     /// once at the end: the series' points from the file's first time to

@@ -5,18 +5,16 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{anyhow, bail};
 use arrow_array::{ArrayRef, RecordBatch, UInt32Array};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use mesh::calc::{CalculatedSeries, CalculationResult, RelativeTo};
-use mesh::chrono::{DateTime, Utc};
 use mesh::{Connection, Target, Uuid};
 use serde_json::json;
 
 use crate::args::Format;
 use crate::output::Output;
 use crate::points::export::{inside, schema, PointsSink};
-use crate::points::time::{parse_utc_ms, show};
+use crate::points::time::{interval, utc};
 
 /// What to evaluate.
 pub struct Request<'a> {
@@ -46,11 +44,6 @@ fn relative_to(text: Option<&str>) -> RelativeTo {
     }
 }
 
-fn utc(ms: i64) -> anyhow::Result<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(ms)
-        .ok_or_else(|| anyhow!("{ms} ms is outside the times this program handles"))
-}
-
 /// Runs `mesh calc`.
 pub async fn run(
     connection: &Connection,
@@ -60,11 +53,7 @@ pub async fn run(
     out: &Output,
 ) -> anyhow::Result<()> {
     let (from, to) = request.interval;
-    let from = parse_utc_ms(from).map_err(|reason| anyhow!("--from {reason}"))?;
-    let to = parse_utc_ms(to).map_err(|reason| anyhow!("--to {reason}"))?;
-    if from >= to {
-        bail!("--from {} is not before --to {}", show(from), show(to));
-    }
+    let (from, to) = interval(from, to)?;
     let session = connection.open_session().await?;
     let result = session
         .run_calculation(

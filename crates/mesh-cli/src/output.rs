@@ -45,6 +45,28 @@ impl Output {
         }
     }
 
+    /// Prints rows under a header, each column as wide as its widest
+    /// cell, for people (scripts get JSON from the command itself).
+    pub fn table(&self, header: &[&str], rows: &[Vec<String>]) {
+        let mut widths: Vec<usize> = header.iter().map(|name| name.len()).collect();
+        for row in rows {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        let line = |cells: &mut dyn Iterator<Item = &str>| {
+            let padded: Vec<String> = cells
+                .zip(&widths)
+                .map(|(cell, &width)| format!("{cell:width$}"))
+                .collect();
+            println!("{}", padded.join("  ").trim_end());
+        };
+        line(&mut header.iter().copied());
+        for row in rows {
+            line(&mut row.iter().map(String::as_str));
+        }
+    }
+
     /// Whether results go out as JSON.
     pub fn is_json(&self) -> bool {
         self.json

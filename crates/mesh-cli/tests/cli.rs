@@ -648,6 +648,114 @@ fn calculations_print_series_numbers_and_texts() {
     assert!(refused.contains("line 1, column"), "{refused}");
 }
 
+/// Milliseconds since the Unix epoch now, on this machine's clock (the
+/// server's, which runs in this process).
+fn now_ms() -> i64 {
+    mesh::chrono::Utc::now().timestamp_millis()
+}
+
+#[test]
+fn points_export_as_of_and_history_read_the_kept_writes() {
+    let server = Server::start();
+    let key = server.create("AsOf", "HOUR");
+    let first: Vec<(i64, u32, f64)> = (0..24).map(|h| (Y2000 + h * HOUR, 0, 1.0)).collect();
+    let second: Vec<(i64, u32, f64)> = (0..24).map(|h| (Y2000 + h * HOUR, 0, 2.0)).collect();
+    let csv = server.path("as-of-in.csv");
+    let series = key.to_string();
+    let import = |points: &[(i64, u32, f64)]| {
+        write_csv(&csv, points);
+        server.ok(&[
+            "points",
+            "import",
+            csv.to_str().unwrap(),
+            "--series",
+            &series,
+        ]);
+    };
+    // Commit times are milliseconds: a few between the commits and the
+    // time in between keep them apart.
+    import(&first);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let between = now_ms();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    import(&second);
+
+    let out = server.path("as-of-out.csv");
+    let (from, to) = (Y2000.to_string(), (Y2000 + 24 * HOUR).to_string());
+    let mut args = vec!["points", "export", &series, "--from", &from, "--to", &to];
+    args.extend(["-o", out.to_str().unwrap()]);
+    server.json(&args);
+    assert_eq!(bits(&read_csv(&out)), bits(&second));
+    let between = between.to_string();
+    args.extend(["--as-of", &between]);
+    let answer = server.json(&args);
+    assert_eq!(answer["points"], 24);
+    assert_eq!(answer["as_of"], rfc3339(between.parse().unwrap()));
+    assert_eq!(bits(&read_csv(&out)), bits(&first));
+
+    // Before the first commit nothing was written: NaN, flagged missing.
+    let before = (Y2000 - HOUR).to_string();
+    let mut args = vec!["points", "export", &series, "--from", &from, "--to", &to];
+    args.extend(["-o", out.to_str().unwrap(), "--as-of", &before]);
+    server.json(&args);
+    let nothing = read_csv(&out);
+    assert_eq!(nothing.len(), 24);
+    assert!(nothing
+        .iter()
+        .all(|&(_, flags, value)| value.is_nan() && flags & mesh::flags::MISSING != 0));
+
+    // A bad time is the command's refusal; a future one the server's.
+    let mut args = vec!["points", "export", &series, "--from", &from, "--to", &to];
+    args.extend(["--as-of", "yesterday"]);
+    assert!(server.fails(&args).contains("--as-of"));
+    let future = (now_ms() + 86_400_000).to_string();
+    let mut args = vec!["points", "export", &series, "--from", &from, "--to", &to];
+    args.extend(["--as-of", &future]);
+    assert!(server.fails(&args).contains("future"));
+
+    // The two commits, newest first, by whoever this is, 24 points each.
+    let me = server.json(&["whoami"]);
+    let author = me["identifier"].as_str().filter(|a| !a.is_empty());
+    let history = server.json(&["points", "history", &series]);
+    assert_eq!(history["series"], key);
+    assert_eq!(history["more"], false);
+    let writes = history["writes"].as_array().unwrap();
+    assert_eq!(writes.len(), 2, "{history}");
+    assert!(writes[0]["commit"].as_u64() > writes[1]["commit"].as_u64());
+    for write in writes {
+        assert_eq!(write["points"], 24);
+        assert_eq!(write["start"], rfc3339(Y2000));
+        assert_eq!(write["end"], rfc3339(Y2000 + 23 * HOUR + 1));
+        assert_eq!(write["author"].as_str(), author);
+    }
+    // Bounded, saying so; counted inside --from/--to.
+    let one = server.json(&[
+        "points",
+        "history",
+        &series,
+        "--max",
+        "1",
+        "--to",
+        &rfc3339(Y2000 + HOUR),
+    ]);
+    assert_eq!(one["more"], true);
+    assert_eq!(one["writes"][0]["points"], 1);
+    assert_eq!(one["writes"][0]["commit"], writes[0]["commit"]);
+    // For people: a header and a line per write.
+    let table = server.ok(&["points", "history", &series]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(lines[0].starts_with("commit  time"), "{table}");
+    assert!(lines[1].ends_with("24"), "{table}");
+    // Bad bounds are refused with the reason.
+    for max in ["0", "1001"] {
+        let refused = server.fails(&["points", "history", &series, "--max", max]);
+        assert!(refused.contains("1000"), "{refused}");
+    }
+    let refused = server.fails(&["points", "history", &series, "--from", &to, "--to", &from]);
+    assert!(refused.contains("not before"), "{refused}");
+}
+
 #[test]
 fn a_backup_restores_as_a_server() {
     let server = Server::start();

@@ -80,10 +80,18 @@ pub mod mesh_rs {
             tonic::include_proto!("mesh_rs.admin.v1");
         }
     }
+    /// A series' history: the committed writes, with who made them.
+    pub mod history {
+        /// Version 1.
+        pub mod v1 {
+            tonic::include_proto!("mesh_rs.history.v1");
+        }
+    }
 }
 
 // Short names for the packages, used throughout mesh-rs.
 pub use mesh_rs::admin::v1 as admin;
+pub use mesh_rs::history::v1 as history;
 pub use mesh_rs::model_file::v1 as model_file;
 pub use volue::mesh::grpc::auth::v1alpha as auth;
 pub use volue::mesh::grpc::availability::v1alpha as availability;

@@ -12,6 +12,7 @@ use mesh_proto::auth::authentication_service_server::AuthenticationServiceServer
 use mesh_proto::availability::availability_service_server::AvailabilityServiceServer;
 use mesh_proto::calc::calculation_service_server::CalculationServiceServer;
 use mesh_proto::config::configuration_service_server::ConfigurationServiceServer;
+use mesh_proto::history::history_service_server::HistoryServiceServer;
 use mesh_proto::hydsim::hydsim_service_server::HydsimServiceServer;
 use mesh_proto::model::model_service_server::ModelServiceServer;
 use mesh_proto::model_definition::model_definition_service_server::ModelDefinitionServiceServer;
@@ -36,6 +37,7 @@ use crate::services::admin::AdminApi;
 use crate::services::auth::AuthApi;
 use crate::services::calc::CalculationApi;
 use crate::services::config::ConfigurationApi;
+use crate::services::history::HistoryApi;
 use crate::services::model::ModelApi;
 use crate::services::model_definition::ModelDefinitionApi;
 use crate::services::model_file::ModelFileApi;
@@ -318,6 +320,15 @@ pub async fn serve(
         ModelFileServiceServer::new(ModelFileApi::new(sessions.clone(), store.clone(), limit))
             .max_decoding_message_size(limit)
             .max_encoding_message_size(limit),
+    )
+    .add_service(
+        HistoryServiceServer::new(HistoryApi::new(
+            sessions.clone(),
+            store.clone(),
+            calc_settings.clone(),
+        ))
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit),
     )
     .add_service(
         AdminServiceServer::new(AdminApi::new(

@@ -146,7 +146,7 @@ struct Fixture {
 static FIXTURE: LazyLock<Fixture> = LazyLock::new(Fixture::build);
 
 /// The services fuzzed: the Mesh services, our extensions (admin, model
-/// file), health and reflection.
+/// file, history), health and reflection.
 const SERVICES: &[&str] = &[
     "volue.mesh.grpc.session.v1alpha.SessionService",
     "volue.mesh.grpc.config.v1alpha.ConfigurationService",
@@ -156,6 +156,7 @@ const SERVICES: &[&str] = &[
     "volue.mesh.grpc.model.v1alpha.ModelService",
     "mesh_rs.admin.v1.AdminService",
     "mesh_rs.model_file.v1.ModelFileService",
+    "mesh_rs.history.v1.HistoryService",
     "grpc.health.v1.Health",
     "grpc.reflection.v1.ServerReflection",
     "grpc.reflection.v1alpha.ServerReflection",

@@ -51,6 +51,7 @@ const METHODS: &[(&str, Kind)] = &[
         "/volue.mesh.grpc.model_definition.v1alpha.ModelDefinitionService/ListUnitsOfMeasurement",
         Kind::Unary,
     ),
+    ("/mesh_rs.history.v1.HistoryService/ListWrites", Kind::Unary),
 ];
 
 #[tokio::test]

@@ -622,6 +622,54 @@ impl Session {
             .block_on(self.inner.sum_of_points(relative_to, start, end))
     }
 
+    /// See [`crate::Session::as_of`].
+    pub fn as_of(
+        &self,
+        relative_to: impl Into<crate::calc::RelativeTo>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        time: DateTime<Utc>,
+    ) -> Result<crate::calc::CalculatedSeries> {
+        self.runtime
+            .block_on(self.inner.as_of(relative_to, start, end, time))
+    }
+
+    /// See [`crate::Session::historical_versions`].
+    pub fn historical_versions(
+        &self,
+        relative_to: impl Into<crate::calc::RelativeTo>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        n: u32,
+    ) -> Result<Vec<crate::calc::CalculatedSeries>> {
+        self.runtime
+            .block_on(self.inner.historical_versions(relative_to, start, end, n))
+    }
+
+    /// See [`crate::Session::audit_times`].
+    pub fn audit_times(
+        &self,
+        relative_to: impl Into<crate::calc::RelativeTo>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        n: u32,
+    ) -> Result<Vec<DateTime<Utc>>> {
+        self.runtime
+            .block_on(self.inner.audit_times(relative_to, start, end, n))
+    }
+
+    /// See [`crate::Session::list_writes`].
+    pub fn list_writes(
+        &self,
+        series: impl Into<crate::calc::RelativeTo>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        max: u32,
+    ) -> Result<crate::WriteHistory> {
+        self.runtime
+            .block_on(self.inner.list_writes(series, start, end, max))
+    }
+
     /// See [`crate::Session::read_timeseries_points_at`].
     pub fn read_timeseries_points_at(
         &self,

@@ -2,10 +2,12 @@
 //! by the server relative to an object, an attribute or a series
 //! ([`Session::run_calculation`]), and typed helpers for the common ones
 //! ([`Session::transform`], [`Session::sum_of_series`],
-//! [`Session::sum_of_points`]). Calculated attributes need nothing of
+//! [`Session::sum_of_points`]), the history ones among them
+//! ([`Session::as_of`], [`Session::historical_versions`],
+//! [`Session::audit_times`]). Calculated attributes need nothing of
 //! their own: [`Session::read_timeseries_points_at`] reads them.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use mesh_proto::calc::calculation_response::CalculationResultOneof;
 use mesh_proto::calc::calculation_service_client::CalculationServiceClient;
 use mesh_proto::calc::CalculationRequest;
@@ -31,7 +33,8 @@ pub enum RelativeTo {
 }
 
 impl RelativeTo {
-    fn to_proto(&self) -> MeshId {
+    /// The id as the wire names it (a key, else an id or a path).
+    pub(crate) fn to_proto(&self) -> MeshId {
         match self {
             RelativeTo::Target(target) => target.to_proto(),
             RelativeTo::Key(key) => MeshId {
@@ -276,6 +279,42 @@ fn to_ms(time: DateTime<Utc>) -> i64 {
     time.timestamp_millis()
 }
 
+/// Ticks (100 ns since 0001-01-01) between 0001-01-01 and the Unix epoch.
+const EPOCH_TICKS: i64 = 621_355_968_000_000_000;
+/// Ticks per millisecond.
+const TICKS_PER_MS: i64 = 10_000;
+
+/// `time` as the time specification the official SDK writes, `UTC` and
+/// the digits of the time to the millisecond (commit times are kept in
+/// milliseconds): the form every Mesh server reads. Years 1 to 9999, the
+/// ones the language has times for.
+fn time_spec(time: DateTime<Utc>) -> Result<String> {
+    if !(1..=9999).contains(&time.year()) {
+        return Err(Error::InvalidArgument(format!(
+            "{time} is outside the years 1 to 9999 the calculation language has times for"
+        )));
+    }
+    Ok(time.format("'UTC%Y%m%d%H%M%S%3f'").to_string())
+}
+
+/// A time number the server answered (ticks) as a UTC time, to the
+/// nearest millisecond: a double holds today's tick counts only to 128
+/// ticks, so truncating could give the millisecond before (and an as-of
+/// read at that time would miss the very commit).
+fn from_ticks(ticks: f64) -> Result<DateTime<Utc>> {
+    let refused = || Error::Protocol(format!("the server answered {ticks}, no time in ticks"));
+    if !ticks.is_finite() || ticks.abs() > 9.2e18 {
+        return Err(refused());
+    }
+    let since_epoch = (ticks as i64)
+        .checked_sub(EPOCH_TICKS)
+        .ok_or_else(refused)?;
+    let ms = since_epoch
+        .saturating_add(TICKS_PER_MS / 2)
+        .div_euclid(TICKS_PER_MS);
+    DateTime::from_timestamp_millis(ms).ok_or_else(refused)
+}
+
 impl Session {
     fn calculation_client(&self) -> CalculationServiceClient<crate::connection::Transport> {
         CalculationServiceClient::new(self.connection().transport())
@@ -366,6 +405,83 @@ impl Session {
             .await?
             .into_number()
     }
+
+    /// `relative_to`'s series over `[start, end)` as it was committed at
+    /// `time` (`@GetTsAsOfTime`): at every value time the newest write
+    /// committed at or before `time` (to the millisecond); value times no
+    /// write covered then are NaN MISSING. History is of committed data:
+    /// this session's pending writes are not in it. The server refuses a
+    /// time in the future, and a target that is no stored series (a
+    /// calculated attribute has no history).
+    pub async fn as_of(
+        &self,
+        relative_to: impl Into<RelativeTo>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        time: DateTime<Utc>,
+    ) -> Result<CalculatedSeries> {
+        let expression = format!("## = @GetTsAsOfTime(@t(), {})\n", time_spec(time)?);
+        self.run_calculation(&expression, start, end, relative_to)
+            .await?
+            .into_series()
+    }
+
+    /// Up to `n` earlier versions of `relative_to`'s series over
+    /// `[start, end)`, newest first (`@GetTsHistoricalVersions`): the
+    /// series just before each commit that changed it in the period. The
+    /// state before the first write, and a version equal to the current
+    /// series, are no versions; a series written once has none. The
+    /// server answers at most 1,000.
+    pub async fn historical_versions(
+        &self,
+        relative_to: impl Into<RelativeTo>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        n: u32,
+    ) -> Result<Vec<CalculatedSeries>> {
+        let expression = format!("## = @GetTsHistoricalVersions(@t(), {n})\n");
+        match self
+            .run_calculation(&expression, start, end, relative_to)
+            .await?
+        {
+            CalculationResult::Series(all) => Ok(all),
+            // A server may leave the result unset for an empty array, as
+            // the official SDK expects.
+            CalculationResult::Nothing => Ok(Vec::new()),
+            other => Err(unexpected(&other, "series")),
+        }
+    }
+
+    /// The commit times of the newest `n` commits that changed
+    /// `relative_to`'s series in `[start, end)`, newest first
+    /// (`@GetTsAuditTimes`): each one, given to [`Session::as_of`], reads
+    /// the series as that commit left it. The server answers at most
+    /// 1,000.
+    pub async fn audit_times(
+        &self,
+        relative_to: impl Into<RelativeTo>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        n: u32,
+    ) -> Result<Vec<DateTime<Utc>>> {
+        let expression = format!("## = @GetTsAuditTimes(@t(), {n})\n");
+        match self
+            .run_calculation(&expression, start, end, relative_to)
+            .await?
+        {
+            CalculationResult::Numbers(all) => all.into_iter().map(from_ticks).collect(),
+            CalculationResult::Nothing => Ok(Vec::new()),
+            other => Err(unexpected(&other, "numbers")),
+        }
+    }
+}
+
+/// The error for a result of another type than the call's.
+fn unexpected(result: &CalculationResult, wanted: &str) -> Error {
+    Error::Protocol(format!(
+        "the calculation answered {}, not {wanted}",
+        result.describe()
+    ))
 }
 
 #[cfg(test)]
@@ -382,6 +498,22 @@ mod tests {
         );
         assert!(lookup('t', Some("'\"")).is_err());
         assert!(lookup('t', Some("a\nb")).is_err());
+    }
+
+    #[test]
+    fn times_are_written_as_specifications_and_read_from_ticks() {
+        let time = DateTime::from_timestamp_millis(1_704_067_200_123).unwrap();
+        assert_eq!(time_spec(time).unwrap(), "'UTC20240101000000123'");
+        let early = DateTime::from_timestamp_millis(-62_000_000_000_000).unwrap();
+        assert_eq!(time_spec(early).unwrap(), "'UTC00050419094640000'");
+        let late = DateTime::from_timestamp_millis(253_402_300_800_000).unwrap();
+        assert!(time_spec(late).is_err());
+        let ticks: i64 = 638_396_640_001_230_000;
+        // The double the server answers is a little off: still that ms.
+        assert_eq!(from_ticks(ticks as f64 - 60.0).unwrap(), time);
+        assert_eq!(from_ticks(ticks as f64).unwrap(), time);
+        assert!(from_ticks(f64::NAN).is_err());
+        assert!(from_ticks(1e300).is_err());
     }
 
     #[test]

@@ -66,6 +66,7 @@ mod connection;
 mod credentials;
 mod error;
 mod guid;
+mod history;
 mod keep_alive;
 mod kerberos;
 mod model;
@@ -75,6 +76,7 @@ mod time_series;
 pub use admin::Backup;
 pub use connection::{Connection, UserIdentity, VersionInfo};
 pub use error::{Error, Result};
+pub use history::{CommittedWrite, WriteHistory, MAX_LISTED_WRITES};
 pub use model::{
     Attribute, AttributeDefinition, AttributeType, AttributeUpdate, AttributeValues, AttributeView,
     Axis, DefinitionKind, Imported, LinkVersion, Namespace, NamespaceChild, Object,

@@ -6,6 +6,10 @@
 //! breakpoint series. Only points inside each window are written (a
 //! piecewise linear read adds the point after it, which belongs to the
 //! next window).
+//!
+//! With `--as-of`, each window is the series as committed at that time,
+//! read through the SDK's `as_of` (a calculation): the windows then make
+//! one consistent state, whatever is committed while they are read.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -20,7 +24,7 @@ use mesh::chrono::{DateTime, Utc};
 use mesh::{Connection, Resolution, Session};
 use serde_json::json;
 
-use super::time::{parse_utc_ms, show};
+use super::time::{interval, option_ms, show, utc};
 use super::{csv, parquet, NewFile};
 use crate::args::Format;
 use crate::output::Output;
@@ -137,25 +141,26 @@ impl PointsSink {
     }
 }
 
-/// Exports `series` in `[from, to)`.
+/// Exports `series` in `[from, to)`, as it is now or as committed at
+/// `as_of`.
 pub async fn export(
     connection: &Connection,
     series: &str,
     (from, to): (&str, &str),
+    as_of: Option<&str>,
     format: Format,
     output: Option<PathBuf>,
     out: &Output,
 ) -> anyhow::Result<()> {
-    let from = parse_utc_ms(from).map_err(|reason| anyhow!("--from {reason}"))?;
-    let to = parse_utc_ms(to).map_err(|reason| anyhow!("--to {reason}"))?;
-    if from >= to {
-        bail!("--from {} is not before --to {}", show(from), show(to));
-    }
+    let (from, to) = interval(from, to)?;
+    let as_of = as_of
+        .map(|text| option_ms("--as-of", text).and_then(utc))
+        .transpose()?;
     let mut sink = PointsSink::open(format, output)?;
     let session = connection.open_session().await?;
     let outcome = async {
         let key = crate::series::key_of(&session, series).await?;
-        let count = read_all(&session, key, from, to, &mut sink).await?;
+        let count = read_all(&session, key, from, to, as_of, &mut sink).await?;
         Ok::<_, anyhow::Error>((key, count))
     }
     .await;
@@ -164,9 +169,12 @@ pub async fn export(
     closed?;
     let written_to = sink.finish()?;
     let message = format!(
-        "exported {count} points of series {key}, {} to {}{}",
+        "exported {count} points of series {key}, {} to {}{}{}",
         show(from),
         show(to),
+        as_of
+            .map(|time| format!(", as of {}", show(time.timestamp_millis())))
+            .unwrap_or_default(),
         written_to
             .as_ref()
             .map(|path| format!(", to {path}"))
@@ -176,6 +184,10 @@ pub async fn export(
         ("series", json!(key)),
         ("points", json!(count)),
         ("file", json!(written_to)),
+        (
+            "as_of",
+            json!(as_of.map(|time| show(time.timestamp_millis()))),
+        ),
     ];
     if written_to.is_some() {
         out.done(&message, &fields);
@@ -186,12 +198,14 @@ pub async fn export(
     Ok(())
 }
 
-/// Reads `[from, to)` window by window into `sink`; returns the count.
+/// Reads `[from, to)` window by window into `sink`, as committed at
+/// `as_of` when given; returns the count.
 async fn read_all(
     session: &Session,
     key: i64,
     from: i64,
     to: i64,
+    as_of: Option<DateTime<Utc>>,
     sink: &mut PointsSink,
 ) -> anyhow::Result<u64> {
     let info = session.get_timeseries_resource_info(key).await?;
@@ -207,9 +221,14 @@ async fn read_all(
     let mut at = from;
     while at < to {
         let end = at.saturating_add(window).min(to);
-        let points = session
-            .read_timeseries_points(key, utc(at)?, utc(end)?)
-            .await?;
+        let points = match as_of {
+            None => {
+                session
+                    .read_timeseries_points(key, utc(at)?, utc(end)?)
+                    .await?
+            }
+            Some(time) => session.as_of(key, utc(at)?, utc(end)?, time).await?.points,
+        };
         let batch = inside(points.batch(), end)?;
         count += batch.num_rows() as u64;
         sink.write(&batch)?;
@@ -251,9 +270,4 @@ pub fn inside(batch: &RecordBatch, end: i64) -> anyhow::Result<RecordBatch> {
             column("value")?.slice(0, rows),
         ],
     )?)
-}
-
-fn utc(ms: i64) -> anyhow::Result<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(ms)
-        .ok_or_else(|| anyhow!("{ms} ms is outside the times this program handles"))
 }

@@ -14,14 +14,13 @@ use std::fmt;
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context};
-use mesh::chrono::{DateTime, Utc};
 use mesh::{Connection, Point, Session, POINTS_PER_MESSAGE};
 use mesh_timeseries::Grid;
 use serde_json::json;
 
 use super::csv::CsvSource;
 use super::parquet::ParquetSource;
-use super::time::show;
+use super::time::{show, utc};
 use crate::args::Format;
 use crate::output::Output;
 use crate::progress::{self, Unit};
@@ -215,9 +214,4 @@ async fn write(session: &Session, key: i64, points: &[Point], end: i64) -> anyho
         .write_timeseries_point_slice(key, utc(start)?, utc(end)?, points)
         .await?;
     Ok(())
-}
-
-fn utc(ms: i64) -> anyhow::Result<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(ms)
-        .ok_or_else(|| anyhow!("{ms} ms is outside the times this program handles"))
 }

@@ -1,6 +1,6 @@
 //! `mesh points export|import`: points of a series to and from CSV and
 //! Parquet files, streamed in pieces of one message each, so files of any
-//! size take bounded memory.
+//! size take bounded memory; `mesh points history`: who wrote them when.
 //!
 //! Both formats carry the columns of the wire payload: `utc_time`, `flags`
 //! (uint32) and `value` (float64). CSV and Parquet are read and written by
@@ -9,6 +9,7 @@
 
 mod csv;
 pub mod export;
+mod history;
 mod import;
 mod parquet;
 pub mod time;
@@ -34,11 +35,31 @@ pub async fn run(
             series,
             from,
             to,
+            as_of,
             format,
             output,
         } => {
             let format = format_of(output.as_deref(), format);
-            export::export(connection, &series, (&from, &to), format, output, out).await
+            let interval = (from.as_str(), to.as_str());
+            export::export(
+                connection,
+                &series,
+                interval,
+                as_of.as_deref(),
+                format,
+                output,
+                out,
+            )
+            .await
+        }
+        PointsCommand::History {
+            series,
+            from,
+            to,
+            max,
+        } => {
+            let interval = (from.as_deref(), to.as_deref());
+            history::history(connection, &series, interval, max, out).await
         }
         PointsCommand::Import {
             file,

@@ -1,6 +1,7 @@
 //! Instants as files and options give them: RFC 3339, or epoch milliseconds.
 
-use mesh::chrono::DateTime;
+use anyhow::{anyhow, bail};
+use mesh::chrono::{DateTime, Utc};
 
 /// Milliseconds since the Unix epoch of `text`: an RFC 3339 time
 /// (`2024-01-01T00:00:00Z`, `2024-01-01T01:00:00.250+01:00`) or an integer
@@ -27,6 +28,31 @@ pub fn parse_utc_ms(text: &str) -> Result<i64, String> {
         ));
     }
     Ok(time.timestamp_millis())
+}
+
+/// The time an option gives (`--from`, `--as-of`, …), in epoch
+/// milliseconds; the error names the option.
+pub fn option_ms(option: &str, text: &str) -> anyhow::Result<i64> {
+    parse_utc_ms(text).map_err(|reason| anyhow!("{option} {reason}"))
+}
+
+/// `--from` and `--to` in epoch milliseconds, the start before the end.
+pub fn interval(from: &str, to: &str) -> anyhow::Result<(i64, i64)> {
+    checked(option_ms("--from", from)?, option_ms("--to", to)?)
+}
+
+/// `[from, to)` if the start is before the end.
+pub fn checked(from: i64, to: i64) -> anyhow::Result<(i64, i64)> {
+    if from >= to {
+        bail!("--from {} is not before --to {}", show(from), show(to));
+    }
+    Ok((from, to))
+}
+
+/// Epoch milliseconds as a UTC time, for the SDK's calls.
+pub fn utc(ms: i64) -> anyhow::Result<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| anyhow!("{ms} ms is outside the times this program handles"))
 }
 
 /// At most 64 characters of `text`, for messages.

@@ -1,10 +1,11 @@
 //! One module per gRPC service of the Mesh API, and of mesh-rs's own
-//! extensions (`admin`, `model_file`).
+//! extensions (`admin`, `history`, `model_file`).
 
 pub mod admin;
 pub mod auth;
 pub mod calc;
 pub mod config;
+pub mod history;
 pub mod model;
 pub mod model_definition;
 pub mod model_file;

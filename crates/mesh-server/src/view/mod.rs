@@ -10,6 +10,7 @@
 
 mod copy;
 mod error;
+mod history;
 mod read;
 mod series;
 
@@ -19,6 +20,7 @@ use mesh_storage::{ChangeSet, SeriesMeta, Snapshot, StoreHandle};
 
 pub use copy::MAX_COPIED_POINTS;
 pub use error::ViewError;
+pub use history::{ListedWrite, WriteListing, MAX_LISTED_WRITES};
 pub use read::{ReadAnswer, ReadLimit};
 pub use series::{NewSeries, SeriesUpdate};
 

@@ -30,4 +30,5 @@ pub use file::Imported;
 pub use ids::{Reference, Target};
 pub use kind_definition_calls::Axis;
 pub use objects::{Attribute, AttributeValues, AttributeView, Object};
+pub(crate) use values::from_timestamp;
 pub use values::{AttributeUpdate, Value, ValueType};

@@ -132,22 +132,27 @@ async fn read_series(
 /// A series as a request names it: its key, and the attribute it was
 /// reached through (id and path), if any; for a calculated attribute (key
 /// 0), the model its expression is evaluated in.
-struct Addressed {
-    key: i64,
-    through: Option<(Uuid, String)>,
-    calculated: Option<(Arc<mesh_model::Model>, Arc<CalcSettings>)>,
+pub(crate) struct Addressed {
+    /// The series' key; 0 for a calculated attribute.
+    pub key: i64,
+    /// The attribute it was reached through: id and path.
+    pub through: Option<(Uuid, String)>,
+    /// For a calculated attribute, the model and settings to evaluate it.
+    pub calculated: Option<(Arc<mesh_model::Model>, Arc<CalcSettings>)>,
 }
 
 /// What a call does with the series it names.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Use {
+pub(crate) enum Use {
+    /// Reads it: a calculated attribute is evaluated.
     Read,
+    /// Writes it: a physical series is needed.
     Write,
 }
 
 /// The series `id` names, through the model as the session sees it when
 /// it names a time series attribute.
-async fn address(
+pub(crate) async fn address(
     lease: &SessionLease,
     id: Option<&MeshId>,
     usage: Use,
