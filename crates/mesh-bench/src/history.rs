@@ -1,13 +1,16 @@
 //! `mesh-bench history`: what keeping every commit's writes costs.
 //!
-//! Two servers of the same binary, each on a data directory of its own so
+//! Three servers of the same binary, each on a data directory of its own so
 //! that the bytes on disk are each one's: on one, series A get a year of
 //! hourly values in 365 commits of overlapping two-day windows (commit
 //! `d` writes days `d` and `d + 1`, so every day but the first is written
-//! twice and its first values are kept as history); on the other, series
-//! B get the same final values in one commit (no history). Printed:
+//! twice and its first values are kept as history); on another, series
+//! B get the same final values in one commit (no history); on a third,
+//! series C get them in 365 commits of one day each (as many commits and
+//! writes as A, nothing replaced), which tells the cost of the commits
+//! apart from that of the replaced points. Printed:
 //! (1) bytes on disk per current point and per stored point (current
-//!     points plus the replaced points kept);
+//!     points plus the replaced points kept), A, C and B;
 //! (2) the read of the whole year of A against that of B, points/s, and
 //!     their ratio (history should cost reads nothing: about 1.0);
 //! (3) `@GetTsAsOfTime` over a random week at a random commit time,
@@ -34,7 +37,7 @@ const DAY_HOURS: u64 = 24;
 const DAYS: u64 = 365;
 const YEAR_HOURS: u64 = DAYS * DAY_HOURS;
 const WEEK_HOURS: u64 = 7 * DAY_HOURS;
-/// Days each commit of A writes.
+/// Days each commit of A writes (C writes one).
 const WINDOW_DAYS: u64 = 2;
 /// More than the commits of A, so every audit time comes back.
 const AUDIT_TIMES: u64 = 400;
@@ -61,18 +64,19 @@ pub struct HistoryArgs {
     pub server_bin: Option<PathBuf>,
 }
 
-/// Hours `[first, end)` commit `day` of A writes: two days, cut at the
-/// end of the year.
-fn window(day: u64) -> (u64, u64) {
+/// Hours `[first, end)` commit `day` writes when each writes `days`
+/// days, cut at the end of the year.
+fn window(day: u64, days: u64) -> (u64, u64) {
     let first = day * DAY_HOURS;
-    (first, (first + WINDOW_DAYS * DAY_HOURS).min(YEAR_HOURS))
+    (first, (first + days * DAY_HOURS).min(YEAR_HOURS))
 }
 
-/// Points of one series of A that later commits replaced (and history
-/// keeps): each window's overlap with the one before.
-fn replaced_per_series() -> u64 {
+/// Points of one series that later commits replaced (and history keeps)
+/// when each commit writes `days` days: each window's overlap with the
+/// one before.
+fn replaced_per_series(days: u64) -> u64 {
     (1..DAYS)
-        .map(|day| window(day - 1).1.saturating_sub(window(day).0))
+        .map(|day| window(day - 1, days).1.saturating_sub(window(day, days).0))
         .sum()
 }
 
@@ -146,10 +150,10 @@ impl Side {
         })
     }
 
-    /// A: the year in one commit per day, each writing two days.
-    async fn write_daily_windows(&self) -> anyhow::Result<()> {
+    /// A and C: the year in one commit per day, each writing `days` days.
+    async fn write_daily_windows(&self, days: u64) -> anyhow::Result<()> {
         for day in 0..DAYS {
-            let hours = window(day);
+            let hours = window(day, days);
             for (series, &key) in (0u64..).zip(&self.keys) {
                 let points = written(series, day, hours);
                 tsclient::write_points(&self.ts, &self.session, key, ms(hours), &points).await?;
@@ -216,11 +220,14 @@ pub async fn run(args: HistoryArgs) -> anyhow::Result<()> {
     );
     let a = Side::start(&binary, "history-a", args.series).await?;
     let b = Side::start(&binary, "history-b", args.series).await?;
+    let c = Side::start(&binary, "history-c", args.series).await?;
     println!("  server A: {}", a.server.command_line);
     println!("  server B: {}", b.server.command_line);
+    println!("  server C: {}", c.server.command_line);
 
-    let (took_a, ()) = timed(a.write_daily_windows()).await?;
+    let (took_a, ()) = timed(a.write_daily_windows(WINDOW_DAYS)).await?;
     let (took_b, ()) = timed(b.write_once()).await?;
+    let (took_c, ()) = timed(c.write_daily_windows(1)).await?;
     println!(
         "  A: {} hourly series of a year, {DAYS} commits of {WINDOW_DAYS}-day windows \
          (day d and d+1), written in {:.1} s",
@@ -231,9 +238,14 @@ pub async fn run(args: HistoryArgs) -> anyhow::Result<()> {
         "  B: the same final values in one commit, written in {:.1} s",
         took_b.as_secs_f64()
     );
+    println!(
+        "  C: the same final values in {DAYS} commits of one day each (nothing replaced), \
+         written in {:.1} s",
+        took_c.as_secs_f64()
+    );
 
     println!();
-    disk_report(&a, &b, args.series)?;
+    disk_report(&a, &b, &c, args.series)?;
     println!();
     read_report(&a, &b, args.repeat).await?;
     println!();
@@ -241,13 +253,14 @@ pub async fn run(args: HistoryArgs) -> anyhow::Result<()> {
 
     a.finish().await?;
     b.finish().await?;
+    c.finish().await?;
     println!();
     println!("total run time: {:.1} s", began.elapsed().as_secs_f64());
     Ok(())
 }
 
-/// (1) Bytes on disk per current and per stored point, A and B.
-fn disk_report(a: &Side, b: &Side, series: u64) -> anyhow::Result<()> {
+/// (1) Bytes on disk per current and per stored point, A, C and B.
+fn disk_report(a: &Side, b: &Side, c: &Side, series: u64) -> anyhow::Result<()> {
     println!("== bytes on disk (growth of each data directory since its server started) ==");
     println!(
         "  {:<26} {:>12} {:>12} {:>12} {:>12} {:>22} {:>22}",
@@ -264,7 +277,12 @@ fn disk_report(a: &Side, b: &Side, series: u64) -> anyhow::Result<()> {
         (
             "A (365 commits, history)",
             a.growth()?,
-            current + series * replaced_per_series(),
+            current + series * replaced_per_series(WINDOW_DAYS),
+        ),
+        (
+            "C (365 commits, 1 day)",
+            c.growth()?,
+            current + series * replaced_per_series(1),
         ),
         ("B (one commit)", b.growth()?, current),
     ];
@@ -422,9 +440,13 @@ mod tests {
 
     #[test]
     fn windows_cover_the_year_and_overlap_by_a_day() {
-        assert_eq!(window(0), (0, 48));
-        assert_eq!(window(DAYS - 1), (YEAR_HOURS - DAY_HOURS, YEAR_HOURS));
-        assert_eq!(replaced_per_series(), (DAYS - 1) * DAY_HOURS);
+        assert_eq!(window(0, WINDOW_DAYS), (0, 48));
+        assert_eq!(
+            window(DAYS - 1, WINDOW_DAYS),
+            (YEAR_HOURS - DAY_HOURS, YEAR_HOURS)
+        );
+        assert_eq!(replaced_per_series(WINDOW_DAYS), (DAYS - 1) * DAY_HOURS);
+        assert_eq!(replaced_per_series(1), 0);
     }
 
     #[test]

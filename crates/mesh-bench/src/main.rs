@@ -108,7 +108,8 @@ enum Command {
     /// attribute, each against reading its input points; and the engine alone in process.
     Calc(calc::CalcArgs),
     /// Kept history: bytes on disk of a year written in 365 overlapping daily commits against
-    /// one commit, the current read of each, and as-of reads of a week at a past commit time.
+    /// one commit and 365 non-overlapping ones, the current read of the first two, and as-of
+    /// reads of a week at a past commit time.
     History(history::HistoryArgs),
 }
 
