@@ -11,8 +11,9 @@
 //! apart from that of the replaced points. Printed:
 //! (1) bytes on disk per current point and per stored point (current
 //!     points plus the replaced points kept), A, C and B;
-//! (2) the read of the whole year of A against that of B, points/s, and
-//!     their ratio (history should cost reads nothing: about 1.0);
+//! (2) the read of the whole year of A against that of B (and C),
+//!     points/s, and their ratios (history should cost reads nothing:
+//!     about 1.0);
 //! (3) `@GetTsAsOfTime` over a random week at a random commit time,
 //!     p50 and p99, beside reading the same week's current state by key
 //!     and through `@t()`.
@@ -247,7 +248,12 @@ pub async fn run(args: HistoryArgs) -> anyhow::Result<()> {
     println!();
     disk_report(&a, &b, &c, args.series)?;
     println!();
-    read_report(&a, &b, args.repeat).await?;
+    let sides = [
+        ("A (365 commits, history)", &a),
+        ("C (365 commits, 1 day)", &c),
+        ("B (one commit)", &b),
+    ];
+    read_report(sides, args.repeat).await?;
     println!();
     as_of_report(&a, args.samples).await?;
 
@@ -309,33 +315,39 @@ fn disk_report(a: &Side, b: &Side, c: &Side, series: u64) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// (2) Reading the year of A against reading the year of B.
-async fn read_report(a: &Side, b: &Side, repeat: u64) -> anyhow::Result<()> {
-    println!("== current read of the whole year ({YEAR_HOURS} points) of the first series, median of {repeat}, A and B interleaved ==");
+/// (2) Reading the year of A against reading the year of B (and of C,
+/// written in as many commits as A, nothing replaced).
+async fn read_report(sides: [(&str, &Side); 3], repeat: u64) -> anyhow::Result<()> {
+    println!(
+        "== current read of the whole year ({YEAR_HOURS} points) of the first series, \
+         median of {repeat}, A, C and B interleaved =="
+    );
     // Interleaved, after a warm-up read of each, so that other work on
-    // the machine weighs on both alike.
-    let (mut times_a, mut times_b) = (Vec::new(), Vec::new());
-    a.year_read().await?;
-    b.year_read().await?;
-    for _ in 0..repeat {
-        times_a.push(a.year_read().await?);
-        times_b.push(b.year_read().await?);
+    // the machine weighs on all alike.
+    let mut times = [Vec::new(), Vec::new(), Vec::new()];
+    for (_, side) in sides {
+        side.year_read().await?;
     }
-    let (seconds_a, seconds_b) = (middle(times_a), middle(times_b));
+    for _ in 0..repeat {
+        for ((_, side), times) in sides.iter().zip(&mut times) {
+            times.push(side.year_read().await?);
+        }
+    }
     let rate = |seconds: f64| YEAR_HOURS as f64 / seconds / 1e6;
-    for (label, seconds) in [
-        ("A (with history)", seconds_a),
-        ("B (no history)", seconds_b),
-    ] {
+    let rates = times.map(|t| rate(middle(t)));
+    for ((label, _), rate) in sides.iter().zip(rates) {
         println!(
-            "  {label:<20} {:>8.3} ms  {:>6.2} M points/s",
-            seconds * 1e3,
-            rate(seconds)
+            "  {label:<26} {:>8.3} ms  {:>6.2} M points/s",
+            YEAR_HOURS as f64 / rate / 1e3,
+            rate
         );
     }
+    let [a, c, b] = rates;
     println!(
-        "  throughput ratio A/B: {:.2}",
-        rate(seconds_a) / rate(seconds_b)
+        "  throughput ratio A/B: {:.2}   C/B: {:.2}   A/C: {:.2}",
+        a / b,
+        c / b,
+        a / c
     );
     Ok(())
 }
