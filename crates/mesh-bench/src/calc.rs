@@ -26,6 +26,7 @@ use mesh_proto::time_series::ReadTimeseriesRequest;
 use mesh_proto::types::{MeshId, UtcInterval};
 use tonic::transport::Channel;
 
+use crate::measure::median;
 use crate::server::{ServerArgs, ServerProcess};
 use crate::{data, thousands, tsclient};
 
@@ -94,60 +95,60 @@ fn by_path(path: &str) -> MeshId {
     }
 }
 
-/// The median of `repeat` runs of `job`, in seconds.
-async fn median<F, Fut>(repeat: u64, mut job: F) -> anyhow::Result<f64>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<()>>,
-{
-    job().await?; // warm-up
-    let mut times = Vec::new();
-    for _ in 0..repeat {
-        let started = Instant::now();
-        job().await?;
-        times.push(started.elapsed().as_secs_f64());
-    }
-    times.sort_by(f64::total_cmp);
-    Ok(times[times.len() / 2])
-}
-
-struct Clients {
-    session: mesh_proto::types::Guid,
+/// The calculation and time-series clients of one session, with the
+/// message limits lifted (answers of ten years are large).
+pub(crate) struct Clients {
+    pub session: mesh_proto::types::Guid,
     calc: CalculationServiceClient<Channel>,
     series: TimeseriesServiceClient<Channel>,
 }
 
+/// What one RunCalculation answered.
+pub(crate) type CalcResult = mesh_proto::calc::calculation_response::CalculationResultOneof;
+
 impl Clients {
-    /// Runs `expression` relative to `path` over hours `[0, hours)`;
-    /// returns the points of the series answered.
-    async fn calculate(&self, expression: &str, path: &str, hours: u64) -> anyhow::Result<usize> {
-        let answer = self
-            .calc
+    pub fn new(channel: &Channel, session: &mesh_proto::types::Guid) -> Clients {
+        Clients {
+            session: session.clone(),
+            calc: CalculationServiceClient::new(channel.clone())
+                .max_decoding_message_size(usize::MAX),
+            series: TimeseriesServiceClient::new(channel.clone())
+                .max_decoding_message_size(usize::MAX),
+        }
+    }
+
+    /// Runs `expression` relative to `relative_to` over hours
+    /// `[first, first + hours)`; returns what it answered.
+    pub async fn run(
+        &self,
+        expression: &str,
+        relative_to: MeshId,
+        first: u64,
+        hours: u64,
+    ) -> anyhow::Result<CalcResult> {
+        self.calc
             .clone()
             .run_calculation(CalculationRequest {
                 session_id: Some(self.session.clone()),
                 expression: expression.to_string(),
                 interval: Some(UtcInterval::from_millis(
-                    data::utc_ms(0),
-                    data::utc_ms(hours),
+                    data::utc_ms(first),
+                    data::utc_ms(first + hours),
                 )),
-                relative_to: Some(by_path(path)),
+                relative_to: Some(relative_to),
             })
             .await
             .map_err(|s| tsclient::failed("RunCalculation", s))?
-            .into_inner();
-        use mesh_proto::calc::calculation_response::CalculationResultOneof;
-        let Some(CalculationResultOneof::TimeseriesResults(all)) = answer.calculation_result_oneof
-        else {
-            anyhow::bail!("{expression} answered no series");
-        };
-        let mut points = 0;
-        for series in &all.timeseries {
-            points += mesh_timeseries::arrow_ipc::decode(&series.data)
-                .context("cannot decode a result")?
-                .len();
-        }
-        Ok(points)
+            .into_inner()
+            .calculation_result_oneof
+            .with_context(|| format!("{expression} answered nothing"))
+    }
+
+    /// Runs `expression` relative to `path` over hours `[0, hours)`;
+    /// returns the points of the series answered.
+    async fn calculate(&self, expression: &str, path: &str, hours: u64) -> anyhow::Result<usize> {
+        let answer = self.run(expression, by_path(path), 0, hours).await?;
+        series_points(expression, &answer)
     }
 
     /// Reads `id` over hours `[0, hours)`; returns the points.
@@ -173,6 +174,20 @@ impl Clients {
             .context("cannot decode the points")?
             .len())
     }
+}
+
+/// The points of the series in `answer` to `expression`, decoded.
+pub(crate) fn series_points(expression: &str, answer: &CalcResult) -> anyhow::Result<usize> {
+    let CalcResult::TimeseriesResults(all) = answer else {
+        anyhow::bail!("{expression} answered no series");
+    };
+    let mut points = 0;
+    for series in &all.timeseries {
+        points += mesh_timeseries::arrow_ipc::decode(&series.data)
+            .context("cannot decode a result")?
+            .len();
+    }
+    Ok(points)
 }
 
 fn row(label: &str, seconds: f64, points: u64, peer: f64) {
@@ -247,11 +262,7 @@ pub async fn run(args: CalcArgs) -> anyhow::Result<()> {
         thousands(args.series),
         loading.elapsed().as_secs_f64()
     );
-    let clients = Clients {
-        session: session.clone(),
-        calc: CalculationServiceClient::new(channel.clone()).max_decoding_message_size(usize::MAX),
-        series: TimeseriesServiceClient::new(channel.clone()).max_decoding_message_size(usize::MAX),
-    };
+    let clients = Clients::new(&channel, &session);
     println!();
     println!("== on the server (median of {} runs) ==", args.repeat);
 

@@ -11,6 +11,7 @@
 //! cargo run --release -p mesh-bench -- streams [--connections N] [--streams N] [--limits L,...]
 //! cargo run --release -p mesh-bench -- model [--objects N] [--areas A] [--sessions S] [--updates U]
 //! cargo run --release -p mesh-bench -- calc [--series N] [--repeat R]
+//! cargo run --release -p mesh-bench -- history [--repeat R] [--samples N] [--series N]
 //! ```
 //!
 //! The server binary must be built first, in the same profile: mesh-bench
@@ -20,8 +21,10 @@ mod calc;
 mod commits;
 mod data;
 mod disk;
+mod history;
 mod load;
 mod machine;
+mod measure;
 mod model;
 mod relations;
 mod server;
@@ -104,6 +107,10 @@ enum Command {
     /// Calculations: TRANSFORM of ten years, a sum over series a search finds, a calculated
     /// attribute, each against reading its input points; and the engine alone in process.
     Calc(calc::CalcArgs),
+    /// Kept history: bytes on disk of a year written in 365 overlapping daily commits against
+    /// one commit and 365 non-overlapping ones, the current read of the first two, and as-of
+    /// reads of a week at a past commit time.
+    History(history::HistoryArgs),
 }
 
 #[derive(Args)]
@@ -189,6 +196,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Model(args) => model::run(args).await,
         Command::Relations(args) => relations::run(args).await,
         Command::Calc(args) => calc::run(args).await,
+        Command::History(args) => history::run(args).await,
     }
 }
 
