@@ -155,6 +155,53 @@ impl<'a> Reader<'a> {
     }
 }
 
+// ---------------------------------------------------------------- write blocks
+
+/// One committed write as a block of a series' history holds it: commit
+/// number, part, and the replaced interval `[start, end)`.
+pub(crate) type BlockWrite = (u64, u32, i64, i64);
+
+/// A block of writes of one series, oldest first: the count, then each
+/// write as varints of its number's step from the previous one, its part,
+/// its start's (zigzag) distance from the previous end and its length. A
+/// small write costs a few bytes, not a row of its own.
+pub(crate) fn encode_writes(writes: &[BlockWrite]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(2 + writes.len() * 6);
+    put_varint(&mut out, writes.len() as u128);
+    let (mut seq, mut end) = (0u64, 0i64);
+    for &(s, part, start, stop) in writes {
+        put_varint(&mut out, u128::from(s.wrapping_sub(seq)));
+        put_varint(&mut out, u128::from(part));
+        put_varint(&mut out, u128::from(zigzag(start.wrapping_sub(end))));
+        put_varint(&mut out, u128::from(stop.wrapping_sub(start) as u64));
+        (seq, end) = (s, stop);
+    }
+    out
+}
+
+/// The writes of a block ([`encode_writes`]).
+pub(crate) fn decode_writes(bytes: &[u8]) -> Result<Vec<BlockWrite>, String> {
+    let mut r = Reader::new(bytes);
+    let count = r.u64()? as usize;
+    let mut out = Vec::with_capacity(count.min(MAX_TRUSTED_RESERVE));
+    let (mut seq, mut end) = (0u64, 0i64);
+    for _ in 0..count {
+        seq = seq.wrapping_add(r.u64()?);
+        let part =
+            u32::try_from(r.u64()?).map_err(|_| "a write's part is too large".to_string())?;
+        let start = end.wrapping_add(unzigzag(r.u64()?));
+        end = start.wrapping_add(r.u64()? as i64);
+        if end < start {
+            return Err(format!("a write ends ({end}) before it starts ({start})"));
+        }
+        out.push((seq, part, start, end));
+    }
+    if r.remaining() != 0 {
+        return Err(format!("{} bytes after the last write", r.remaining()));
+    }
+    Ok(out)
+}
+
 // ---------------------------------------------------------------- CRC-32
 
 /// The table of the reflected IEEE CRC-32 polynomial, built at compile time.
@@ -667,6 +714,27 @@ mod tests {
         decode_chunk(&bytes, &mut back).unwrap();
         assert_eq!(back, points);
         bytes.len()
+    }
+
+    #[test]
+    fn write_blocks_roundtrip() {
+        let writes = vec![
+            (1, 0, 0, 10),
+            (1, 1, -5, 3),
+            (7, 0, i64::MIN, i64::MAX),
+            (u64::MAX, u32::MAX, i64::MAX - 1, i64::MAX),
+        ];
+        assert_eq!(decode_writes(&encode_writes(&writes)).unwrap(), writes);
+        assert_eq!(decode_writes(&encode_writes(&[])).unwrap(), vec![]);
+        // Small writes in a row cost a few bytes each.
+        let small: Vec<BlockWrite> = (0..100)
+            .map(|i| (i + 1, 0, i as i64 * 24, i as i64 * 24 + 24))
+            .collect();
+        assert!(encode_writes(&small).len() <= 1 + 100 * 4);
+        assert!(decode_writes(&[5, 1]).is_err());
+        let mut trailing = encode_writes(&writes);
+        trailing.push(0);
+        assert!(decode_writes(&trailing).is_err());
     }
 
     #[test]

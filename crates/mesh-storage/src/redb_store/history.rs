@@ -9,17 +9,21 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use redb::{ReadableTable, Table, TableDefinition, WriteTransaction};
 
 use super::{decode, Decoded, RedbSnapshot, RedbStore, INFO};
-use crate::codec;
+use crate::codec::{self, BlockWrite};
 use crate::error::{Result, StoreError};
 use crate::history::Undo;
 use crate::types::{Point, Write};
 
 /// Commit number → commit time (ms) and author (UTF-8), see [`encode_commit`].
 pub(super) const COMMITS: TableDefinition<u64, &[u8]> = TableDefinition::new("commits");
-/// (series key, commit number, part) → (commit time, start, end) of the
-/// replaced interval.
-pub(super) const WRITES: TableDefinition<(i64, u64, u32), (i64, i64, i64)> =
-    TableDefinition::new("writes");
+/// (series key, number of the block's first commit) → a block of at most
+/// [`BLOCK_WRITES`] of the series' writes (`codec::encode_writes`): a
+/// write costs a few bytes, not a row, so a series written in many small
+/// commits keeps its history for next to nothing. Times come from
+/// `commits`.
+pub(super) const WRITES: TableDefinition<(i64, u64), &[u8]> = TableDefinition::new("write_blocks");
+/// Writes per block: bounds what a commit rewrites to append one.
+const BLOCK_WRITES: usize = 256;
 /// (series key, commit number, part, chunk start) → a chunk of the points
 /// that write replaced.
 pub(super) const REPLACED: TableDefinition<(i64, u64, u32, i64), &[u8]> =
@@ -99,7 +103,7 @@ fn decode_author(seq: u64, bytes: &[u8]) -> Result<String> {
 /// The history tables of one commit's transaction.
 pub(super) struct Log<'txn> {
     commit: Commit,
-    writes: Table<'txn, (i64, u64, u32), (i64, i64, i64)>,
+    writes: Table<'txn, (i64, u64), &'static [u8]>,
     replaced: Table<'txn, (i64, u64, u32, i64), &'static [u8]>,
 }
 
@@ -127,7 +131,7 @@ impl<'txn> Log<'txn> {
         last: Option<&Decoded>,
     ) -> Result<()> {
         let id = (key, self.commit.seq, part);
-        self.writes.insert(id, (self.commit.commit_ms, s, e))?;
+        self.append(key, (self.commit.seq, part, s, e))?;
         if let Some(left) = left {
             self.keep_inside(id, &left.points, s, e)?;
         }
@@ -141,6 +145,26 @@ impl<'txn> Log<'txn> {
                 .insert((key, id.1, part, k.value().1), v.value())?;
         }
         self.keep_inside(id, &last.points, s, e)
+    }
+
+    /// Appends `write` to the series' last block of writes, or starts a
+    /// new block when that one is full.
+    fn append(&mut self, key: i64, write: BlockWrite) -> Result<()> {
+        let last = match self.writes.range((key, 0)..=(key, u64::MAX))?.next_back() {
+            Some(entry) => {
+                let (k, v) = entry?;
+                Some((k.value().1, decode_block(key, v.value())?))
+            }
+            None => None,
+        };
+        let (first, mut block) = match last {
+            Some((first, block)) if block.len() < BLOCK_WRITES => (first, block),
+            _ => (write.0, Vec::new()),
+        };
+        block.push(write);
+        self.writes
+            .insert((key, first), codec::encode_writes(&block).as_slice())?;
+        Ok(())
     }
 
     /// Keeps the points of `points` inside `[s, e)`, if any, as one chunk.
@@ -178,12 +202,7 @@ impl RedbStore {
                 return Ok(0);
             };
             commits.retain_in(..=last, |_, _| false)?;
-            let mut dropped = 0u64;
-            txn.open_table(WRITES)?.retain(|(_, seq, _), _| {
-                let keep = seq > last;
-                dropped += u64::from(!keep);
-                keep
-            })?;
+            let dropped = prune_blocks(&mut txn.open_table(WRITES)?, last)?;
             txn.open_table(REPLACED)?
                 .retain(|(_, seq, _, _), _| seq > last)?;
             let mut info = txn.open_table(INFO)?;
@@ -196,6 +215,36 @@ impl RedbStore {
         txn.commit()?;
         Ok(dropped)
     }
+}
+
+/// Drops the writes of commits up to `last` from every block: whole
+/// blocks, or the older part of one (kept under its new first number).
+fn prune_blocks(blocks: &mut Table<(i64, u64), &'static [u8]>, last: u64) -> Result<u64> {
+    let mut changed: Vec<((i64, u64), Vec<BlockWrite>)> = Vec::new();
+    for entry in blocks.iter()? {
+        let (k, v) = entry?;
+        let (key, first) = k.value();
+        if first > last {
+            continue;
+        }
+        changed.push(((key, first), decode_block(key, v.value())?));
+    }
+    let mut dropped = 0u64;
+    for (id, block) in changed {
+        blocks.remove(id)?;
+        let kept: Vec<BlockWrite> = block.iter().copied().filter(|w| w.0 > last).collect();
+        dropped += (block.len() - kept.len()) as u64;
+        if let Some(&(first, ..)) = kept.first() {
+            blocks.insert((id.0, first), codec::encode_writes(&kept).as_slice())?;
+        }
+    }
+    Ok(dropped)
+}
+
+fn decode_block(key: i64, bytes: &[u8]) -> Result<Vec<BlockWrite>> {
+    codec::decode_writes(bytes).map_err(|reason| {
+        StoreError::Backend(format!("corrupt block of writes of series {key}: {reason}").into())
+    })
 }
 
 fn commit_time(seq: u64, bytes: &[u8]) -> Result<i64> {
@@ -220,22 +269,13 @@ impl RedbSnapshot {
 
     /// The writes of `key` meeting `[start, end)`, oldest first.
     pub(super) fn history_writes(&self, key: i64, start: i64, end: i64) -> Result<Vec<Write>> {
-        let table = self.txn.open_table(WRITES)?;
         let mut out = Vec::new();
-        for entry in table.range((key, 0, 0)..=(key, u64::MAX, u32::MAX))? {
-            let (k, v) = entry?;
-            let (_, seq, part) = k.value();
-            let (commit_ms, start_ms, end_ms) = v.value();
-            if start_ms < end && start < end_ms {
-                out.push(Write {
-                    seq,
-                    part,
-                    commit_ms,
-                    start_ms,
-                    end_ms,
-                });
+        self.walk_writes(key, false, |write| {
+            if write.start_ms < end && start < write.end_ms {
+                out.push(write);
             }
-        }
+            true
+        })?;
         Ok(out)
     }
 
@@ -248,28 +288,66 @@ impl RedbSnapshot {
         end: i64,
         undo: Undo,
     ) -> Result<Vec<Write>> {
-        let table = self.txn.open_table(WRITES)?;
         let mut out = Vec::new();
-        for entry in table.range((key, 0, 0)..=(key, u64::MAX, u32::MAX))?.rev() {
-            let (k, v) = entry?;
-            let (_, seq, part) = k.value();
-            let (commit_ms, start_ms, end_ms) = v.value();
-            let write = Write {
-                seq,
-                part,
-                commit_ms,
-                start_ms,
-                end_ms,
-            };
+        self.walk_writes(key, true, |write| {
             if !undo.undoes(&write) {
-                break;
+                return false;
             }
-            if start_ms < end && start < end_ms {
+            if write.start_ms < end && start < write.end_ms {
                 out.push(write);
             }
-        }
+            true
+        })?;
         out.reverse();
         Ok(out)
+    }
+
+    /// Hands the writes of `key` to `visit`, oldest first (or newest first
+    /// with `newest_first`), until it answers false. Each write's time is
+    /// its commit's.
+    fn walk_writes(
+        &self,
+        key: i64,
+        newest_first: bool,
+        mut visit: impl FnMut(Write) -> bool,
+    ) -> Result<()> {
+        let blocks = self.txn.open_table(WRITES)?;
+        let commits = self.txn.open_table(COMMITS)?;
+        let range = blocks.range((key, 0)..=(key, u64::MAX))?;
+        let entries: Box<dyn Iterator<Item = _>> = if newest_first {
+            Box::new(range.rev())
+        } else {
+            Box::new(range)
+        };
+        for entry in entries {
+            let (_, v) = entry?;
+            let mut block = decode_block(key, v.value())?;
+            if newest_first {
+                block.reverse();
+            }
+            for (seq, part, start_ms, end_ms) in block {
+                let commit_ms = match commits.get(seq)? {
+                    Some(bytes) => commit_time(seq, bytes.value())?,
+                    None => {
+                        return Err(StoreError::Backend(
+                            format!("series {key}: write of commit {seq}, which has no record")
+                                .into(),
+                        ))
+                    }
+                };
+                let write = Write {
+                    seq,
+                    part,
+                    commit_ms,
+                    start_ms,
+                    end_ms,
+                };
+                if !visit(write) {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The points `write` replaced inside `[start, end)`.
