@@ -9,13 +9,6 @@ use crate::value::{Value, ValueType as V};
 /// The functions of this module.
 pub(super) const FUNCTIONS: &[&Function] = &[&REVISION, &RESTRICTION];
 
-const fn sig(params: &'static [V]) -> Signature {
-    Signature {
-        params,
-        returns: V::Series,
-    }
-}
-
 fn not_yet(call: &mut Call<'_>, _: Vec<Value>) -> Result<Value, FnError> {
     let _ = call;
     Err(FnError::Unimplemented(
@@ -26,7 +19,10 @@ fn not_yet(call: &mut Call<'_>, _: Vec<Value>) -> Result<Value, FnError> {
 /// `@Revision(s status[, s search])`: 1 during revisions, else 0.
 const REVISION: Function = Function {
     name: "Revision",
-    signatures: &[sig(&[V::String]), sig(&[V::String, V::String])],
+    signatures: &[
+        Signature::new(&[V::String], V::Series),
+        Signature::new(&[V::String, V::String], V::Series),
+    ],
     body: not_yet,
     extension: None,
 };
@@ -36,10 +32,16 @@ const REVISION: Function = Function {
 const RESTRICTION: Function = Function {
     name: "Restriction",
     signatures: &[
-        sig(&[V::String, V::String, V::Number, V::String]),
-        sig(&[V::String, V::String, V::Series, V::String]),
-        sig(&[V::String, V::String, V::Number, V::String, V::String]),
-        sig(&[V::String, V::String, V::Series, V::String, V::String]),
+        Signature::new(&[V::String, V::String, V::Number, V::String], V::Series),
+        Signature::new(&[V::String, V::String, V::Series, V::String], V::Series),
+        Signature::new(
+            &[V::String, V::String, V::Number, V::String, V::String],
+            V::Series,
+        ),
+        Signature::new(
+            &[V::String, V::String, V::Series, V::String, V::String],
+            V::Series,
+        ),
     ],
     body: not_yet,
     extension: None,

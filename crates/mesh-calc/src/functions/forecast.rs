@@ -18,14 +18,10 @@ pub(super) const FUNCTIONS: &[&Function] = &[
     &GET_MERGED_FORECAST,
 ];
 
-const fn sig(params: &'static [V], returns: V) -> Signature {
-    Signature { params, returns }
-}
-
 /// `@GetAllForecasts(t) -> T`: the forecasts of the series' set: none.
 const GET_ALL_FORECASTS: Function = Function {
     name: "GetAllForecasts",
-    signatures: &[sig(&[V::Series], V::SeriesArray)],
+    signatures: &[Signature::new(&[V::Series], V::SeriesArray)],
     body: |_, _| Ok(Value::SeriesArray(Vec::new())),
     extension: None,
 };
@@ -36,15 +32,15 @@ const GET_ALL_FORECASTS: Function = Function {
 const GET_FORECAST: Function = Function {
     name: "GetForecast",
     signatures: &[
-        sig(&[V::Series], V::Series),
-        sig(&[V::Series, V::String], V::Series),
-        sig(&[V::Series, V::Number], V::Series),
-        sig(&[V::Series, V::String, V::String], V::Series),
-        sig(&[V::Series, V::Number, V::Number], V::Series),
-        sig(&[V::Series, V::String, V::String, V::String], V::Series),
-        sig(&[V::Series, V::Number, V::Number, V::Number], V::Series),
-        sig(&[V::Series, V::String, V::String, V::Number], V::Series),
-        sig(&[V::Series, V::Number, V::Number, V::String], V::Series),
+        Signature::new(&[V::Series], V::Series),
+        Signature::new(&[V::Series, V::String], V::Series),
+        Signature::new(&[V::Series, V::Number], V::Series),
+        Signature::new(&[V::Series, V::String, V::String], V::Series),
+        Signature::new(&[V::Series, V::Number, V::Number], V::Series),
+        Signature::new(&[V::Series, V::String, V::String, V::String], V::Series),
+        Signature::new(&[V::Series, V::Number, V::Number, V::Number], V::Series),
+        Signature::new(&[V::Series, V::String, V::String, V::Number], V::Series),
+        Signature::new(&[V::Series, V::Number, V::Number, V::String], V::Series),
     ],
     body: no_forecast,
     extension: None,
@@ -53,7 +49,7 @@ const GET_FORECAST: Function = Function {
 /// `@GetBestForecast(t) -> t`: for each time the newest forecast: none.
 const GET_BEST_FORECAST: Function = Function {
     name: "GetBestForecast",
-    signatures: &[sig(&[V::Series], V::Series)],
+    signatures: &[Signature::new(&[V::Series], V::Series)],
     body: no_forecast,
     extension: None,
 };
@@ -61,7 +57,7 @@ const GET_BEST_FORECAST: Function = Function {
 /// `@GetMergedForecast(t) -> t`: slices of the forecasts: none.
 const GET_MERGED_FORECAST: Function = Function {
     name: "GetMergedForecast",
-    signatures: &[sig(&[V::Series], V::Series)],
+    signatures: &[Signature::new(&[V::Series], V::Series)],
     body: no_forecast,
     extension: None,
 };

@@ -32,10 +32,6 @@ const MAX_VERSIONS: usize = 1_000;
 /// something in the period: a bound on its work whatever the history.
 const MAX_COMMITS_EXAMINED: usize = 10_000;
 
-const fn sig(params: &'static [V], returns: V) -> Signature {
-    Signature { params, returns }
-}
-
 /// `@GetTsAsOfTime(t, when[, mode])`: the series as it was committed at
 /// `when` (a time specification, or a time in ticks as `@Time` gives):
 /// for every value time the newest write committed at or before `when`
@@ -48,14 +44,14 @@ const fn sig(params: &'static [V], returns: V) -> Signature {
 const GET_TS_AS_OF_TIME: Function = Function {
     name: "GetTsAsOfTime",
     signatures: &[
-        sig(&[V::Series, V::String], V::Series),
-        sig(&[V::Series, V::Number], V::Series),
-        sig(&[V::Series, V::String, V::String], V::Series),
-        sig(&[V::Series, V::Number, V::String], V::Series),
-        sig(&[V::Series, V::Strings], V::SeriesArray),
-        sig(&[V::Series, V::Numbers], V::SeriesArray),
-        sig(&[V::Series, V::Strings, V::String], V::SeriesArray),
-        sig(&[V::Series, V::Numbers, V::String], V::SeriesArray),
+        Signature::new(&[V::Series, V::String], V::Series),
+        Signature::new(&[V::Series, V::Number], V::Series),
+        Signature::new(&[V::Series, V::String, V::String], V::Series),
+        Signature::new(&[V::Series, V::Number, V::String], V::Series),
+        Signature::new(&[V::Series, V::Strings], V::SeriesArray),
+        Signature::new(&[V::Series, V::Numbers], V::SeriesArray),
+        Signature::new(&[V::Series, V::Strings, V::String], V::SeriesArray),
+        Signature::new(&[V::Series, V::Numbers, V::String], V::SeriesArray),
     ],
     body: as_of_time,
     extension: None,
@@ -67,7 +63,7 @@ const GET_TS_AS_OF_TIME: Function = Function {
 /// before the first write (nothing), are not versions.
 const GET_TS_HISTORICAL_VERSIONS: Function = Function {
     name: "GetTsHistoricalVersions",
-    signatures: &[sig(&[V::Series, V::Number], V::SeriesArray)],
+    signatures: &[Signature::new(&[V::Series, V::Number], V::SeriesArray)],
     body: historical_versions,
     extension: None,
 };
@@ -76,7 +72,7 @@ const GET_TS_HISTORICAL_VERSIONS: Function = Function {
 /// `n` commits that changed the series in the period, newest first.
 const GET_TS_AUDIT_TIMES: Function = Function {
     name: "GetTsAuditTimes",
-    signatures: &[sig(&[V::Series, V::Number], V::Numbers)],
+    signatures: &[Signature::new(&[V::Series, V::Number], V::Numbers)],
     body: audit_times,
     extension: None,
 };

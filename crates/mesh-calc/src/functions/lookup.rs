@@ -21,18 +21,14 @@ pub(super) const FUNCTIONS: &[&Function] = &[
     &PARAMETER,
 ];
 
-const fn sig(params: &'static [V], returns: V) -> Signature {
-    Signature { params, returns }
-}
-
 /// `@t()` (the target's series), `@t(s)` (a search), `@t(s, t)` (with a
 /// default).
 const LOOKUP_T: Function = Function {
     name: "t",
     signatures: &[
-        sig(&[], V::Series),
-        sig(&[V::String], V::Series),
-        sig(&[V::String, V::Series], V::Series),
+        Signature::new(&[], V::Series),
+        Signature::new(&[V::String], V::Series),
+        Signature::new(&[V::String, V::Series], V::Series),
     ],
     body: lookup_t,
     extension: None,
@@ -79,9 +75,9 @@ pub(super) fn warn_not_found(call: &Call<'_>, name: &str, reference: &SeriesRef)
 const LOOKUP_T_ARRAY: Function = Function {
     name: "T",
     signatures: &[
-        sig(&[], V::SeriesArray),
-        sig(&[V::String], V::SeriesArray),
-        sig(&[V::String, V::SeriesArray], V::SeriesArray),
+        Signature::new(&[], V::SeriesArray),
+        Signature::new(&[V::String], V::SeriesArray),
+        Signature::new(&[V::String, V::SeriesArray], V::SeriesArray),
     ],
     body: lookup_t_array,
     extension: None,
@@ -108,8 +104,8 @@ fn lookup_t_array(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnErro
 const LOOKUP_D: Function = Function {
     name: "d",
     signatures: &[
-        sig(&[V::String], V::Number),
-        sig(&[V::String, V::Number], V::Number),
+        Signature::new(&[V::String], V::Number),
+        Signature::new(&[V::String, V::Number], V::Number),
     ],
     body: lookup_d,
     extension: None,
@@ -141,8 +137,8 @@ fn lookup_d(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
 const LOOKUP_D_ARRAY: Function = Function {
     name: "D",
     signatures: &[
-        sig(&[V::String], V::Numbers),
-        sig(&[V::String, V::Numbers], V::Numbers),
+        Signature::new(&[V::String], V::Numbers),
+        Signature::new(&[V::String, V::Numbers], V::Numbers),
     ],
     body: lookup_d_array,
     extension: None,
@@ -166,8 +162,8 @@ fn lookup_d_array(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnErro
 const LOOKUP_S: Function = Function {
     name: "s",
     signatures: &[
-        sig(&[V::String], V::String),
-        sig(&[V::String, V::String], V::String),
+        Signature::new(&[V::String], V::String),
+        Signature::new(&[V::String, V::String], V::String),
     ],
     body: lookup_s,
     extension: None,
@@ -191,8 +187,8 @@ fn lookup_s(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
 const LOOKUP_S_ARRAY: Function = Function {
     name: "S",
     signatures: &[
-        sig(&[V::String], V::Strings),
-        sig(&[V::String, V::Strings], V::Strings),
+        Signature::new(&[V::String], V::Strings),
+        Signature::new(&[V::String, V::Strings], V::Strings),
     ],
     body: lookup_s_array,
     extension: None,
@@ -230,9 +226,9 @@ fn is_empty_series(series: &Series) -> bool {
 const IS_VALID: Function = Function {
     name: "IsValid",
     signatures: &[
-        sig(&[V::Series], V::Number),
-        sig(&[V::SeriesArray], V::Number),
-        sig(&[V::String, V::String], V::Number),
+        Signature::new(&[V::Series], V::Number),
+        Signature::new(&[V::SeriesArray], V::Number),
+        Signature::new(&[V::String, V::String], V::Number),
     ],
     body: is_valid,
     extension: None,
@@ -275,7 +271,7 @@ fn is_valid(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
 /// `@Valid(T)`: the members that are not a failed lookup's empty series.
 const VALID: Function = Function {
     name: "Valid",
-    signatures: &[sig(&[V::SeriesArray], V::SeriesArray)],
+    signatures: &[Signature::new(&[V::SeriesArray], V::SeriesArray)],
     body: |_, args| match args.into_iter().next() {
         Some(Value::SeriesArray(all)) => Ok(Value::SeriesArray(
             all.into_iter().filter(|s| !is_empty_series(s)).collect(),
@@ -291,7 +287,7 @@ const VALID: Function = Function {
 /// and `PATH`, ours; the empty text when no object is found.
 const MESH_ID: Function = Function {
     name: "MeshID",
-    signatures: &[sig(&[V::String], V::String)],
+    signatures: &[Signature::new(&[V::String], V::String)],
     body: mesh_id,
     extension: None,
 };
@@ -329,9 +325,9 @@ fn mesh_id(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
 const PARAMETER: Function = Function {
     name: "Parameter",
     signatures: &[
-        sig(&[V::String, V::Number], V::Number),
-        sig(&[V::String, V::Series], V::Series),
-        sig(&[V::String, V::String], V::String),
+        Signature::new(&[V::String, V::Number], V::Number),
+        Signature::new(&[V::String, V::Series], V::Series),
+        Signature::new(&[V::String, V::String], V::String),
     ],
     body: |_, args| {
         args.into_iter()

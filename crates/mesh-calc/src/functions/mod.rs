@@ -36,6 +36,13 @@ pub struct Signature {
     pub returns: ValueType,
 }
 
+impl Signature {
+    /// The form taking `params` and answering `returns`.
+    pub const fn new(params: &'static [ValueType], returns: ValueType) -> Signature {
+        Signature { params, returns }
+    }
+}
+
 /// The periods an evaluation reads over: the requested interval, and the
 /// ones `@PushExtPeriod` put on top of it (calc notes §3.3).
 #[derive(Debug, Clone)]

@@ -43,19 +43,9 @@ const SUM: Function = Function {
 /// The body of [`SUM`].
 fn sum(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
     match args.into_iter().next() {
-        Some(Value::Series(s)) => {
-            let valid: Float64Array = s
-                .values()
-                .values()
-                .iter()
-                .copied()
-                .filter(|v| !v.is_nan())
-                .map(Some)
-                .collect();
-            Ok(Value::Number(
-                arrow_arith::aggregate::sum(&valid).unwrap_or(f64::NAN),
-            ))
-        }
+        Some(Value::Series(s)) => Ok(Value::Number(
+            arrow_arith::aggregate::sum(&valid_values(&s)).unwrap_or(f64::NAN),
+        )),
         Some(Value::Numbers(d)) => {
             if d.is_empty() {
                 return Ok(Value::Number(f64::NAN));
