@@ -15,7 +15,7 @@ use mesh_timeseries::flags::MISSING;
 use super::{Call, FnError, Function, Signature};
 use crate::context::{AsOf, SeriesRef, WriteInfo};
 use crate::ops;
-use crate::timespec::{ms_to_ticks, ticks_to_ms, TimeSpec};
+use crate::timespec::{ms_to_ticks, ticks_to_ms};
 use crate::value::{Series, Value, ValueType as V};
 
 /// The functions of this module.
@@ -115,15 +115,17 @@ fn origin<'s>(name: &str, series: &'s Series) -> Result<&'s SeriesRef, FnError> 
 /// refused naming it.
 fn when(call: &Call<'_>, value: &Value) -> Result<i64, FnError> {
     let ms = match value {
-        Value::String(text) => TimeSpec::parse(text)
-            .ok()
-            .and_then(|spec| spec.resolve(call.settings.now_ms, call.interval, call.settings))
-            .ok_or_else(|| {
-                FnError::Invalid(format!(
-                    "@GetTsAsOfTime: the time '{}' does not parse",
-                    crate::error::quote(text)
-                ))
-            })?,
+        Value::String(text) => {
+            super::time::instant(call, text)
+                .ok()
+                .flatten()
+                .ok_or_else(|| {
+                    FnError::Invalid(format!(
+                        "@GetTsAsOfTime: the time '{}' does not parse",
+                        crate::error::quote(text)
+                    ))
+                })?
+        }
         Value::Number(ticks) => ticks_to_ms(*ticks).ok_or_else(|| {
             FnError::Invalid(format!(
                 "@GetTsAsOfTime: the time {ticks} is no time in ticks"

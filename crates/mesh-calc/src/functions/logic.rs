@@ -14,7 +14,6 @@ use mesh_timeseries::{CurveType, Resolution};
 
 use super::{Call, FnError, Function, Signature};
 use crate::ops;
-use crate::timespec::TimeSpec;
 use crate::value::{Series, Value, ValueType as V};
 
 /// The functions of this module.
@@ -438,16 +437,14 @@ fn mix(call: &mut Call<'_>, args: Vec<Value>) -> Result<Value, FnError> {
         Some("MERGE_ADD") => Merge::Add,
         Some("MERGE_POINTS") => Merge::Points,
         Some("END") => Merge::End,
-        Some(other) => match TimeSpec::parse(other) {
-            // A time macro, relative to now as `@Time`'s are.
-            Ok(spec) => match spec.resolve(call.settings.now_ms, call.interval, call.settings) {
-                Some(until) => Merge::Until(until),
-                None => {
-                    return Err(FnError::Invalid(format!(
-                        "@MIX: the time '{other}' is out of range"
-                    )))
-                }
-            },
+        // A time macro, relative to now as `@Time`'s are.
+        Some(other) => match super::time::instant(call, other) {
+            Ok(Some(until)) => Merge::Until(until),
+            Ok(None) => {
+                return Err(FnError::Invalid(format!(
+                    "@MIX: the time '{other}' is out of range"
+                )))
+            }
             Err(e) => {
                 return Err(FnError::Invalid(format!(
                     "@MIX: '{other}' is none of END, MERGE, MERGE_ADD, MERGE_POINTS, and no time macro: {e}"

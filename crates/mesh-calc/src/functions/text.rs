@@ -4,7 +4,6 @@ use arrow_array::Int64Array;
 
 use super::{Call, FnError, Function, Signature};
 use crate::ops;
-use crate::timespec::TimeSpec;
 use crate::value::{Series, Value, ValueType as V};
 
 /// The functions of this module.
@@ -206,10 +205,7 @@ fn value_at(call: &Call<'_>, series: Option<Value>, text: &str) -> f64 {
     let Some(Value::Series(series)) = series else {
         return f64::NAN;
     };
-    let instant = TimeSpec::parse(text)
-        .ok()
-        .and_then(|spec| spec.resolve(call.settings.now_ms, call.interval, call.settings));
-    match instant {
+    match super::time::instant(call, text).ok().flatten() {
         Some(ms) => ops::read_at(&series, &Int64Array::from(vec![ms]))
             .values
             .value(0),

@@ -46,6 +46,14 @@ pub(crate) fn spec(name: &str, text: &str) -> Result<TimeSpec, FnError> {
     TimeSpec::parse(text).map_err(|e| FnError::Invalid(format!("@{name}: {e}")))
 }
 
+/// The instant the time specification `text` names, macros relative to
+/// now (as `@Time`'s without a reference): `Err` with why it does not
+/// parse, `Ok(None)` when it names no instant in range.
+pub(crate) fn instant(call: &Call<'_>, text: &str) -> Result<Option<i64>, String> {
+    let spec = TimeSpec::parse(text).map_err(|e| e.to_string())?;
+    Ok(spec.resolve(call.settings.now_ms, call.interval, call.settings))
+}
+
 fn ticks(ms: Option<i64>) -> Value {
     Value::Number(ms.and_then(ms_to_ticks).map_or(f64::NAN, |t| t as f64))
 }
