@@ -340,15 +340,18 @@ impl<'a> SessionContext<'a> {
     /// The series resource at `path` (`/catalog/name`; `Resource/…` as
     /// resources are named in answers is accepted too).
     fn resource(&self, path: &str, interval: Interval) -> Result<Option<Series>, ContextError> {
-        let path = path.strip_prefix("Resource").unwrap_or(path);
-        let key = self
-            .snapshot
-            .series_at_path(path)
-            .map_err(|e| ContextError::Failed(e.to_string()))?;
-        match key {
+        match self.resource_key(path)? {
             Some(key) => self.read_key(key, interval),
             None => Ok(None),
         }
+    }
+
+    /// The key of the series resource at `path`, as [`Self::resource`]
+    /// names it.
+    fn resource_key(&self, path: &str) -> Result<Option<i64>, ContextError> {
+        self.snapshot
+            .series_at_path(path.strip_prefix("Resource").unwrap_or(path))
+            .map_err(|e| ContextError::Failed(e.to_string()))
     }
 
     /// The key of the stored (physical) series `reference` names, for
@@ -380,10 +383,7 @@ impl<'a> SessionContext<'a> {
                     None => None,
                 },
             },
-            SeriesRef::Resource(path) => self
-                .snapshot
-                .series_at_path(path.strip_prefix("Resource").unwrap_or(path))
-                .map_err(|e| ContextError::Failed(e.to_string()))?,
+            SeriesRef::Resource(path) => self.resource_key(path)?,
             SeriesRef::Search(query) => {
                 let mut first = None;
                 for found in self.found(query)? {
